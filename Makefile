@@ -1,0 +1,96 @@
+# core: corec (compiler + linker), corerun (launcher), coreinit (guest PID 1).
+# `make demo` sets up a fresh Debian machine and boots the example; `make check` runs every test.
+
+BUILD    ?= build
+CC       ?= cc
+MUSL_CC  ?= musl-gcc
+CFLAGS   ?= -O2 -g
+WARN     := -Wall -Wextra -Werror
+INCLUDES := -Ilib -Icompiler -Ilinker -Iruntime
+ifeq ($(SAN),1)
+  BUILD    := build-san
+  SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+endif
+ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SANFLAGS) $(INCLUDES) -MMD -MP
+LDFLAGS  += $(SANFLAGS)
+
+COREC_LIBS   := -lyaml -larchive -lzstd -lcrypto -ljansson -lelf
+CORERUN_LIBS := -larchive -lzstd -lcrypto -ljansson
+
+LIB_SRCS      := $(wildcard lib/*.c)
+COMPILER_SRCS := $(wildcard compiler/*.c)
+LINKER_SRCS   := $(wildcard linker/*.c)
+RUNTIME_SRCS  := $(filter-out runtime/corerun.c,$(wildcard runtime/*.c))
+COREC_SRCS    := $(wildcard cmd/*.c)
+INIT_SRCS     := $(wildcard runtime/init/*.c)
+UNIT_SRCS     := $(wildcard tests/unit/test_*.c)
+
+obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+LIB_OBJS      := $(call obj,$(LIB_SRCS))
+COMPILER_OBJS := $(call obj,$(COMPILER_SRCS))
+LINKER_OBJS   := $(call obj,$(LINKER_SRCS))
+RUNTIME_OBJS  := $(call obj,$(RUNTIME_SRCS))
+UNIT_BINS     := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
+
+PREFIX ?= /usr/local
+
+.PHONY: all deps demo check check-unit check-e2e check-san install bench clean
+all: $(BUILD)/corec $(BUILD)/corerun $(BUILD)/coreinit
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+# coreinit is a static musl binary: it is PID 1 in guests that may have no libc at all.
+$(BUILD)/coreinit: $(INIT_SRCS) $(wildcard runtime/init/*.h)
+	@mkdir -p $(dir $@)
+	$(MUSL_CC) -std=c11 -D_GNU_SOURCE $(WARN) -Os -static -s -o $@ $(INIT_SRCS)
+
+# corec carries coreinit inside itself, so one corec version always links the same init.
+$(BUILD)/obj/embed_coreinit.o: linker/embed_coreinit.S $(BUILD)/coreinit
+	@mkdir -p $(dir $@)
+	$(CC) -c -DCOREINIT_PATH='"$(BUILD)/coreinit"' $< -o $@
+
+$(BUILD)/corec: $(call obj,$(COREC_SRCS)) $(COMPILER_OBJS) $(LINKER_OBJS) $(LIB_OBJS) $(BUILD)/obj/embed_coreinit.o
+	$(CC) $(LDFLAGS) -o $@ $^ $(COREC_LIBS)
+
+$(BUILD)/corerun: $(call obj,runtime/corerun.c) $(RUNTIME_OBJS) $(LIB_OBJS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(CORERUN_LIBS)
+
+$(BUILD)/tests/%: $(call obj,tests/unit/%.c) $(COMPILER_OBJS) $(LINKER_OBJS) $(RUNTIME_OBJS) $(LIB_OBJS) $(BUILD)/obj/embed_coreinit.o
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(COREC_LIBS) -lcmocka
+
+# Installs every package the build, the example and the tests need, and fetches the
+# Debian packages the example is linked from. Safe to run again.
+deps:
+	tests/setup-deps.sh
+
+demo: deps all
+	$(BUILD)/corec build examples/hello/app.yml -o $(BUILD)/hello.tim
+	$(BUILD)/corerun $(BUILD)/hello.tim
+
+check: deps all $(UNIT_BINS)
+	BUILD=$(BUILD) tests/run-all.sh
+
+check-unit: all $(UNIT_BINS)
+	BUILD=$(BUILD) tests/run-all.sh --unit-only
+
+check-e2e: all
+	BUILD=$(BUILD) tests/run-all.sh --e2e-only
+
+# The same suite built with AddressSanitizer and UndefinedBehaviorSanitizer.
+check-san:
+	$(MAKE) SAN=1 check
+
+install: all
+	install -D -m 0755 $(BUILD)/corec $(DESTDIR)$(PREFIX)/bin/corec
+	install -D -m 0755 $(BUILD)/corerun $(DESTDIR)$(PREFIX)/bin/corerun
+
+bench: all
+	bench/run.sh
+
+clean:
+	rm -rf build build-san
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -1,0 +1,54 @@
+/* corec: the compiler and linker of core. Table-driven subcommands; errors printed here only. */
+#include "corec.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const struct {
+  const char *name;
+  corec_command_fn fn;
+  const char *summary;
+} commands[] = {
+    {"build", corec_build, "compile app.yml into a signed artifact (.tim)"},
+    {"check", corec_check, "validate app.yml without building"},
+    {"plan", corec_plan, "print the resolved link plan"},
+    {"keygen", corec_keygen, "create an Ed25519 signing key pair"},
+};
+
+static void usage(FILE *out) {
+  fprintf(out, "usage: corec COMMAND [OPTIONS]\n\ncommands:\n");
+  for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+    fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
+  fprintf(out,
+          "\nRun 'corec COMMAND --help' for the options of one command.\n"
+          "Environment: CORE_HOME (default ~/.core) holds keys/ and trust.d/; CORE_CONFIG_DIR overrides where;\n"
+          "SOURCE_DATE_EPOCH sets the one timestamp written into artifacts (default 0).\n");
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2) {
+    usage(stderr);
+    return 2;
+  }
+  if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
+    usage(stdout);
+    return 0;
+  }
+  if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
+    printf("corec %s\n", COREC_VERSION);
+    return 0;
+  }
+  for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+    if (strcmp(argv[1], commands[i].name) != 0) continue;
+    core_error *err = NULL;
+    int rc = commands[i].fn(argc - 1, argv + 1, &err);
+    if (rc < 0) {
+      core_error_print("corec", err);
+      core_error_free(err);
+      return 1;
+    }
+    return rc;
+  }
+  fprintf(stderr, "corec: error: unknown command '%s'; run 'corec --help' for the list\n", argv[1]);
+  return 2;
+}

@@ -1,0 +1,377 @@
+/* Compiler diagnostics: collected while checking, rendered the way C compilers print them. */
+#include "diag.h"
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "cleanup.h"
+#include "fsutil.h"
+
+typedef struct diag_entry {
+  core_diag_level level;
+  const char *file; /* interned in core_diag.files */
+  int line, col, len;
+  char *msg;
+  char *hint;
+  size_t parent; /* notes: index of the entry they belong to; others: their own index */
+} diag_entry;
+
+typedef struct diag_file {
+  char *name;
+  char *text; /* NULL when not registered and not (yet) read */
+  size_t len;
+  bool loaded; /* text is set, or reading it was tried and failed */
+} diag_file;
+
+struct core_diag {
+  char *file;
+  diag_entry *v;
+  size_t n, cap;
+  diag_file *files;
+  size_t n_files;
+  size_t n_errors, n_warnings;
+  size_t shown_errors, shown_warnings;
+  bool last_dropped; /* the last error or warning was over the cap: drop its notes too */
+  bool oom;
+};
+
+core_diag *core_diag_new(const char *file) {
+  core_diag *d = calloc(1, sizeof *d);
+  if (d == NULL) return NULL;
+  d->file = strdup(file ? file : "");
+  if (d->file == NULL) {
+    free(d);
+    return NULL;
+  }
+  return d;
+}
+
+void core_diag_free(core_diag *d) {
+  if (d == NULL) return;
+  for (size_t i = 0; i < d->n; i++) {
+    free(d->v[i].msg);
+    free(d->v[i].hint);
+  }
+  for (size_t i = 0; i < d->n_files; i++) {
+    free(d->files[i].name);
+    free(d->files[i].text);
+  }
+  free(d->v);
+  free(d->files);
+  free(d->file);
+  free(d);
+}
+
+static diag_file *file_get(core_diag *d, const char *name) {
+  for (size_t i = 0; i < d->n_files; i++)
+    if (strcmp(d->files[i].name, name) == 0) return &d->files[i];
+  diag_file *nf = realloc(d->files, (d->n_files + 1) * sizeof *nf);
+  if (nf == NULL) return NULL;
+  d->files = nf;
+  diag_file *f = &d->files[d->n_files];
+  *f = (diag_file){.name = strdup(name)};
+  if (f->name == NULL) return NULL;
+  d->n_files++;
+  return f;
+}
+
+void core_diag_set_source(core_diag *d, const char *file, const char *text, size_t len) {
+  if (d == NULL || file == NULL) return;
+  diag_file *f = file_get(d, file);
+  char *copy = malloc(len + 1);
+  if (f == NULL || copy == NULL) {
+    free(copy);
+    d->oom = true;
+    return;
+  }
+  memcpy(copy, text, len);
+  copy[len] = 0;
+  free(f->text);
+  f->text = copy;
+  f->len = len;
+  f->loaded = true;
+}
+
+static void diag_vadd(core_diag *d, core_diag_level level, const core_pos *pos, int len, const char *hint,
+                      const char *fmt, va_list ap) {
+  if (level == CORE_DIAG_NOTE) {
+    if (d->n == 0 || d->last_dropped) return;
+  } else {
+    size_t *count = level == CORE_DIAG_ERROR ? &d->n_errors : &d->n_warnings;
+    size_t *shown = level == CORE_DIAG_ERROR ? &d->shown_errors : &d->shown_warnings;
+    (*count)++;
+    d->last_dropped = *shown >= CORE_DIAG_MAX_ERRORS;
+    if (d->last_dropped) return;
+    (*shown)++;
+  }
+  /* A failed addition drops the notes that would follow it, as the cap does. */
+  d->last_dropped = true;
+  if (d->n == d->cap) {
+    size_t cap = d->cap ? d->cap * 2 : 16;
+    diag_entry *nv = realloc(d->v, cap * sizeof *nv);
+    if (nv == NULL) {
+      d->oom = true;
+      return;
+    }
+    d->v = nv;
+    d->cap = cap;
+  }
+  diag_entry e = {.level = level, .parent = d->n};
+  if (level == CORE_DIAG_NOTE) {
+    e.parent = d->n - 1;
+    while (d->v[e.parent].level == CORE_DIAG_NOTE) e.parent = d->v[e.parent].parent;
+  }
+  if (pos && pos->file) {
+    diag_file *f = file_get(d, pos->file);
+    if (f == NULL) {
+      d->oom = true;
+      return;
+    }
+    e.file = f->name;
+    e.line = pos->line;
+    e.col = pos->col;
+    e.len = len;
+  }
+  if (vasprintf(&e.msg, fmt, ap) < 0) {
+    d->oom = true;
+    return;
+  }
+  if (hint && (e.hint = strdup(hint)) == NULL) {
+    free(e.msg);
+    d->oom = true;
+    return;
+  }
+  d->v[d->n++] = e;
+  d->last_dropped = false;
+}
+
+void core_diag_add(core_diag *d, core_diag_level level, const core_pos *pos, int len, const char *hint,
+                   const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  diag_vadd(d, level, pos, len, hint, fmt, ap);
+  va_end(ap);
+}
+
+void core_diag_error(core_diag *d, const core_pos *pos, int len, const char *hint, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  diag_vadd(d, CORE_DIAG_ERROR, pos, len, hint, fmt, ap);
+  va_end(ap);
+}
+
+void core_diag_note(core_diag *d, const core_pos *pos, int len, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  diag_vadd(d, CORE_DIAG_NOTE, pos, len, NULL, fmt, ap);
+  va_end(ap);
+}
+
+size_t core_diag_error_count(const core_diag *d) { return d->n_errors + (d->oom ? 1 : 0); }
+size_t core_diag_warning_count(const core_diag *d) { return d->n_warnings; }
+
+/* --- rendering --- */
+
+typedef struct out {
+  core_buf b;
+  bool oom;
+} out;
+
+static void out_write(out *o, const char *s, size_t n) {
+  if (!o->oom && core_buf_append(&o->b, s, n, NULL) < 0) o->oom = true;
+}
+
+static void out_printf(out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void out_printf(out *o, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  char *s = NULL;
+  int n = vasprintf(&s, fmt, ap);
+  va_end(ap);
+  if (n < 0) {
+    o->oom = true;
+    return;
+  }
+  out_write(o, s, (size_t)n);
+  free(s);
+}
+
+static void file_load(diag_file *f) {
+  if (f->loaded) return;
+  f->loaded = true;
+  core_buf b = CORE_BUF_INIT;
+  if (core_read_file(f->name, &b, NULL) < 0) return; /* then the snippet is left out */
+  f->len = b.len;
+  f->text = (char *)core_buf_take(&b, NULL);
+}
+
+/* Finds the line (1-based) in text; YAML ends lines with \n, \r\n or \r. */
+static bool find_line(const char *text, size_t len, int line, const char **start, size_t *n) {
+  size_t i = 0;
+  for (int l = 1; l < line; l++) {
+    while (i < len && text[i] != '\n' && text[i] != '\r') i++;
+    if (i == len) return false;
+    if (text[i] == '\r' && i + 1 < len && text[i + 1] == '\n') i++;
+    i++;
+  }
+  if (i > len || (i == len && line > 1 && text[i - 1] != '\n' && text[i - 1] != '\r')) return false;
+  size_t j = i;
+  while (j < len && text[j] != '\n' && text[j] != '\r') j++;
+  *start = text + i;
+  *n = j - i;
+  return true;
+}
+
+static bool is_utf8_cont(unsigned char c) { return (c & 0xC0) == 0x80; }
+
+static int digits(int n) {
+  int w = 1;
+  while (n >= 10) {
+    n /= 10;
+    w++;
+  }
+  return w;
+}
+
+static const char *level_name(core_diag_level l) {
+  return l == CORE_DIAG_ERROR ? "error" : l == CORE_DIAG_WARNING ? "warning" : "note";
+}
+
+static void render_snippet(out *o, const diag_entry *e, diag_file *f) {
+  file_load(f);
+  const char *line = NULL;
+  size_t n = 0;
+  if (f->text == NULL || !find_line(f->text, f->len, e->line, &line, &n)) return;
+  int width = digits(e->line) < 5 ? 5 : digits(e->line);
+  out_printf(o, "%*d | ", width, e->line);
+  out_write(o, line, n);
+  out_printf(o, "\n%*s | ", width, "");
+  /* Columns count characters, as libyaml does; keep tabs so the caret lines up. */
+  size_t i = 0;
+  for (int c = 1; c < e->col; c++) {
+    if (i < n) {
+      out_write(o, line[i] == '\t' ? "\t" : " ", 1);
+      i++;
+      while (i < n && is_utf8_cont((unsigned char)line[i])) i++;
+    } else {
+      out_write(o, " ", 1);
+    }
+  }
+  int rest = 0; /* characters from the caret to the end of the line */
+  for (size_t j = i; j < n; j++)
+    if (!is_utf8_cont((unsigned char)line[j])) rest++;
+  int len = e->len < rest ? e->len : rest;
+  out_write(o, "^", 1);
+  for (int k = 1; k < len; k++) out_write(o, "~", 1);
+  out_write(o, "\n", 1);
+}
+
+static void render_entry(out *o, core_diag *d, const diag_entry *e) {
+  if (e->file && e->line > 0)
+    out_printf(o, "%s:%d:%d: %s: %s\n", e->file, e->line, e->col, level_name(e->level), e->msg);
+  else if (e->file)
+    out_printf(o, "%s: %s: %s\n", e->file, level_name(e->level), e->msg);
+  else
+    out_printf(o, "%s: %s\n", level_name(e->level), e->msg);
+  if (e->file && e->line > 0) {
+    for (size_t i = 0; i < d->n_files; i++)
+      if (d->files[i].name == e->file) render_snippet(o, e, &d->files[i]);
+  }
+  if (e->hint) {
+    int width = e->line > 0 && digits(e->line) > 5 ? digits(e->line) : 5;
+    out_printf(o, "%*s = hint: %s\n", width, "", e->hint);
+  }
+}
+
+static int entry_cmp(const void *a, const void *b) {
+  const diag_entry *x = *(const diag_entry *const *)a, *y = *(const diag_entry *const *)b;
+  const char *fx = x->file ? x->file : "", *fy = y->file ? y->file : "";
+  int c = strcmp(fx, fy);
+  if (c) return c;
+  if (x->line != y->line) return x->line < y->line ? -1 : 1;
+  if (x->col != y->col) return x->col < y->col ? -1 : 1;
+  return x->parent < y->parent ? -1 : x->parent > y->parent; /* stable: order of addition */
+}
+
+static void render_body(out *o, core_diag *d) {
+  size_t n_top = 0;
+  for (size_t i = 0; i < d->n; i++)
+    if (d->v[i].level != CORE_DIAG_NOTE) n_top++;
+  diag_entry **top = calloc(n_top ? n_top : 1, sizeof *top);
+  if (top == NULL) {
+    o->oom = true;
+    return;
+  }
+  n_top = 0;
+  for (size_t i = 0; i < d->n; i++)
+    if (d->v[i].level != CORE_DIAG_NOTE) top[n_top++] = &d->v[i];
+  qsort(top, n_top, sizeof *top, entry_cmp);
+  for (size_t k = 0; k < n_top; k++) {
+    render_entry(o, d, top[k]);
+    size_t idx = (size_t)(top[k] - d->v);
+    for (size_t j = idx + 1; j < d->n && d->v[j].level == CORE_DIAG_NOTE; j++) render_entry(o, d, &d->v[j]);
+  }
+  free(top);
+}
+
+static void render_summary(out *o, core_diag *d) {
+  if (d->n_errors > d->shown_errors)
+    out_printf(o, "%s: note: too many errors; %zu more not shown\n", d->file, d->n_errors - d->shown_errors);
+  if (d->n_warnings > d->shown_warnings)
+    out_printf(o, "%s: note: too many warnings; %zu more not shown\n", d->file,
+               d->n_warnings - d->shown_warnings);
+  if (d->oom) out_printf(o, "%s: error: out of memory while collecting diagnostics\n", d->file);
+  size_t ne = core_diag_error_count(d), nw = d->n_warnings;
+  if (ne == 0 && nw == 0) return;
+  out_printf(o, "%s: ", d->file);
+  if (ne) out_printf(o, "%zu error%s", ne, ne == 1 ? "" : "s");
+  if (ne && nw) out_write(o, ", ", 2);
+  if (nw) out_printf(o, "%zu warning%s", nw, nw == 1 ? "" : "s");
+  out_write(o, "\n", 1);
+}
+
+static char *out_finish(out *o) {
+  out_write(o, "", 1);
+  if (o->oom) {
+    core_buf_release(&o->b);
+    return NULL;
+  }
+  return (char *)core_buf_take(&o->b, NULL);
+}
+
+char *core_diag_render(core_diag *d) {
+  out o = {CORE_BUF_INIT, false};
+  render_body(&o, d);
+  render_summary(&o, d);
+  return out_finish(&o);
+}
+
+/* Hands a rendered text to the error type without formatting it again. */
+static int error_from_text(core_error **err, char *text) {
+  if (text == NULL) return core_error_set(err, 0, "out of memory while rendering diagnostics");
+  core_error_set(err, 0, "%s", text);
+  free(text);
+  return -1;
+}
+
+int core_diag_to_error(core_diag *d, core_error **err) {
+  if (core_diag_error_count(d) == 0) return 0;
+  return error_from_text(err, core_diag_render(d));
+}
+
+int core_error_at(core_error **err, const core_pos *pos, const char *hint, const char *fmt, ...) {
+  cleanup_diag core_diag *d = core_diag_new(pos && pos->file ? pos->file : "");
+  if (d == NULL) return core_error_set(err, 0, "out of memory");
+  va_list ap;
+  va_start(ap, fmt);
+  diag_vadd(d, CORE_DIAG_ERROR, pos, 0, hint, fmt, ap);
+  va_end(ap);
+  out o = {CORE_BUF_INIT, false};
+  render_body(&o, d);
+  if (d->oom) o.oom = true;
+  return error_from_text(err, out_finish(&o));
+}

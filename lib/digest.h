@@ -1,0 +1,34 @@
+/* SHA-256 digests in the OCI form "sha256:<64 lowercase hex>". */
+#ifndef CORE_DIGEST_H
+#define CORE_DIGEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+
+#define CORE_SHA256_LEN 32
+#define CORE_DIGEST_STRLEN (7 + 64) /* "sha256:" + hex, without the NUL */
+
+typedef struct core_digest {
+  char str[CORE_DIGEST_STRLEN + 1];
+} core_digest;
+
+typedef struct core_hasher core_hasher;
+
+int core_hasher_new(core_hasher **out, core_error **err);
+int core_hasher_update(core_hasher *h, const void *data, size_t len, core_error **err);
+int core_hasher_final(core_hasher *h, core_digest *out, core_error **err);
+void core_hasher_free(core_hasher *h);
+void core_hasher_freep(core_hasher **h);
+#define cleanup_hasher __attribute__((cleanup(core_hasher_freep)))
+
+int core_digest_bytes(const void *data, size_t len, core_digest *out, core_error **err);
+int core_digest_file(const char *path, core_digest *out, uint64_t *size, core_error **err);
+
+/* Accepts only "sha256:" followed by exactly 64 lowercase hex digits. */
+int core_digest_is_valid(const char *s);
+/* The 64 hex digits after "sha256:". */
+static inline const char *core_digest_hex(const core_digest *d) { return d->str + 7; }
+
+#endif

@@ -1,0 +1,186 @@
+/* Trust for a TIM: index -> app manifest digest -> DSSE signature by a trusted key ->
+ * manifest -> config, kernel and initramfs blobs (already hashed by the reader). */
+#include "tim_verify.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "cleanup.h"
+#include "json.h"
+#include "oci.h"
+
+void core_verified_app_free(core_verified_app *app) {
+  if (app == NULL) return;
+  core_tim_free(app->tim);
+  json_decref(app->config);
+  free(app->signer_origin);
+  free(app);
+}
+
+void core_verified_app_freep(core_verified_app **app) {
+  core_verified_app_free(*app);
+  *app = NULL;
+}
+
+static int load_json_blob(core_tim *tim, const json_t *desc, const char *want_type, json_t **out, core_error **err) {
+  const char *mt;
+  core_digest d;
+  uint64_t size;
+  if (core_oci_descriptor_parse(desc, &mt, &d, &size, err) < 0) return -1;
+  if (want_type && strcmp(mt, want_type) != 0)
+    return core_error_set(err, 0, "%s has media type '%s', expected '%s'", d.str, mt, want_type);
+  cleanup_buf core_buf text = CORE_BUF_INIT;
+  if (core_tim_blob_load(tim, &d, size, &text, err) < 0) return -1;
+  if (core_json_parse(text.data, text.len, out, err) < 0) return core_error_wrap(err, "blob %s", d.str);
+  return 0;
+}
+
+/* The single entry of index.json: an image index holding the app and its signatures. */
+static int load_top_index(core_tim *tim, json_t **out, core_error **err) {
+  cleanup_json json_t *index = NULL;
+  if (core_json_parse(tim->index_json.data, tim->index_json.len, &index, err) < 0)
+    return core_error_wrap(err, "index.json");
+  json_t *manifests = json_object_get(index, "manifests");
+  if (!json_is_array(manifests) || json_array_size(manifests) != 1)
+    return core_error_set(err, 0, "index.json must list exactly one image index (this is not a TIM artifact)");
+  if (load_json_blob(tim, json_array_get(manifests, 0), OCI_MT_INDEX, out, err) < 0)
+    return core_error_wrap(err, "index.json");
+  return 0;
+}
+
+/* Checks the in-toto statement names exactly the app manifest. */
+static int check_statement(const core_buf *payload, const core_digest *manifest, core_error **err) {
+  cleanup_json json_t *st = NULL;
+  if (core_json_parse(payload->data, payload->len, &st, err) < 0) return core_error_wrap(err, "signed statement");
+  const char *type = json_string_value(json_object_get(st, "_type"));
+  const char *pred = json_string_value(json_object_get(st, "predicateType"));
+  json_t *subjects = json_object_get(st, "subject");
+  if (!type || strcmp(type, INTOTO_STATEMENT_TYPE) != 0 || !pred || strcmp(pred, TIM_PREDICATE_TYPE) != 0 ||
+      !json_is_array(subjects) || json_array_size(subjects) != 1)
+    return core_error_set(err, 0, "the signed statement is not a core artifact statement");
+  const char *hex = json_string_value(json_object_get(json_object_get(json_array_get(subjects, 0), "digest"), "sha256"));
+  if (!hex || strcmp(hex, core_digest_hex(manifest)) != 0)
+    return core_error_set(err, 0, "the signature is valid but for another artifact (sha256:%s), not this manifest",
+                          hex ? hex : "?");
+  return 0;
+}
+
+static int verify_signatures(const char *path, core_tim *tim, json_t *entries, const core_digest *manifest,
+                             const core_trust *trust, core_verified_app *app, core_error **err) {
+  size_t i, n_sigs = 0;
+  json_t *desc;
+  char untrusted[CORE_KEYID_LEN + 1] = "", invalid[CORE_KEYID_LEN + 1] = "";
+  json_array_foreach(entries, i, desc) {
+    const char *at = json_string_value(json_object_get(desc, "artifactType"));
+    if (!at || strcmp(at, CORE_DSSE_MEDIA_TYPE) != 0) continue;
+    cleanup_json json_t *sig_manifest = NULL;
+    if (load_json_blob(tim, desc, OCI_MT_MANIFEST, &sig_manifest, err) < 0) return core_error_wrap(err, "'%s'", path);
+    core_digest subject;
+    uint64_t subject_size;
+    json_t *subj = json_object_get(sig_manifest, "subject");
+    if (subj == NULL || core_oci_descriptor_parse(subj, NULL, &subject, &subject_size, err) < 0) {
+      core_error_freep(err);
+      continue; /* a signature of something else */
+    }
+    if (strcmp(subject.str, manifest->str) != 0) continue;
+    n_sigs++;
+    json_t *layers = json_object_get(sig_manifest, "layers");
+    if (!json_is_array(layers) || json_array_size(layers) != 1)
+      return core_error_set(err, 0, "'%s': signature manifest must have exactly one layer", path);
+    const char *mt;
+    core_digest env_digest;
+    uint64_t env_size;
+    if (core_oci_descriptor_parse(json_array_get(layers, 0), &mt, &env_digest, &env_size, err) < 0) return -1;
+    cleanup_buf core_buf envelope = CORE_BUF_INIT;
+    if (core_tim_blob_load(tim, &env_digest, env_size, &envelope, err) < 0) return core_error_wrap(err, "'%s'", path);
+    cleanup_buf core_buf payload = CORE_BUF_INIT;
+    char signer[CORE_KEYID_LEN + 1];
+    core_dsse_result result;
+    if (core_dsse_verify(envelope.data, envelope.len, CORE_INTOTO_PAYLOAD_TYPE, trust->keys, trust->n_keys, &payload,
+                         signer, &result, err) < 0)
+      return core_error_wrap(err, "'%s': signature", path);
+    if (result == CORE_DSSE_INVALID) snprintf(invalid, sizeof invalid, "%s", signer);
+    if (result == CORE_DSSE_UNTRUSTED && signer[0]) snprintf(untrusted, sizeof untrusted, "%s", signer);
+    if (result != CORE_DSSE_VERIFIED) continue;
+    if (check_statement(&payload, manifest, err) < 0) return core_error_wrap(err, "'%s'", path);
+    memcpy(app->signer, signer, sizeof signer);
+    for (size_t k = 0; k < trust->n_keys; k++)
+      if (strcmp(trust->keys[k].id, signer) == 0) app->signer_origin = strdup(trust->keys[k].origin);
+    return 0;
+  }
+  if (n_sigs == 0)
+    return core_error_set(err, 0,
+                          "'%s' is not signed: corerun boots only signed artifacts; build it with 'corec build', "
+                          "which signs it", path);
+  if (invalid[0])
+    return core_error_set(err, 0,
+                          "'%s': the signature by trusted key %.16s does not verify: the artifact was modified after "
+                          "it was signed; rebuild it or fetch it again", path, invalid);
+  if (trust->n_keys == 0)
+    return core_error_set(err, 0,
+                          "'%s' is signed by key %.16s, but no key is trusted (looked in %s); add the publisher's "
+                          "public key there or pass --trust KEY.pub", path, untrusted[0] ? untrusted : "?",
+                          trust->n_searched ? trust->searched[0] : "trust.d");
+  return core_error_set(err, 0,
+                        "'%s' is signed by key %.16s, which is not trusted; if you trust its publisher, pass --trust "
+                        "KEY.pub or put the key in %s", path, untrusted[0] ? untrusted : "?",
+                        trust->n_searched ? trust->searched[0] : "trust.d");
+}
+
+static int find_layer(core_tim *tim, json_t *layers, const char *media_type, core_tim_blob **out, core_error **err) {
+  size_t i;
+  json_t *desc;
+  json_array_foreach(layers, i, desc) {
+    const char *mt;
+    core_digest d;
+    uint64_t size;
+    if (core_oci_descriptor_parse(desc, &mt, &d, &size, err) < 0) return -1;
+    if (strcmp(mt, media_type) != 0) continue;
+    core_tim_blob *b = core_tim_find(tim, &d);
+    if (b == NULL) return core_error_set(err, 0, "blob %s (%s) is missing from the artifact", d.str, media_type);
+    if (b->size != size)
+      return core_error_set(err, 0, "blob %s has %llu bytes but the manifest says %llu", d.str,
+                            (unsigned long long)b->size, (unsigned long long)size);
+    *out = b;
+    return 0;
+  }
+  return core_error_set(err, 0, "the manifest has no %s layer", media_type);
+}
+
+int core_tim_open_verified(const char *path, const core_trust *trust, core_verified_app **out, core_error **err) {
+  core_verified_app *app = calloc(1, sizeof *app);
+  __attribute__((cleanup(core_verified_app_freep))) core_verified_app *owned = app;
+  if (app == NULL) return core_error_set(err, ENOMEM, "allocating");
+  if (core_tim_read(path, &app->tim, err) < 0) return -1;
+  cleanup_json json_t *top = NULL;
+  if (load_top_index(app->tim, &top, err) < 0) return core_error_wrap(err, "'%s'", path);
+  json_t *entries = json_object_get(top, "manifests");
+  if (!json_is_array(entries)) return core_error_set(err, 0, "'%s': the image index lists no manifests", path);
+
+  const json_t *app_desc = NULL;
+  size_t i;
+  json_t *desc;
+  json_array_foreach(entries, i, desc) {
+    const char *at = json_string_value(json_object_get(desc, "artifactType"));
+    if (!at || strcmp(at, TIM_ARTIFACT_TYPE) != 0) continue;
+    if (app_desc) return core_error_set(err, 0, "'%s' holds more than one app manifest", path);
+    app_desc = desc;
+  }
+  if (app_desc == NULL) return core_error_set(err, 0, "'%s' holds no core app manifest (is it a TIM?)", path);
+  uint64_t size;
+  if (core_oci_descriptor_parse(app_desc, NULL, &app->manifest, &size, err) < 0) return core_error_wrap(err, "'%s'", path);
+
+  /* Trust first: nothing of the manifest is interpreted before its signature checks out. */
+  if (verify_signatures(path, app->tim, entries, &app->manifest, trust, app, err) < 0) return -1;
+
+  cleanup_json json_t *manifest = NULL;
+  if (load_json_blob(app->tim, app_desc, OCI_MT_MANIFEST, &manifest, err) < 0) return core_error_wrap(err, "'%s'", path);
+  json_t *layers = json_object_get(manifest, "layers");
+  if (!json_is_array(layers)) return core_error_set(err, 0, "'%s': the manifest lists no layers", path);
+  if (load_json_blob(app->tim, json_object_get(manifest, "config"), TIM_MT_CONFIG, &app->config, err) < 0 ||
+      find_layer(app->tim, layers, TIM_MT_KERNEL, &app->kernel, err) < 0 ||
+      find_layer(app->tim, layers, TIM_MT_INITRAMFS, &app->initramfs, err) < 0)
+    return core_error_wrap(err, "'%s'", path);
+  *out = TAKE_PTR(owned);
+  return 0;
+}

@@ -1,0 +1,263 @@
+/* Reading kernel packages and resolving module dependencies, as a linker resolves symbols. */
+#include "kernel.h"
+
+#include <archive_entry.h>
+#include <errno.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cleanup.h"
+#include "fsutil.h"
+#include "layer_reader.h"
+
+void core_kmod_normalize_name(char *name) {
+  for (; *name; name++)
+    if (*name == '-') *name = '_';
+}
+
+static void free_strv(char **v, size_t n) {
+  for (size_t i = 0; i < n; i++) free(v[i]);
+  free(v);
+}
+
+void core_kernel_release(core_kernel *k) {
+  core_buf_release(&k->image);
+  free(k->version);
+  for (size_t i = 0; i < k->n_mods; i++) {
+    free(k->mods[i].name);
+    free(k->mods[i].path);
+    free_strv(k->mods[i].depends, k->mods[i].n_depends);
+    core_buf_release(&k->mods[i].data);
+  }
+  free(k->mods);
+  free_strv(k->builtin, k->n_builtin);
+  memset(k, 0, sizeof *k);
+}
+
+static void elf_endp(Elf **e) {
+  if (*e) elf_end(*e);
+}
+
+static int split_depends(const char *list, char ***out, size_t *n_out, core_error **err) {
+  char **v = NULL;
+  size_t n = 0;
+  cleanup_free char *copy = strdup(list);
+  if (copy == NULL) return core_error_set(err, ENOMEM, "allocating");
+  char *save = NULL;
+  for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+    char **grown = realloc(v, (n + 1) * sizeof *grown);
+    if (grown == NULL || (grown[n] = strdup(tok)) == NULL) {
+      free_strv(grown ? grown : v, n);
+      return core_error_set(err, ENOMEM, "allocating");
+    }
+    v = grown;
+    core_kmod_normalize_name(v[n++]);
+  }
+  *out = v;
+  *n_out = n;
+  return 0;
+}
+
+int core_kmod_parse_modinfo(const void *ko, size_t len, char **name, char ***depends, size_t *n_depends, core_error **err) {
+  if (elf_version(EV_CURRENT) == EV_NONE) return core_error_set(err, 0, "libelf: %s", elf_errmsg(-1));
+  __attribute__((cleanup(elf_endp))) Elf *elf = elf_memory((char *)ko, len);
+  if (elf == NULL || elf_kind(elf) != ELF_K_ELF) return core_error_set(err, 0, "not an ELF object: %s", elf_errmsg(-1));
+  size_t shstrndx;
+  if (elf_getshdrstrndx(elf, &shstrndx) != 0) return core_error_set(err, 0, "libelf: %s", elf_errmsg(-1));
+  *name = NULL;
+  *depends = NULL;
+  *n_depends = 0;
+  for (Elf_Scn *scn = elf_nextscn(elf, NULL); scn; scn = elf_nextscn(elf, scn)) {
+    GElf_Shdr sh;
+    if (gelf_getshdr(scn, &sh) == NULL) return core_error_set(err, 0, "libelf: %s", elf_errmsg(-1));
+    const char *sname = elf_strptr(elf, shstrndx, sh.sh_name);
+    if (sname == NULL || strcmp(sname, ".modinfo") != 0) continue;
+    Elf_Data *d = elf_getdata(scn, NULL);
+    if (d == NULL || d->d_buf == NULL) return core_error_set(err, 0, "empty .modinfo section");
+    /* The section is a run of NUL-terminated "key=value" strings. */
+    const char *p = d->d_buf, *end = p + d->d_size;
+    while (p < end) {
+      size_t l = strnlen(p, (size_t)(end - p));
+      if (l == (size_t)(end - p)) break;
+      if (strncmp(p, "name=", 5) == 0 && *name == NULL) {
+        if ((*name = strdup(p + 5)) == NULL) return core_error_set(err, ENOMEM, "allocating");
+        core_kmod_normalize_name(*name);
+      } else if (strncmp(p, "depends=", 8) == 0 && *depends == NULL) {
+        if (split_depends(p + 8, depends, n_depends, err) < 0) return -1;
+      }
+      p += l + 1;
+    }
+    break;
+  }
+  return 0;
+}
+
+static int add_module(core_kernel *k, const char *path, core_buf *data, core_error **err) {
+  core_kmod m = {0};
+  if (core_kmod_parse_modinfo(data->data, data->len, &m.name, &m.depends, &m.n_depends, err) < 0)
+    return core_error_wrap(err, "kernel module '%s'", path);
+  if (m.name == NULL) {
+    /* Older modules carry no name= field; the file name is the module name. */
+    const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+    m.name = strndup(base, strlen(base) - 3);
+    if (m.name) core_kmod_normalize_name(m.name);
+  }
+  core_kmod *grown = realloc(k->mods, (k->n_mods + 1) * sizeof *grown);
+  if (m.name == NULL || grown == NULL || (m.path = strdup(path)) == NULL) {
+    free(m.name);
+    free_strv(m.depends, m.n_depends);
+    if (grown) k->mods = grown;
+    return core_error_set(err, ENOMEM, "allocating");
+  }
+  k->mods = grown;
+  m.data = *data;
+  *data = (core_buf)CORE_BUF_INIT;
+  k->mods[k->n_mods++] = m;
+  return 0;
+}
+
+static int parse_builtin(core_kernel *k, const core_buf *list, core_error **err) {
+  /* One path per line: kernel/fs/ext4/ext4.ko -> "ext4". */
+  const char *p = (const char *)list->data, *end = p + list->len;
+  while (p < end) {
+    const char *nl = memchr(p, '\n', (size_t)(end - p));
+    if (nl == NULL) nl = end;
+    const char *base = p;
+    for (const char *q = p; q < nl; q++)
+      if (*q == '/') base = q + 1;
+    size_t len = (size_t)(nl - base);
+    if (len > 3 && strncmp(nl - 3, ".ko", 3) == 0) {
+      char **grown = realloc(k->builtin, (k->n_builtin + 1) * sizeof *grown);
+      if (grown == NULL) return core_error_set(err, ENOMEM, "allocating");
+      k->builtin = grown;
+      if ((k->builtin[k->n_builtin] = strndup(base, len - 3)) == NULL) return core_error_set(err, ENOMEM, "allocating");
+      core_kmod_normalize_name(k->builtin[k->n_builtin++]);
+    }
+    p = nl + 1;
+  }
+  return 0;
+}
+
+static int is_bzimage(const core_buf *b) {
+  /* The x86 boot protocol puts "HdrS" at offset 0x202 of every bzImage. */
+  return b->len > 0x206 && memcmp(b->data + 0x202, "HdrS", 4) == 0;
+}
+
+static int load_from_deb(const char *source, core_layer_reader *r, core_kernel *k, core_error **err) {
+  for (;;) {
+    struct archive_entry *e;
+    const char *path;
+    int rc = core_layer_reader_next(r, &e, &path, err);
+    if (rc < 0) return -1;
+    if (rc == 0) break;
+    if (archive_entry_filetype(e) != AE_IFREG) continue;
+    size_t len = strlen(path);
+    if (strncmp(path, "boot/vmlinuz-", 13) == 0) {
+      if (k->version) return core_error_set(err, 0, "'%s' holds more than one kernel (boot/vmlinuz-*)", source);
+      if ((k->version = strdup(path + 13)) == NULL) return core_error_set(err, ENOMEM, "allocating");
+      if (core_layer_reader_data(r, &k->image, err) < 0) return -1;
+    } else if (strncmp(path, "lib/modules/", 12) == 0 && len > 3 && strcmp(path + len - 3, ".ko") == 0) {
+      cleanup_buf core_buf data = CORE_BUF_INIT;
+      if (core_layer_reader_data(r, &data, err) < 0 || add_module(k, path, &data, err) < 0) return -1;
+    } else if (strncmp(path, "lib/modules/", 12) == 0 && len > 16 && strcmp(path + len - 16, "/modules.builtin") == 0) {
+      cleanup_buf core_buf data = CORE_BUF_INIT;
+      if (core_layer_reader_data(r, &data, err) < 0 || parse_builtin(k, &data, err) < 0) return -1;
+    }
+  }
+  if (k->version == NULL)
+    return core_error_set(err, 0, "'%s' is a Debian package without a kernel (no boot/vmlinuz-*); use a linux-image package", source);
+  if (!is_bzimage(&k->image)) return core_error_set(err, 0, "'%s': boot/vmlinuz-%s is not an x86 bzImage", source, k->version);
+  return 0;
+}
+
+int core_kernel_load(const char *source, core_kernel *out, core_error **err) {
+  core_kernel k = {0};
+  cleanup_layer_reader core_layer_reader *r = NULL;
+  core_layer_kind kind;
+  if (core_layer_kind_of(source, &kind, err) < 0) return -1;
+  if (kind == CORE_LAYER_DEB) {
+    if (core_layer_reader_open(source, &r, err) < 0 || load_from_deb(source, r, &k, err) < 0) goto fail;
+  } else if (kind == CORE_LAYER_DIR) {
+    return core_error_set(err, 0, "'%s' is a directory; the kernel source must be a kernel .deb or a bzImage file", source);
+  } else {
+    if (core_read_file(source, &k.image, err) < 0) goto fail;
+    if (!is_bzimage(&k.image)) {
+      core_error_set(err, 0, "'%s' is neither a kernel .deb nor an x86 bzImage", source);
+      goto fail;
+    }
+  }
+  *out = k;
+  return 0;
+fail:
+  core_kernel_release(&k);
+  return -1;
+}
+
+const core_kmod *core_kernel_find_module(const core_kernel *k, const char *name) {
+  for (size_t i = 0; i < k->n_mods; i++)
+    if (strcmp(k->mods[i].name, name) == 0) return &k->mods[i];
+  return NULL;
+}
+
+int core_kernel_is_builtin(const core_kernel *k, const char *name) {
+  for (size_t i = 0; i < k->n_builtin; i++)
+    if (strcmp(k->builtin[i], name) == 0) return 1;
+  return 0;
+}
+
+typedef struct closure {
+  const core_kernel *k;
+  const core_kmod **order;
+  size_t n;
+  const core_kmod **visiting; /* the current chain, to catch dependency cycles */
+  size_t depth;
+} closure;
+
+static int visit(closure *c, const char *name, core_error **err) {
+  if (core_kernel_is_builtin(c->k, name)) return 0;
+  const core_kmod *m = core_kernel_find_module(c->k, name);
+  if (m == NULL) return core_error_set(err, 0, "kernel module '%s' is neither in the package nor built in", name);
+  for (size_t i = 0; i < c->n; i++)
+    if (c->order[i] == m) return 0;
+  for (size_t i = 0; i < c->depth; i++)
+    if (c->visiting[i] == m) return core_error_set(err, 0, "kernel modules depend on each other in a cycle through '%s'", name);
+  c->visiting[c->depth++] = m;
+  for (size_t i = 0; i < m->n_depends; i++)
+    if (visit(c, m->depends[i], err) < 0) return core_error_wrap(err, "needed by '%s'", m->name);
+  c->depth--;
+  c->order[c->n++] = m; /* after its dependencies: load order */
+  return 0;
+}
+
+int core_kernel_module_closure(const core_kernel *k, char *const *wanted, size_t n_wanted, const core_kmod ***out,
+                               size_t *n_out, long *missing, core_error **err) {
+  *missing = -1;
+  closure c = {.k = k};
+  c.order = calloc(k->n_mods + 1, sizeof *c.order);
+  c.visiting = calloc(k->n_mods + 1, sizeof *c.visiting);
+  if (c.order == NULL || c.visiting == NULL) {
+    free(c.order);
+    free(c.visiting);
+    return core_error_set(err, ENOMEM, "allocating");
+  }
+  for (size_t i = 0; i < n_wanted; i++) {
+    if (!core_kernel_is_builtin(k, wanted[i]) && core_kernel_find_module(k, wanted[i]) == NULL) {
+      *missing = (long)i;
+      free(c.order);
+      free(c.visiting);
+      return core_error_set(err, 0, "kernel module '%s' is neither in the kernel package nor built into the kernel",
+                            wanted[i]);
+    }
+    if (visit(&c, wanted[i], err) < 0) {
+      free(c.order);
+      free(c.visiting);
+      return -1;
+    }
+  }
+  free(c.visiting);
+  *out = c.order;
+  *n_out = c.n;
+  return 0;
+}

@@ -1,0 +1,32 @@
+/* Reads the entries of a layer source the same way whatever it is: a directory, a tar
+ * archive (any compression libarchive knows) or a Debian package (its data archive). */
+#ifndef CORE_LAYER_READER_H
+#define CORE_LAYER_READER_H
+
+#include "buf.h"
+#include "error.h"
+
+struct archive_entry;
+
+typedef enum core_layer_kind { CORE_LAYER_DIR, CORE_LAYER_TAR, CORE_LAYER_DEB } core_layer_kind;
+
+typedef struct core_layer_reader core_layer_reader;
+
+/* Decides the kind from the file itself (a directory, the "!<arch>" magic of a .deb, else tar). */
+int core_layer_kind_of(const char *path, core_layer_kind *kind, core_error **err);
+const char *core_layer_kind_name(core_layer_kind kind);
+
+int core_layer_reader_open(const char *path, core_layer_reader **out, core_error **err);
+/* Returns 1 with the next entry, 0 at the end. *path is normalised: relative, no "./",
+ * no trailing '/', never "" (the root itself is skipped), never with ".." components. */
+int core_layer_reader_next(core_layer_reader *r, struct archive_entry **entry, const char **path, core_error **err);
+int core_layer_reader_data(core_layer_reader *r, core_buf *out, core_error **err);
+core_layer_kind core_layer_reader_kind(const core_layer_reader *r);
+void core_layer_reader_free(core_layer_reader *r);
+void core_layer_reader_freep(core_layer_reader **r);
+#define cleanup_layer_reader __attribute__((cleanup(core_layer_reader_freep)))
+
+/* Normalises an archive path in place as described above; returns -1 for "..". */
+int core_normalize_path(char *path);
+
+#endif

@@ -1,0 +1,160 @@
+/* Linking an app: kernel + module closure + merged rootfs + coreinit -> initramfs -> manifest. */
+#include "link.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "cleanup.h"
+#include "diag.h"
+#include "initconf.h"
+#include "initramfs.h"
+#include "json.h"
+#include "kernel.h"
+#include "oci.h"
+#include "rootfs.h"
+
+extern const unsigned char core_coreinit_start[];
+extern const unsigned char core_coreinit_end[];
+
+const void *core_coreinit_bytes(size_t *len) {
+  *len = (size_t)(core_coreinit_end - core_coreinit_start);
+  return core_coreinit_start;
+}
+
+void core_linked_app_release(core_linked_app *app) {
+  core_blob_set_release(&app->blobs);
+  free(app->name);
+  app->name = NULL;
+}
+
+static int add_dir(core_rootfs *fs, const char *path, mode_t mode, core_error **err) {
+  return core_rootfs_add(fs, path, CORE_NODE_DIR, mode, 0, 0, NULL, NULL, err);
+}
+
+static int add_bytes(core_rootfs *fs, const char *path, const void *data, size_t len, mode_t mode, core_error **err) {
+  cleanup_buf core_buf b = CORE_BUF_INIT;
+  if (core_buf_append(&b, data, len, err) < 0) return -1;
+  return core_rootfs_add(fs, path, CORE_NODE_FILE, mode, 0, 0, NULL, &b, err);
+}
+
+/* What every guest needs whatever its layers hold: mount points, the console, PID 1. */
+static int add_guest_skeleton(core_rootfs *fs, core_error **err) {
+  static const struct {
+    const char *path;
+    mode_t mode;
+  } dirs[] = {{"dev", 0755}, {"proc", 0555}, {"sys", 0555}, {"run", 0755}, {"tmp", 01777},
+              {"root", 0700}, {"etc", 0755}, {"etc/core", 0755}};
+  for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++)
+    if (add_dir(fs, dirs[i].path, dirs[i].mode, err) < 0) return -1;
+  /* The kernel opens /dev/console for PID 1 before anything is mounted, so it must be in the archive. */
+  if (core_rootfs_add(fs, "dev/console", CORE_NODE_CHAR, 0600, 0, 0, NULL, NULL, err) < 0) return -1;
+  fs->nodes[fs->n - 1].rdev_major = 5;
+  fs->nodes[fs->n - 1].rdev_minor = 1;
+  size_t len;
+  const void *init = core_coreinit_bytes(&len);
+  return add_bytes(fs, "init", init, len, 0755, err);
+}
+
+static int link_modules(const core_plan *plan, const core_kernel *k, core_rootfs *fs, core_buf *conf, json_t *loaded,
+                        core_error **err) {
+  if (plan->n_modules == 0) return 0;
+  if (k->version == NULL)
+    return core_error_at(err, &plan->module_pos[0], "take the kernel from its Debian package (linux-image-*.deb)",
+                         "kernel modules need a kernel package, but the kernel source is a bare bzImage");
+  cleanup_free const core_kmod **order = NULL;
+  size_t n = 0;
+  long missing = -1;
+  if (core_kernel_module_closure(k, plan->modules, plan->n_modules, &order, &n, &missing, err) < 0) {
+    if (missing < 0) return -1;
+    core_error_freep(err);
+    return core_error_at(err, &plan->module_pos[missing], "module names are file names without '.ko', as modprobe takes them",
+                         "kernel module '%s' is neither in the kernel package (%s) nor built into it",
+                         plan->modules[missing], k->version);
+  }
+  for (size_t i = 0; i < n; i++) {
+    if (add_bytes(fs, order[i]->path, order[i]->data.data, order[i]->data.len, 0644, err) < 0) return -1;
+    cleanup_free char *guest_path = NULL;
+    if (asprintf(&guest_path, "/%s", order[i]->path) < 0) return core_error_set(err, ENOMEM, "allocating");
+    if (core_initconf_add(conf, "module", guest_path, err) < 0) return -1;
+    json_array_append_new(loaded, json_string(order[i]->name));
+  }
+  return 0;
+}
+
+static int runtime_config(const core_plan *plan, json_t *modules, core_buf *out, core_error **err) {
+  json_t *argv = json_array();
+  for (size_t i = 0; i < plan->main_argc; i++) json_array_append_new(argv, json_string(plan->main_argv[i]));
+  cleanup_json json_t *cfg = json_pack("{s:i, s:s, s:{s:s, s:O}, s:o, s:{s:I, s:i}}", "version", 1, "name", plan->name,
+                                       "kernel", "cmdline", plan->cmdline, "modules", modules, "main", argv,
+                                       "resources", "memory_mib", (json_int_t)plan->memory_mib, "cpus", (int)plan->cpus);
+  if (cfg == NULL) return core_error_set(err, ENOMEM, "building the runtime config");
+  return core_json_dump(cfg, out, err);
+}
+
+static json_t *titled(json_t *desc, const char *title) {
+  json_object_set_new(desc, "annotations", json_pack("{s:s}", OCI_ANN_TITLE, title));
+  return desc;
+}
+
+/* Kernel, modules, layers and coreinit into one tree, and that tree into the initramfs. */
+static int link_initramfs(const core_plan *plan, core_kernel *kernel, core_buf *initramfs, json_t *modules,
+                          core_error **err) {
+  cleanup_rootfs core_rootfs fs = CORE_ROOTFS_INIT;
+  cleanup_buf core_buf conf = CORE_BUF_INIT;
+  if (core_kernel_load(plan->kernel.path, kernel, err) < 0) return -1;
+  for (size_t i = 0; i < plan->n_layers; i++)
+    if (core_rootfs_add_layer(&fs, plan->layers[i].source.path, plan->layers[i].dest, err) < 0)
+      return core_error_wrap(err, "rootfs layer %zu", i + 1);
+  if (core_initconf_begin(&conf, err) < 0 || core_initconf_add(&conf, "hostname", plan->name, err) < 0) return -1;
+  if (link_modules(plan, kernel, &fs, &conf, modules, err) < 0) return -1;
+  for (size_t i = 0; i < plan->main_argc; i++)
+    if (core_initconf_add(&conf, "arg", plan->main_argv[i], err) < 0) return -1;
+  if (add_guest_skeleton(&fs, err) < 0 || add_bytes(&fs, "etc/core/init.conf", conf.data, conf.len, 0644, err) < 0 ||
+      core_rootfs_finish(&fs, err) < 0)
+    return -1;
+  /* The sources must be what the plan pinned: a file changed mid-build is refused. */
+  if (core_plan_source_recheck(&plan->kernel, err) < 0) return -1;
+  for (size_t i = 0; i < plan->n_layers; i++)
+    if (core_plan_source_recheck(&plan->layers[i].source, err) < 0) return -1;
+  return core_initramfs_write(&fs, plan->source_date_epoch, initramfs, err);
+}
+
+/* Adds a blob, releasing the bytes whatever happens. */
+static int add_blob(core_blob_set *set, core_buf *data, core_digest *d, uint64_t *size, core_error **err) {
+  *size = data->len;
+  int rc = core_blob_set_add(set, data, d, err);
+  core_buf_release(data);
+  return rc;
+}
+
+int core_link(const core_plan *plan, core_linked_app *out, core_error **err) {
+  cleanup_linked_app core_linked_app app = {0};
+  cleanup_kernel core_kernel kernel = {0};
+  cleanup_json json_t *modules = json_array();
+  cleanup_json json_t *manifest = NULL;
+  core_buf initramfs = CORE_BUF_INIT, config = CORE_BUF_INIT, manifest_text = CORE_BUF_INIT;
+  core_digest d_kernel, d_initramfs, d_config;
+  uint64_t kernel_size, initramfs_size, config_size;
+  if ((app.name = strdup(plan->name)) == NULL || modules == NULL) return core_error_set(err, ENOMEM, "allocating");
+
+  if (link_initramfs(plan, &kernel, &initramfs, modules, err) < 0 ||
+      add_blob(&app.blobs, &kernel.image, &d_kernel, &kernel_size, err) < 0 ||
+      add_blob(&app.blobs, &initramfs, &d_initramfs, &initramfs_size, err) < 0 ||
+      runtime_config(plan, modules, &config, err) < 0 || add_blob(&app.blobs, &config, &d_config, &config_size, err) < 0) {
+    core_buf_release(&initramfs);
+    return -1;
+  }
+  json_t *layers = json_pack("[o, o]", titled(core_oci_descriptor(TIM_MT_KERNEL, &d_kernel, kernel_size), "vmlinuz"),
+                             titled(core_oci_descriptor(TIM_MT_INITRAMFS, &d_initramfs, initramfs_size), "initramfs"));
+  manifest = json_pack("{s:i, s:s, s:s, s:o, s:o, s:{s:s}}", "schemaVersion", 2, "mediaType", OCI_MT_MANIFEST,
+                       "artifactType", TIM_ARTIFACT_TYPE, "config",
+                       core_oci_descriptor(TIM_MT_CONFIG, &d_config, config_size), "layers", layers, "annotations",
+                       "dev.core.app.name", plan->name);
+  if (manifest == NULL) return core_error_set(err, ENOMEM, "building the manifest");
+  if (core_json_dump(manifest, &manifest_text, err) < 0 ||
+      add_blob(&app.blobs, &manifest_text, &app.manifest, &app.manifest_size, err) < 0)
+    return -1;
+  *out = app;
+  memset(&app, 0, sizeof app); /* handed on */
+  return 0;
+}

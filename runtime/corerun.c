@@ -1,0 +1,188 @@
+/* corerun: boots only artifacts it can verify, and returns the guest's exit status.
+ * Exit status: the guest main command's, or 125 when corerun itself fails or refuses. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cleanup.h"
+#include "json.h"
+#include "qemu.h"
+#include "run_overlay.h"
+#include "tim_verify.h"
+#include "trust.h"
+
+#define CORERUN_VERSION "0.1.0"
+#define CORERUN_FAILED 125
+#define MAX_TRUST_FILES 16
+
+static const char run_help[] =
+    "usage: corerun [run] [OPTIONS] ARTIFACT [-- COMMAND [ARG...]]\n"
+    "       corerun verify [--trust FILE] ARTIFACT\n"
+    "\n"
+    "Verifies ARTIFACT (signature by a trusted key, then every blob digest) and boots it under\n"
+    "QEMU, streaming the guest console. Exits with the exit status of the guest's main command,\n"
+    "or 125 when the artifact is refused or corerun fails. '-- COMMAND' replaces the main command.\n"
+    "\n"
+    "  --trust FILE       also trust this Ed25519 public key (PEM); may be repeated\n"
+    "  --memory SIZE      guest memory, e.g. 512M or 1G (default: the artifact's)\n"
+    "  --cpus N           guest CPUs (default: the artifact's)\n"
+    "  --accel MODE       auto (KVM when /dev/kvm is usable, else TCG), kvm or tcg (default auto)\n"
+    "  --qemu PATH        QEMU binary (default qemu-system-x86_64, or $CORE_QEMU)\n"
+    "  -q, --quiet        no notices from corerun on stderr\n"
+    "  -h, --help         show this help\n"
+    "      --version      show the version\n"
+    "\n"
+    "Trusted keys: $CORE_HOME/trust.d/*.pub (CORE_HOME defaults to ~/.core; CORE_CONFIG_DIR\n"
+    "overrides it), /etc/core/trust.d/*.pub, and --trust files. There is no way to boot an\n"
+    "artifact that does not verify.\n";
+
+typedef struct run_args {
+  const char *artifact;
+  const char *trust_files[MAX_TRUST_FILES];
+  size_t n_trust;
+  uint64_t memory_mib;
+  unsigned cpus;
+  core_accel accel;
+  const char *qemu;
+  int quiet;
+  char **command;
+  size_t command_argc;
+} run_args;
+
+static int parse_mib(const char *s, uint64_t *out) {
+  char *end = NULL;
+  unsigned long long v = strtoull(s, &end, 10);
+  if (end == s) return -1;
+  if (*end == 'G' && end[1] == 0) v *= 1024;
+  else if (!(*end == 0 || (*end == 'M' && end[1] == 0))) return -1;
+  if (v < 64 || v > (1ull << 20)) return -1;
+  *out = v;
+  return 0;
+}
+
+static int parse_run_args(int argc, char **argv, run_args *a, core_error **err) {
+  static const struct option opts[] = {{"trust", required_argument, NULL, 't'},  {"memory", required_argument, NULL, 'm'},
+                                       {"cpus", required_argument, NULL, 'c'},   {"accel", required_argument, NULL, 'a'},
+                                       {"qemu", required_argument, NULL, 'Q'},   {"quiet", no_argument, NULL, 'q'},
+                                       {"help", no_argument, NULL, 'h'},         {"version", no_argument, NULL, 'V'},
+                                       {0, 0, 0, 0}};
+  memset(a, 0, sizeof *a);
+  a->qemu = getenv("CORE_QEMU");
+  int c;
+  optind = 1;
+  /* "+" stops at the first operand, so the guest command's own flags are left alone. */
+  while ((c = getopt_long(argc, argv, "+qh", opts, NULL)) != -1) {
+    switch (c) {
+      case 't':
+        if (a->n_trust == MAX_TRUST_FILES) return core_error_set(err, 0, "at most %d --trust files", MAX_TRUST_FILES);
+        a->trust_files[a->n_trust++] = optarg;
+        break;
+      case 'm':
+        if (parse_mib(optarg, &a->memory_mib) < 0)
+          return core_error_set(err, 0, "--memory '%s': give a size from 64M to 1024G, e.g. 512M or 2G", optarg);
+        break;
+      case 'c': {
+        char *end = NULL;
+        long v = strtol(optarg, &end, 10);
+        if (*end || v < 1 || v > 255) return core_error_set(err, 0, "--cpus '%s': give a number from 1 to 255", optarg);
+        a->cpus = (unsigned)v;
+        break;
+      }
+      case 'a':
+        if (strcmp(optarg, "auto") == 0) a->accel = CORE_ACCEL_AUTO;
+        else if (strcmp(optarg, "kvm") == 0) a->accel = CORE_ACCEL_KVM;
+        else if (strcmp(optarg, "tcg") == 0) a->accel = CORE_ACCEL_TCG;
+        else return core_error_set(err, 0, "--accel '%s': choose auto, kvm or tcg", optarg);
+        break;
+      case 'Q': a->qemu = optarg; break;
+      case 'q': a->quiet = 1; break;
+      case 'h': fputs(run_help, stdout); exit(0);
+      case 'V': printf("corerun %s\n", CORERUN_VERSION); exit(0);
+      default: return core_error_set(err, 0, "see 'corerun --help'");
+    }
+  }
+  if (optind >= argc) return core_error_set(err, 0, "no artifact given; usage: corerun [OPTIONS] ARTIFACT [-- COMMAND]");
+  a->artifact = argv[optind++];
+  if (optind < argc) {
+    if (strcmp(argv[optind], "--") != 0)
+      return core_error_set(err, 0, "unexpected '%s'; put the command after '--': corerun ARTIFACT -- COMMAND", argv[optind]);
+    optind++;
+    if (optind >= argc) return core_error_set(err, 0, "'--' must be followed by a command");
+    a->command = argv + optind;
+    a->command_argc = (size_t)(argc - optind);
+  }
+  return 0;
+}
+
+static int open_verified(const run_args *a, core_verified_app **app, core_error **err) {
+  cleanup_trust core_trust trust = {0};
+  if (core_trust_load(a->trust_files, a->n_trust, &trust, err) < 0) return -1;
+  if (core_tim_open_verified(a->artifact, &trust, app, err) < 0) return -1;
+  if (!a->quiet) {
+    const char *name = json_string_value(json_object_get((*app)->config, "name"));
+    fprintf(stderr, "corerun: verified %s (%s), signed by key %.16s\n", name ? name : "?", (*app)->manifest.str,
+            (*app)->signer);
+  }
+  return 0;
+}
+
+static int cmd_run(int argc, char **argv, int *exit_status, core_error **err) {
+  run_args a;
+  if (parse_run_args(argc, argv, &a, err) < 0) return -1;
+  cleanup_verified_app core_verified_app *app = NULL;
+  if (open_verified(&a, &app, err) < 0) return -1;
+  json_t *res = json_object_get(app->config, "resources");
+  core_qemu_opts q = {
+      .binary = a.qemu,
+      .accel = a.accel,
+      .memory_mib = a.memory_mib ? a.memory_mib : (uint64_t)json_integer_value(json_object_get(res, "memory_mib")),
+      .cpus = a.cpus ? a.cpus : (unsigned)json_integer_value(json_object_get(res, "cpus")),
+      .cmdline = json_string_value(json_object_get(json_object_get(app->config, "kernel"), "cmdline")),
+      .quiet = a.quiet,
+  };
+  if (q.memory_mib < 64 || q.cpus < 1) return core_error_set(err, 0, "the artifact's runtime config has no valid resources");
+  core_run_settings settings = {.argv = a.command, .argc = a.command_argc, .status_device = CORE_QEMU_STATUS_DEVICE};
+  cleanup_buf core_buf overlay = CORE_BUF_INIT;
+  cleanup_close int initrd_fd = -1;
+  if (core_run_overlay(&settings, &overlay, err) < 0 || core_run_initrd(&overlay, app->initramfs->fd, &initrd_fd, err) < 0)
+    return -1;
+  return core_qemu_run(&q, app->kernel->fd, initrd_fd, exit_status, err);
+}
+
+static int cmd_verify(int argc, char **argv, int *exit_status, core_error **err) {
+  run_args a;
+  if (parse_run_args(argc, argv, &a, err) < 0) return -1;
+  if (a.command) return core_error_set(err, 0, "verify takes no command");
+  cleanup_verified_app core_verified_app *app = NULL;
+  a.quiet = 1;
+  if (open_verified(&a, &app, err) < 0) return -1;
+  printf("%s\n", app->manifest.str);
+  fprintf(stderr, "corerun: %s: verified, signed by key %.16s (%s)\n", a.artifact, app->signer,
+          app->signer_origin ? app->signer_origin : "?");
+  *exit_status = 0;
+  return 0;
+}
+
+static const struct {
+  const char *name;
+  int (*fn)(int argc, char **argv, int *exit_status, core_error **err);
+} commands[] = {{"run", cmd_run}, {"verify", cmd_verify}};
+
+int main(int argc, char **argv) {
+  core_error *err = NULL;
+  int status = CORERUN_FAILED;
+  int rc = -2;
+  if (argc >= 2) {
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+      if (strcmp(argv[1], commands[i].name) == 0) rc = commands[i].fn(argc - 1, argv + 1, &status, &err);
+  }
+  /* Without a command name, the arguments are those of "run": corerun app.tim. */
+  if (rc == -2) rc = cmd_run(argc, argv, &status, &err);
+  if (rc < 0) {
+    core_error_print("corerun", err);
+    core_error_free(err);
+    return CORERUN_FAILED;
+  }
+  return status;
+}
