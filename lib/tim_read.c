@@ -82,8 +82,10 @@ int core_tim_read(const char *path, core_tim **out, core_error **err) {
   if (a == NULL) return core_error_set(err, ENOMEM, "allocating an archive reader");
   /* Only uncompressed tar: the format says so, and it keeps blobs readable by offset. */
   archive_read_support_format_tar(a);
-  if (archive_read_open_filename(a, path, 1 << 16) != ARCHIVE_OK)
-    return core_error_archive(err, a, "opening artifact '%s'", path);
+  if (archive_read_open_filename(a, path, 1 << 16) != ARCHIVE_OK) {
+    if (archive_errno(a) == ENOENT || archive_errno(a) == EACCES) return core_error_archive(err, a, "opening artifact '%s'", path);
+    return core_error_archive(err, a, "'%s' is not a TIM artifact (a tar of an OCI image layout)", path);
+  }
   int have_layout = 0;
   for (;;) {
     struct archive_entry *e = NULL;

@@ -122,8 +122,7 @@ static int init_do_hostname(init_conf *c, char *value, init_parser *p) {
   size_t n = strlen(value);
   if (n == 0 || n > INIT_HOSTNAME_MAX) {
     free(value);
-    return init_parse_fail(p, "hostname must be 1 to %d bytes long, not %zu", INIT_HOSTNAME_MAX,
-                           n);
+    return init_parse_fail(p, "hostname must be 1 to %d bytes long, not %zu", INIT_HOSTNAME_MAX, n);
   }
   return init_set_string(&c->hostname, value);
 }
@@ -184,8 +183,7 @@ static bool init_word_is(const char *s, size_t n, const char *word) {
 }
 
 /* One line, without its '\n'. *versioned records whether `version 1` has been seen. */
-static int init_parse_line(init_conf *c, init_parser *p, bool *versioned, const char *s,
-                           size_t n) {
+static int init_parse_line(init_conf *c, init_parser *p, bool *versioned, const char *s, size_t n) {
   /* Values become C strings, so a NUL would silently cut one short. */
   if (memchr(s, '\0', n)) return init_parse_fail(p, "NUL byte in line");
   if (init_is_blank(s, n) || s[0] == '#') return 0;
@@ -202,8 +200,9 @@ static int init_parse_line(init_conf *c, init_parser *p, bool *versioned, const 
     /* CR is an ordinary byte in values (the writer passes it through), so a file saved
      * with CRLF line ends is caught here, on its first directive. */
     if (value && init_word_is(value, vlen, "1\r"))
-      return init_parse_fail(p, "'version 1' followed by a carriage return (lines must end "
-                                "with LF alone)");
+      return init_parse_fail(p,
+                             "'version 1' followed by a carriage return (lines must end "
+                             "with LF alone)");
     if (!value || !init_word_is(value, vlen, "1"))
       return init_parse_fail(p, "unsupported version '%.*s' (this coreinit reads version 1)",
                              (int)vlen, value ? value : "");
@@ -215,8 +214,7 @@ static int init_parse_line(init_conf *c, init_parser *p, bool *versioned, const 
   for (size_t i = 0; i < sizeof init_directives / sizeof init_directives[0]; i++) {
     if (!init_word_is(s, klen, init_directives[i].keyword)) continue;
     if (!value)
-      return init_parse_fail(p, "'%s' needs a value after one space",
-                             init_directives[i].keyword);
+      return init_parse_fail(p, "'%s' needs a value after one space", init_directives[i].keyword);
     char *v = init_unescape(p, value, vlen);
     if (!v) return -1;
     return init_directives[i].apply(c, v, p);
@@ -257,7 +255,8 @@ int init_conf_merge(init_conf *base, init_conf *over, init_error *err) {
       init_strv_reserve(&base->env, over->env.n) < 0)
     return init_error_set(err, ENOMEM, "merging " INIT_RUN_CONF_PATH);
 
-  for (size_t i = 0; i < over->modules.n; i++) base->modules.v[base->modules.n++] = over->modules.v[i];
+  for (size_t i = 0; i < over->modules.n; i++)
+    base->modules.v[base->modules.n++] = over->modules.v[i];
   if (base->modules.v) base->modules.v[base->modules.n] = NULL;
   for (size_t i = 0; i < over->env.n; i++) base->env.v[base->env.n++] = over->env.v[i];
   if (base->env.v) base->env.v[base->env.n] = NULL;

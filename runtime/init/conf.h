@@ -26,13 +26,13 @@ typedef struct init_conf {
   init_strv argv;      /* the main command */
 } init_conf;
 
-#define INIT_CONF_INIT {0}
+#define INIT_CONF_INIT \
+  { 0 }
 
 /* Parses one file held in buf (len bytes, need not be NUL-terminated) into *out, which
  * must be empty. file is only used in messages ("file:line: problem"). On failure *out is
  * left empty. */
-int init_conf_parse(init_conf *out, const char *file, const char *buf, size_t len,
-                    init_error *err);
+int init_conf_parse(init_conf *out, const char *file, const char *buf, size_t len, init_error *err);
 
 /* Lays a later file over an earlier one: its arg lines, if any, replace the whole argv;
  * its env and module lines come after the earlier ones; its hostname and status-device

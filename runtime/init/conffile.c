@@ -13,8 +13,7 @@ static void init_freep(char **p) { free(*p); }
 static void init_conf_freep(init_conf *c) { init_conf_free(c); }
 
 /* Returns 0 with the contents in *out, 1 if the file is absent and optional, -1 on error. */
-static int init_read_all(const char *path, int optional, char **out, size_t *len,
-                         init_error *err) {
+static int init_read_all(const char *path, int optional, char **out, size_t *len, init_error *err) {
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     if (optional && errno == ENOENT) return 1;

@@ -15,9 +15,8 @@ typedef struct init_error {
 /* Fills *err and returns -1, so callers can write `return init_error_set(err, ...)`.
  * A non-zero errnum appends ": <strerror>". Static so the unit test, which includes
  * conf.c alone, needs no other object. */
-__attribute__((format(printf, 3, 4), unused)) static int init_error_set(init_error *err,
-                                                                         int errnum,
-                                                                         const char *fmt, ...) {
+__attribute__((format(printf, 3, 4), unused)) static int init_error_set(init_error *err, int errnum,
+                                                                        const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
   int n = vsnprintf(err->msg, sizeof err->msg, fmt, ap);

@@ -13,7 +13,8 @@ static int init_run(init_conf *conf, init_result *res, init_error *err) {
   if (conf->hostname && init_hostname_set(conf->hostname, err) < 0) return -1;
   /* Only a warning: most programs never touch loopback, and all of them are better off
    * running than not. */
-  if (init_loopback_up(err) < 0) fprintf(stderr, "coreinit: %s (continuing without it)\n", err->msg);
+  if (init_loopback_up(err) < 0)
+    fprintf(stderr, "coreinit: %s (continuing without it)\n", err->msg);
   if (init_modules_load(&conf->modules, err) < 0) return -1;
   return init_supervise(conf, res, err);
 }

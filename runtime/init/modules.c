@@ -19,10 +19,10 @@ static int init_module_load(const char *path, init_error *err) {
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) return init_error_set(err, errno, "loading module '%s'", path);
   /* Newer Debian kernels ship .ko.xz / .ko.zst; the kernel can unpack those itself. */
-  int flags = init_ends_with(path, ".xz") || init_ends_with(path, ".zst") ||
-                      init_ends_with(path, ".gz")
-                  ? INIT_MODULE_INIT_COMPRESSED_FILE
-                  : 0;
+  int flags =
+      init_ends_with(path, ".xz") || init_ends_with(path, ".zst") || init_ends_with(path, ".gz")
+          ? INIT_MODULE_INIT_COMPRESSED_FILE
+          : 0;
   long r = syscall(SYS_finit_module, fd, "", flags);
   int e = errno;
   close(fd);

@@ -45,7 +45,8 @@ int init_console_open(init_error *err) {
   int fd = open("/dev/console", O_RDWR | O_NOCTTY);
   if (fd < 0) return init_error_set(err, errno, "opening '/dev/console'");
   for (int i = 0; i < 3; i++)
-    if (fd != i && dup2(fd, i) < 0) return init_error_set(err, errno, "redirecting fd %d to '/dev/console'", i);
+    if (fd != i && dup2(fd, i) < 0)
+      return init_error_set(err, errno, "redirecting fd %d to '/dev/console'", i);
   if (fd > 2) close(fd);
   return 0;
 }

@@ -1,4 +1,4 @@
-/* Tells the host how the main command ended (spec/init.md, "Status reporting"), then
+/* Tells the host how the main command ended (spec/init.md, "Reporting the status"), then
  * powers the machine off. */
 #include <errno.h>
 #include <fcntl.h>
@@ -49,7 +49,8 @@ _Noreturn void init_report(const init_result *res, const char *status_device) {
 
 #if defined(__x86_64__) || defined(__i386__)
   /* Without the device the write goes nowhere and we fall through to power-off. */
-  if (ioperm(INIT_DEBUG_EXIT_PORT, 4, 1) == 0) outb((unsigned char)res->status, INIT_DEBUG_EXIT_PORT);
+  if (ioperm(INIT_DEBUG_EXIT_PORT, 4, 1) == 0)
+    outb((unsigned char)res->status, INIT_DEBUG_EXIT_PORT);
 #endif
 
   reboot(RB_POWER_OFF);

@@ -28,21 +28,22 @@ static void test_directives(void **state) {
   (void)state;
   init_conf c = INIT_CONF_INIT;
   init_error err;
-  const char *text = "# written by corec\n"
-                     "\n"
-                     "version 1\n"
-                     "hostname first\n"
-                     "hostname web\n"
-                     "module /lib/modules/failover.ko\n"
-                     "module /lib/modules/virtio_net.ko\n"
-                     "env GREETING=hello world\n"
-                     "env EMPTY=\n"
-                     "  \t \n"
-                     "arg /bin/sh\n"
-                     "arg -c\n"
-                     "arg  two  spaces \n"
-                     "arg \n"
-                     "status-device /dev/ttyS1"; /* no final newline */
+  const char *text =
+      "# written by corec\n"
+      "\n"
+      "version 1\n"
+      "hostname first\n"
+      "hostname web\n"
+      "module /lib/modules/failover.ko\n"
+      "module /lib/modules/virtio_net.ko\n"
+      "env GREETING=hello world\n"
+      "env EMPTY=\n"
+      "  \t \n"
+      "arg /bin/sh\n"
+      "arg -c\n"
+      "arg  two  spaces \n"
+      "arg \n"
+      "status-device /dev/ttyS1"; /* no final newline */
   assert_int_equal(parse(&c, "init.conf", text, &err), 0);
   assert_string_equal(c.hostname, "web");
   assert_string_equal(c.status_device, "/dev/ttyS1");
@@ -83,10 +84,8 @@ static void test_finish_environment(void **state) {
   (void)state;
   init_conf c = INIT_CONF_INIT;
   init_error err;
-  assert_int_equal(parse(&c, "f",
-                         "version 1\narg app\nenv TERM=vt100\nenv A=1\nenv A=2\nenv B=x=y\n",
-                         &err),
-                   0);
+  assert_int_equal(
+      parse(&c, "f", "version 1\narg app\nenv TERM=vt100\nenv A=1\nenv A=2\nenv B=x=y\n", &err), 0);
   assert_int_equal(init_conf_finish(&c, "f", &err), 0);
   /* Defaults first, overridden in place; later env lines win. */
   assert_strv(&c.env,
@@ -97,10 +96,9 @@ static void test_finish_environment(void **state) {
   /* A name that is a prefix of another must not replace it. */
   assert_int_equal(parse(&c, "f", "version 1\narg app\nenv PATHX=1\nenv HOM=2\n", &err), 0);
   assert_int_equal(init_conf_finish(&c, "f", &err), 0);
-  assert_strv(&c.env,
-              (const char *const[]){INIT_DEFAULT_PATH, "HOME=/root", "TERM=linux", "PATHX=1",
-                                    "HOM=2"},
-              5);
+  assert_strv(
+      &c.env,
+      (const char *const[]){INIT_DEFAULT_PATH, "HOME=/root", "TERM=linux", "PATHX=1", "HOM=2"}, 5);
   init_conf_free(&c);
 }
 
@@ -212,8 +210,7 @@ static void test_parse_errors(void **state) {
     /* Directives before the bad line must not leak into the output. */
     int r = parse(&c, "init.conf", parse_errors[i].text, &err);
     if (r != -1 || strcmp(err.msg, parse_errors[i].msg) != 0)
-      fail_msg("case %zu: got %d '%s', want '%s'", i, r, r ? err.msg : "",
-               parse_errors[i].msg);
+      fail_msg("case %zu: got %d '%s', want '%s'", i, r, r ? err.msg : "", parse_errors[i].msg);
     assert_null(c.argv.v);
     assert_null(c.env.v);
     assert_null(c.modules.v);
@@ -234,8 +231,7 @@ static void test_line_numbers_count_comments_and_blanks(void **state) {
   (void)state;
   init_conf c = INIT_CONF_INIT;
   init_error err;
-  assert_int_equal(parse(&c, "/etc/core/run.conf", "# a\n\nversion 1\n# b\n\n\nbogus\n", &err),
-                   -1);
+  assert_int_equal(parse(&c, "/etc/core/run.conf", "# a\n\nversion 1\n# b\n\n\nbogus\n", &err), -1);
   assert_string_equal(err.msg,
                       "/etc/core/run.conf:7: unknown directive 'bogus' (known: hostname, module, "
                       "env, arg, status-device)");

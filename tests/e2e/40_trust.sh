@@ -1,0 +1,39 @@
+# Only keys in the trust store (or given with --trust) are accepted.
+. "$(dirname "$0")/lib.sh"
+qemu=$(fake_qemu)
+
+"$COREC" keygen "$WORK/publisher" >"$WORK/keyid" 2>"$WORK/err"
+check "keygen writes a key pair" test -s "$WORK/publisher.key" -a -s "$WORK/publisher.pub"
+check "keygen prints a 64-hex key id" grep -qE '^[0-9a-f]{64}$' "$WORK/keyid"
+check "the private key is mode 0600" test "$(stat -c %a "$WORK/publisher.key")" = 600
+"$COREC" keygen "$WORK/publisher" >/dev/null 2>"$WORK/err"
+check "keygen refuses to overwrite a key" test $? != 0
+check "keygen says how to replace a key" contains "$WORK/err" "--force"
+check "openssl reads the private key" openssl pkey -in "$WORK/publisher.key" -noout
+openssl pkey -in "$WORK/publisher.key" -pubout >"$WORK/derived.pub"
+check "the public key file is the private key's public half" cmp -s "$WORK/derived.pub" "$WORK/publisher.pub"
+
+make_app "$WORK/app" '["/bin/sh", "-c", "exit 7"]'
+"$COREC" keygen >/dev/null 2>&1 # a default key, so the trust store is not empty
+"$COREC" build --sign-key "$WORK/publisher.key" "$WORK/app/app.yml" -o "$WORK/app.tim" >/dev/null 2>&1
+check "build with --sign-key" test -s "$WORK/app.tim"
+
+"$CORERUN" --qemu "$qemu" "$WORK/app.tim" >/dev/null 2>"$WORK/err"
+rc=$?
+check "an untrusted key is refused with 125" test "$rc" = 125
+check "the refusal names the key and the fix" contains "$WORK/err" "is signed by key $(head -c 16 "$WORK/keyid"), which is not trusted"
+check "qemu was not started for an untrusted artifact" test ! -e "$WORK/qemu-was-started"
+
+"$CORERUN" verify --trust "$WORK/publisher.pub" "$WORK/app.tim" >/dev/null 2>"$WORK/err"
+check "--trust accepts the publisher's key" test $? = 0
+"$CORERUN" verify --trust "$WORK/publisher.key" "$WORK/app.tim" >/dev/null 2>"$WORK/err"
+check "--trust refuses a private key file" contains "$WORK/err" "holds a private key"
+
+mkdir -p "$CORE_HOME/trust.d" && cp "$WORK/publisher.pub" "$CORE_HOME/trust.d/publisher.pub"
+"$CORERUN" -q "$WORK/app.tim" >/dev/null 2>&1
+check "a key in trust.d is trusted, and the guest's status 7 comes back" test $? = 7
+
+CORE_HOME=$WORK/empty-home "$CORERUN" verify "$WORK/app.tim" >/dev/null 2>"$WORK/err"
+check "with no trusted keys the artifact is refused" test $? = 125
+check "the message says nothing is trusted and where it looked" contains "$WORK/err" "no key is trusted (looked in $WORK/empty-home/trust.d)"
+finish

@@ -1,0 +1,53 @@
+#!/bin/bash
+# Runs the whole suite: C unit tests (cmocka, TAP output) and end-to-end shell tests that drive
+# the real binaries and boot real QEMU. Prints every result and one total at the end.
+set -u
+cd "$(dirname "$0")/.."
+BUILD=${BUILD:-build}
+export BUILD
+mode=${1:-all}
+passed=0
+failed=0
+failed_names=()
+
+# Counts "ok"/"not ok" lines of one TAP-speaking program; a crash without a "not ok" still fails.
+run_tap() {
+  local name=$1
+  shift
+  local out rc
+  out=$("$@" 2>&1)
+  rc=$?
+  local ok notok
+  ok=$(grep -cE '^ok ' <<<"$out")
+  notok=$(grep -cE '^not ok ' <<<"$out")
+  grep -E '^(ok|not ok) ' <<<"$out" | sed "s|^|[$name] |"
+  if [ "$notok" -gt 0 ] || [ "$rc" -ne 0 ]; then
+    echo "---- output of $name (exit $rc) ----"
+    grep -vE '^ok ' <<<"$out" | tail -n 60
+    echo "----"
+  fi
+  if [ "$rc" -ne 0 ] && [ "$notok" -eq 0 ]; then notok=1; fi
+  passed=$((passed + ok))
+  failed=$((failed + notok))
+  [ "$notok" -eq 0 ] || failed_names+=("$name")
+}
+
+if [ "$mode" != --e2e-only ]; then
+  echo "== unit tests ($BUILD/tests)"
+  for t in "$BUILD"/tests/test_*; do
+    [ -x "$t" ] || continue
+    CMOCKA_MESSAGE_OUTPUT=TAP run_tap "$(basename "$t")" "$t"
+  done
+fi
+
+if [ "$mode" != --unit-only ]; then
+  echo "== end-to-end tests (tests/e2e)"
+  for t in tests/e2e/[0-9]*.sh; do
+    run_tap "$(basename "$t" .sh)" bash "$t"
+  done
+fi
+
+echo
+[ "$failed" -eq 0 ] || echo "failed in: ${failed_names[*]}"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
