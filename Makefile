@@ -34,7 +34,7 @@ UNIT_BINS     := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
 PREFIX ?= /usr/local
 
-.PHONY: all deps demo check check-unit check-e2e check-san install bench clean
+.PHONY: all unit-tests deps demo check check-unit check-e2e check-san install bench clean
 all: $(BUILD)/corec $(BUILD)/corerun $(BUILD)/coreinit
 
 $(BUILD)/obj/%.o: %.c
@@ -70,18 +70,25 @@ demo: deps all
 	$(BUILD)/corec build examples/hello/app.yml -o $(BUILD)/hello.tim
 	$(BUILD)/corerun $(BUILD)/hello.tim
 
-check: deps all $(UNIT_BINS)
-	BUILD=$(BUILD) tests/run-all.sh
+unit-tests: $(UNIT_BINS)
 
-check-unit: all $(UNIT_BINS)
-	BUILD=$(BUILD) tests/run-all.sh --unit-only
+# The whole suite, twice: as built for use, and built with AddressSanitizer and
+# UndefinedBehaviorSanitizer (leaks fail it too). One total at the end.
+check: deps
+	$(MAKE) all unit-tests
+	$(MAKE) SAN=1 all unit-tests
+	tests/run-all.sh build build-san
+
+check-unit: all unit-tests
+	tests/run-all.sh --unit-only $(BUILD)
 
 check-e2e: all
-	BUILD=$(BUILD) tests/run-all.sh --e2e-only
+	tests/run-all.sh --e2e-only $(BUILD)
 
-# The same suite built with AddressSanitizer and UndefinedBehaviorSanitizer.
-check-san:
-	$(MAKE) SAN=1 check
+# Only the sanitizer build of the suite.
+check-san: deps
+	$(MAKE) SAN=1 all unit-tests
+	tests/run-all.sh build-san
 
 install: all
 	install -D -m 0755 $(BUILD)/corec $(DESTDIR)$(PREFIX)/bin/corec

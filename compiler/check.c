@@ -75,19 +75,8 @@ static core_pos pos_in_cfg(const checker *c, const core_yaml_node *n) {
   return p;
 }
 
-/* User text inside a message: control characters would break the layout, and a
- * kilobyte-long key helps nobody. */
-static const char *shown(const char *s, char *buf, size_t size) {
-  size_t k = 0, max = size - 4;
-  for (; *s && k < max; s++) buf[k++] = (unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s;
-  if (*s) {
-    while (k > 0 && ((unsigned char)buf[k - 1] & 0xC0) == 0x80) k--; /* not inside a character */
-    if (k > 0 && (unsigned char)buf[k - 1] >= 0xC0) k--;
-    memcpy(buf + k, "...", 3);
-    k += 3;
-  }
-  buf[k] = 0;
-  return buf;
+static bool is_ascii_alnum(unsigned char ch) {
+  return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9');
 }
 
 /* Optimal string alignment distance, ignoring case; both strings are short. */
@@ -161,7 +150,7 @@ static void check_fields(checker *c, const core_yaml_node *map, const field *fie
     for (const field *f = fields; f->name && !known; f++) known = strcmp(f->name, k->value) == 0;
     if (known) continue;
     char kb[80];
-    const char *ks = shown(k->value, kb, sizeof kb);
+    const char *ks = core_diag_excerpt(k->value, kb, sizeof kb);
     if (in_list(k->value, planned)) {
       core_diag_error(c->d, &k->pos, k->len, "spec/app.yml.md lists what this version reads",
                       "'%s' is not supported yet; it is planned for a later version", ks);
@@ -201,7 +190,7 @@ static void type_error(checker *c, const core_yaml_node *n, const char *what, co
   char hb[160];
   if (hint == NULL && n->kind == CORE_YAML_SCALAR) {
     core_yaml_type t = core_yaml_scalar_type(n);
-    if (t == CORE_YAML_BOOL || (t == CORE_YAML_NULL && n->value[0])) {
+    if (t == CORE_YAML_BOOL || (t == CORE_YAML_NULL && is_ascii_alnum((unsigned char)n->value[0]))) {
       snprintf(hb, sizeof hb, "put it in quotes if it is meant as text: \"%s\"", n->value);
       hint = hb;
     } else if (t == CORE_YAML_NULL) {
@@ -249,8 +238,10 @@ static const char *get_nonempty_string(checker *c, const core_yaml_node *n, cons
 static core_pos char_pos(const core_yaml_node *n, size_t i, size_t span, int *len) {
   core_pos p = n->pos;
   int quote = n->style == CORE_YAML_SINGLE_QUOTED || n->style == CORE_YAML_DOUBLE_QUOTED;
+  size_t chars = 0; /* node lengths count characters */
+  for (size_t k = 0; k < n->value_len; k++) chars += ((unsigned char)n->value[k] & 0xC0) != 0x80;
   bool verbatim = !n->alias && !n->tagged_str && (n->style == CORE_YAML_PLAIN || quote) &&
-                  (size_t)n->len == n->value_len + 2 * (size_t)quote;
+                  (size_t)n->len == chars + 2 * (size_t)quote;
   for (size_t k = 0; verbatim && k < i; k++) verbatim = (unsigned char)n->value[k] < 0x80;
   if (!verbatim) {
     *len = n->len;
@@ -290,7 +281,9 @@ static void check_name(checker *c, const core_yaml_node *n) {
     }
     int plen;
     core_pos p = char_pos(n, i, 1, &plen);
-    if (i == 0)
+    if (ch < 0x20 || ch == 0x7f)
+      core_diag_error(c->d, &p, plen, NULL, "'name' must not contain control characters, found 0x%02x", ch);
+    else if (i == 0)
       core_diag_error(c->d, &p, plen, hint[0] ? hint : NULL,
                       "'name' must start with a lowercase letter or a digit, found '%.*s'", (int)clen, s);
     else
@@ -306,7 +299,7 @@ static void check_name(checker *c, const core_yaml_node *n) {
 static bool fill_source(checker *c, const core_yaml_node *n, const char *what, core_source *dst) {
   const char *s = get_nonempty_string(c, n, what);
   if (s == NULL) return false;
-  dst->path = xstrdup(c, s);
+  dst->path = strdup(s);
   dst->resolved = core_path_join(c->cfg->dir, s);
   if (dst->path == NULL || dst->resolved == NULL) {
     oom(c);
@@ -319,7 +312,7 @@ static bool fill_source(checker *c, const core_yaml_node *n, const char *what, c
 static bool module_name_ok(const char *s) {
   if (*s == 0) return false;
   for (; *s; s++)
-    if (!isalnum((unsigned char)*s) && *s != '_' && *s != '-') return false;
+    if (!is_ascii_alnum((unsigned char)*s) && *s != '_' && *s != '-') return false;
   return true;
 }
 
@@ -363,7 +356,7 @@ static void check_modules(checker *c, const core_yaml_node *n) {
                              ? "give the name without '.ko', as modprobe takes it"
                              : "module names are made of letters, digits, '_' and '-', as modprobe takes them";
       core_diag_error(c->d, &item->pos, item->len, hint, "'%s' is not a valid module name: '%s'", what,
-                      shown(s, vb, sizeof vb));
+                      core_diag_excerpt(s, vb, sizeof vb));
       continue;
     }
     /* modprobe treats '-' and '_' alike; keep the form the kernel reports. */
@@ -391,8 +384,9 @@ static void check_modules(checker *c, const core_yaml_node *n) {
 
 static void check_kernel(checker *c, const core_yaml_node *n) {
   char hint[160] = "for example:  kernel: {source: ./vmlinuz}";
-  if (n->kind == CORE_YAML_SCALAR && core_yaml_scalar_type(n) == CORE_YAML_STR && n->value_len < 100)
-    snprintf(hint, sizeof hint, "write it as:  kernel: {source: %s}", n->value);
+  char vb[80];
+  if (n->kind == CORE_YAML_SCALAR && core_yaml_scalar_type(n) == CORE_YAML_STR)
+    snprintf(hint, sizeof hint, "write it as:  kernel: {source: %s}", core_diag_excerpt(n->value, vb, sizeof vb));
   if (!want_kind(c, n, CORE_YAML_MAPPING, "kernel", "a mapping", hint)) return;
   check_fields(c, n, kernel_fields, NULL, "kernel");
   const core_yaml_node *v;
@@ -418,16 +412,16 @@ static char *check_dest(checker *c, const core_yaml_node *n, const char *what) {
   }
   if (*s != '/') {
     char hint[128];
-    snprintf(hint, sizeof hint, "write '/%s'", shown(s, vb, sizeof vb));
+    snprintf(hint, sizeof hint, "write '/%s'", core_diag_excerpt(s, vb, sizeof vb));
     core_diag_error(c->d, &n->pos, n->len, hint, "'%s' must be an absolute path (starting with '/'), found '%s'",
-                    what, shown(s, vb, sizeof vb));
+                    what, core_diag_excerpt(s, vb, sizeof vb));
     return NULL;
   }
   const char *dbl = strstr(s, "//");
   if (dbl) {
     int plen;
     core_pos p = char_pos(n, (size_t)(dbl - s), 2, &plen);
-    core_diag_error(c->d, &p, plen, NULL, "'%s' must not contain '//', found '%s'", what, shown(s, vb, sizeof vb));
+    core_diag_error(c->d, &p, plen, NULL, "'%s' must not contain '//', found '%s'", what, core_diag_excerpt(s, vb, sizeof vb));
     return NULL;
   }
   size_t len = strlen(s);
@@ -439,7 +433,7 @@ static char *check_dest(checker *c, const core_yaml_node *n, const char *what) {
       core_pos p = char_pos(n, start, clen, &plen);
       core_diag_error(c->d, &p, plen, "write the path without '.' and '..'",
                       "'%s' must not contain '%.*s' components, found '%s'", what, (int)clen, s + start,
-                      shown(s, vb, sizeof vb));
+                      core_diag_excerpt(s, vb, sizeof vb));
       return NULL;
     }
     start += clen + 1;
@@ -465,8 +459,9 @@ static void check_rootfs(checker *c, const core_yaml_node *n) {
     char where[64], what[80];
     snprintf(where, sizeof where, "rootfs[%zu]", i);
     char hint[160] = "write it as '- source: PATH', with 'dest: /DIR' on the next line if needed";
-    if (item->kind == CORE_YAML_SCALAR && core_yaml_scalar_type(item) == CORE_YAML_STR && item->value_len < 100)
-      snprintf(hint, sizeof hint, "write it as '- source: %s'", item->value);
+    char vb[80];
+    if (item->kind == CORE_YAML_SCALAR && core_yaml_scalar_type(item) == CORE_YAML_STR)
+      snprintf(hint, sizeof hint, "write it as '- source: %s'", core_diag_excerpt(item->value, vb, sizeof vb));
     if (!want_kind(c, item, CORE_YAML_MAPPING, where, "a mapping with 'source' and optionally 'dest'", hint))
       continue;
     check_fields(c, item, layer_fields, NULL, where);
@@ -571,7 +566,7 @@ static void size_hint(const char *s, char *hint, size_t size) {
   if (sscanf(s, "%llu.%llu%c%n", &whole, &frac, &unit, &n) == 3 && s[n] == 0 && strchr(s, '.')) {
     const char *dot = strchr(s, '.');
     size_t fd = strspn(dot + 1, "0123456789");
-    if (fd > 0 && fd < 10 && whole < (1ULL << 20)) {
+    if (fd > 0 && fd <= 6 && whole < (1ULL << 20)) { /* no overflow below */
       for (size_t i = 0; i < fd; i++) scale *= 10;
       int shift = unit == 'K' ? 10 : unit == 'M' ? 20 : unit == 'G' ? 30 : unit == 'T' ? 40 : -1;
       if (shift >= 20) {
@@ -602,8 +597,8 @@ static void check_memory(checker *c, const core_yaml_node *n) {
     return;
   }
   if (n->style != CORE_YAML_PLAIN || n->tagged_str) {
-    char hint[128];
-    snprintf(hint, sizeof hint, "write it without quotes: memory: %.64s", n->value);
+    char hint[128], vb[64];
+    snprintf(hint, sizeof hint, "write it without quotes: memory: %s", core_diag_excerpt(n->value, vb, sizeof vb));
     core_diag_error(c->d, &n->pos, n->len, hint, "'resources.memory' must be %s, found a quoted string", expected);
     return;
   }
@@ -613,7 +608,7 @@ static void check_memory(checker *c, const core_yaml_node *n) {
     return;
   }
   char vb[80];
-  const char *vs = shown(n->value, vb, sizeof vb);
+  const char *vs = core_diag_excerpt(n->value, vb, sizeof vb);
   uint64_t v;
   if (core_parse_size(n->value, &v) < 0) {
     size_t digits = strspn(n->value, "0123456789");
@@ -710,9 +705,13 @@ core_app_config *core_app_check_doc(const core_yaml_doc *doc, const char *path, 
                     "%s is empty; it needs at least 'name', 'kernel' and 'main'", base);
     return cfg;
   }
-  if (!want_kind(&c, root, CORE_YAML_MAPPING, "the top level", "a mapping with keys such as 'name', 'kernel' and 'main'",
-                 NULL))
+  if (root->kind != CORE_YAML_MAPPING) {
+    char found[96];
+    core_diag_error(diag, &root->pos, root->len, NULL,
+                    "the top level must be a mapping with keys such as 'name', 'kernel' and 'main', found %s",
+                    core_yaml_describe(root, found, sizeof found));
     return cfg;
+  }
   check_fields(&c, root, top_fields, top_planned, NULL);
   const core_yaml_node *v;
   if ((v = core_yaml_get(root, "name"))) check_name(&c, v);

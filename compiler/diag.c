@@ -171,6 +171,23 @@ void core_diag_note(core_diag *d, const core_pos *pos, int len, const char *fmt,
   va_end(ap);
 }
 
+const char *core_diag_excerpt(const char *s, char *buf, size_t size) {
+  if (size < 8) {
+    if (size) buf[0] = 0;
+    return buf;
+  }
+  size_t k = 0, max = size - 4;
+  for (; *s && k < max; s++) buf[k++] = (unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s;
+  if (*s) {
+    while (k > 0 && ((unsigned char)buf[k - 1] & 0xC0) == 0x80) k--; /* not inside a character */
+    if (k > 0 && (unsigned char)buf[k - 1] >= 0xC0) k--;
+    memcpy(buf + k, "...", 3);
+    k += 3;
+  }
+  buf[k] = 0;
+  return buf;
+}
+
 size_t core_diag_error_count(const core_diag *d) { return d->n_errors + (d->oom ? 1 : 0); }
 size_t core_diag_warning_count(const core_diag *d) { return d->n_warnings; }
 
@@ -219,6 +236,7 @@ static bool find_line(const char *text, size_t len, int line, const char **start
     i++;
   }
   if (i > len || (i == len && line > 1 && text[i - 1] != '\n' && text[i - 1] != '\r')) return false;
+  if (line == 1 && len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0) i = 3; /* libyaml skips the BOM */
   size_t j = i;
   while (j < len && text[j] != '\n' && text[j] != '\r') j++;
   *start = text + i;
@@ -241,32 +259,57 @@ static const char *level_name(core_diag_level l) {
   return l == CORE_DIAG_ERROR ? "error" : l == CORE_DIAG_WARNING ? "warning" : "note";
 }
 
+/* Lines longer than this are shown as a window around the caret. */
+#define SNIPPET_MAX_CHARS 120
+#define SNIPPET_BEFORE 50
+
 static void render_snippet(out *o, const diag_entry *e, diag_file *f) {
   file_load(f);
   const char *line = NULL;
   size_t n = 0;
   if (f->text == NULL || !find_line(f->text, f->len, e->line, &line, &n)) return;
+  /* Columns count characters, as libyaml does. */
+  size_t n_chars = 0;
+  for (size_t i = 0; i < n; i++)
+    if (!is_utf8_cont((unsigned char)line[i])) n_chars++;
+  size_t col0 = (size_t)e->col - 1; /* the caret's character index */
+  size_t first = 0, last = n_chars;
+  if (n_chars > SNIPPET_MAX_CHARS) {
+    first = col0 > SNIPPET_BEFORE ? col0 - SNIPPET_BEFORE : 0;
+    if (first > n_chars) first = n_chars;
+    last = first + (SNIPPET_MAX_CHARS - 20) < n_chars ? first + (SNIPPET_MAX_CHARS - 20) : n_chars;
+  }
+  /* byte offsets of characters first and last */
+  size_t bfirst = n, blast = n;
+  for (size_t i = 0, ci = 0; i <= n; i++) {
+    if (i < n && is_utf8_cont((unsigned char)line[i])) continue;
+    if (ci == first && bfirst == n) bfirst = i;
+    if (ci == last) {
+      blast = i;
+      break;
+    }
+    ci++;
+  }
+  if (bfirst > blast) bfirst = blast;
   int width = digits(e->line) < 5 ? 5 : digits(e->line);
-  out_printf(o, "%*d | ", width, e->line);
-  out_write(o, line, n);
-  out_printf(o, "\n%*s | ", width, "");
-  /* Columns count characters, as libyaml does; keep tabs so the caret lines up. */
-  size_t i = 0;
-  for (int c = 1; c < e->col; c++) {
-    if (i < n) {
+  out_printf(o, "%*d | %s", width, e->line, first > 0 ? "..." : "");
+  out_write(o, line + bfirst, blast - bfirst);
+  out_printf(o, "%s\n%*s | %s", last < n_chars ? "..." : "", width, "", first > 0 ? "   " : "");
+  /* Keep tabs in the padding so the caret lines up with the text above. */
+  size_t i = bfirst, ci = first;
+  for (; ci < col0; ci++) {
+    if (i < blast) {
       out_write(o, line[i] == '\t' ? "\t" : " ", 1);
       i++;
-      while (i < n && is_utf8_cont((unsigned char)line[i])) i++;
+      while (i < blast && is_utf8_cont((unsigned char)line[i])) i++;
     } else {
       out_write(o, " ", 1);
     }
   }
-  int rest = 0; /* characters from the caret to the end of the line */
-  for (size_t j = i; j < n; j++)
-    if (!is_utf8_cont((unsigned char)line[j])) rest++;
-  int len = e->len < rest ? e->len : rest;
+  size_t rest = ci < last ? last - ci : 0; /* characters shown from the caret on */
+  size_t len = e->len <= 0 ? 1 : (size_t)e->len < rest ? (size_t)e->len : rest;
   out_write(o, "^", 1);
-  for (int k = 1; k < len; k++) out_write(o, "~", 1);
+  for (size_t k = 1; k < len; k++) out_write(o, "~", 1);
   out_write(o, "\n", 1);
 }
 

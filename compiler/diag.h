@@ -43,6 +43,10 @@ void core_diag_error(core_diag *d, const core_pos *pos, int len, const char *hin
 void core_diag_note(core_diag *d, const core_pos *pos, int len, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
+/* User text fit to quote in a message: control characters become '?', and text longer than
+ * size allows is cut (at a character boundary) and ends in "...". Returns buf. */
+const char *core_diag_excerpt(const char *s, char *buf, size_t size);
+
 size_t core_diag_error_count(const core_diag *d);
 size_t core_diag_warning_count(const core_diag *d);
 

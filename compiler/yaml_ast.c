@@ -139,7 +139,7 @@ static int check_tag(parser *p, core_yaml_node *n, const yaml_char_t *tag_u) {
     return 0;
   }
   char buf[128];
-  core_diag_error(p->diag, &n->pos, 0, "remove the tag; a value's type comes from the key it is given to",
+  core_diag_error(p->diag, &n->pos, n->len, "remove the tag; a value's type comes from the key it is given to",
                   "YAML tag '%s' is not supported here", tag_short(tag, buf, sizeof buf));
   return 0; /* the tree stays usable: the tag is ignored */
 }
@@ -206,8 +206,10 @@ static int remove_duplicate_keys(parser *p, core_yaml_node *map) {
       first = i;
       continue;
     }
-    core_diag_error(p->diag, &b->pos, b->len, NULL, "duplicate key '%s'", b->value);
-    core_diag_note(p->diag, &a->pos, a->len, "'%s' first given here", a->value);
+    char kb[80];
+    core_diag_excerpt(b->value, kb, sizeof kb);
+    core_diag_error(p->diag, &b->pos, b->len, NULL, "duplicate key '%s'", kb);
+    core_diag_note(p->diag, &a->pos, a->len, "'%s' first given here", kb);
     drop[sorted[i] - map->pairs] = true;
     any = true;
   }

@@ -89,7 +89,13 @@ int core_tim_read(const char *path, core_tim **out, core_error **err) {
   int have_layout = 0;
   for (;;) {
     struct archive_entry *e = NULL;
+    la_int64_t end_of_entries = archive_filter_bytes(a, 0);
     int r = archive_read_next_header(a, &e);
+    /* libarchive takes a clean end at an entry boundary as the end of the archive, so a file
+     * cut there would read as a shorter artifact; the two zero blocks must be there. */
+    if (r == ARCHIVE_EOF && archive_filter_bytes(a, 0) - end_of_entries < 1024)
+      return core_error_set(err, 0, "'%s' is truncated: it ends without the tar end-of-archive marker; fetch or build it again",
+                            path);
     if (r == ARCHIVE_EOF) break;
     if (r != ARCHIVE_OK)
       return core_error_archive(err, a, "'%s' is not a TIM artifact (a tar of an OCI image layout), or it is truncated", path);

@@ -1,9 +1,11 @@
 /* corerun: boots only artifacts it can verify, and returns the guest's exit status.
  * Exit status: the guest main command's, or 125 when corerun itself fails or refuses. */
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cleanup.h"
 #include "json.h"
@@ -169,7 +171,15 @@ static const struct {
   int (*fn)(int argc, char **argv, int *exit_status, core_error **err);
 } commands[] = {{"run", cmd_run}, {"verify", cmd_verify}};
 
+/* With fd 0, 1 or 2 closed, a memfd could take its number and QEMU would read the guest's
+ * console input from verified kernel bytes: give each a /dev/null first. */
+static void ensure_std_fds(void) {
+  for (int fd = 0; fd < 3; fd++)
+    if (fcntl(fd, F_GETFD) < 0 && open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY) < 0) _exit(CORERUN_FAILED);
+}
+
 int main(int argc, char **argv) {
+  ensure_std_fds();
   core_error *err = NULL;
   int status = CORERUN_FAILED;
   int rc = -2;

@@ -3,9 +3,11 @@
 # the real binaries and boot real QEMU. Prints every result and one total at the end.
 set -u
 cd "$(dirname "$0")/.."
-BUILD=${BUILD:-build}
-export BUILD
-mode=${1:-all}
+# usage: tests/run-all.sh [--unit-only|--e2e-only] [BUILD-DIR...]   (default: build)
+mode=all
+case "${1:-}" in --unit-only | --e2e-only) mode=$1; shift ;; esac
+builds=("$@")
+[ ${#builds[@]} -gt 0 ] || builds=(build)
 passed=0
 failed=0
 failed_names=()
@@ -32,20 +34,25 @@ run_tap() {
   [ "$notok" -eq 0 ] || failed_names+=("$name")
 }
 
-if [ "$mode" != --e2e-only ]; then
-  echo "== unit tests ($BUILD/tests)"
-  for t in "$BUILD"/tests/test_*; do
-    [ -x "$t" ] || continue
-    CMOCKA_MESSAGE_OUTPUT=TAP run_tap "$(basename "$t")" "$t"
-  done
-fi
-
-if [ "$mode" != --unit-only ]; then
-  echo "== end-to-end tests (tests/e2e)"
-  for t in tests/e2e/[0-9]*.sh; do
-    run_tap "$(basename "$t" .sh)" bash "$t"
-  done
-fi
+for BUILD in "${builds[@]}"; do
+  export BUILD
+  if [ "$mode" != --e2e-only ]; then
+    echo "== unit tests ($BUILD/tests)"
+    n=0
+    for t in "$BUILD"/tests/test_*; do
+      [ -x "$t" ] || continue
+      n=$((n + 1))
+      CMOCKA_MESSAGE_OUTPUT=TAP run_tap "$BUILD/$(basename "$t")" "$t" </dev/null
+    done
+    [ "$n" -gt 0 ] || { echo "not ok - no unit tests in $BUILD/tests: run 'make unit-tests'"; failed=$((failed + 1)); }
+  fi
+  if [ "$mode" != --unit-only ]; then
+    echo "== end-to-end tests (tests/e2e) with the binaries in $BUILD"
+    for t in tests/e2e/[0-9]*.sh; do
+      run_tap "$BUILD/$(basename "$t" .sh)" bash "$t" </dev/null
+    done
+  fi
+done
 
 echo
 [ "$failed" -eq 0 ] || echo "failed in: ${failed_names[*]}"
