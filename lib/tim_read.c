@@ -1,23 +1,18 @@
 /* The TIM reader: a POSIX tar of an OCI image layout, read in one pass with libarchive. */
 #include "tim_read.h"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "archive_util.h"
 #include "cleanup.h"
 #include "fsutil.h"
 
 #define TIM_MAX_JSON (4u << 20) /* index and manifests are small; a huge one is an attack */
 #define TIM_MAX_BLOBS 4096
-
-static void archive_read_freep(struct archive **a) {
-  if (*a) archive_read_free(*a);
-}
 
 void core_tim_free(core_tim *tim) {
   if (tim == NULL) return;
@@ -78,7 +73,7 @@ static int is_hex64(const char *s) {
 int core_tim_read(const char *path, core_tim **out, core_error **err) {
   cleanup_tim core_tim *tim = calloc(1, sizeof *tim);
   if (tim == NULL) return core_error_set(err, ENOMEM, "allocating");
-  __attribute__((cleanup(archive_read_freep))) struct archive *a = archive_read_new();
+  cleanup_archive_read struct archive *a = archive_read_new();
   if (a == NULL) return core_error_set(err, ENOMEM, "allocating an archive reader");
   /* Only uncompressed tar: the format says so, and it keeps blobs readable by offset. */
   archive_read_support_format_tar(a);

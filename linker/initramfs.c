@@ -1,40 +1,22 @@
 /* cpio newc through libarchive, zstd through libzstd (one frame, fixed level, with checksum). */
 #include "initramfs.h"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <errno.h>
 #include <string.h>
 #include <zstd.h>
 
+#include "archive_util.h"
 #include "cleanup.h"
-
-static la_ssize_t to_buf(struct archive *a, void *ctx, const void *data, size_t len) {
-  core_error *err = NULL;
-  if (core_buf_append(ctx, data, len, &err) < 0) {
-    archive_set_error(a, ENOMEM, "%s", err->msg);
-    core_error_free(err);
-    return -1;
-  }
-  return (la_ssize_t)len;
-}
-
-static void archive_write_freep(struct archive **a) {
-  if (*a) archive_write_free(*a);
-}
-static void entry_freep(struct archive_entry **e) {
-  if (*e) archive_entry_free(*e);
-}
 
 int core_cpio_write(const core_rootfs *fs, int64_t mtime, core_buf *out, core_error **err) {
   core_buf buf = CORE_BUF_INIT;
-  __attribute__((cleanup(archive_write_freep))) struct archive *a = archive_write_new();
-  __attribute__((cleanup(entry_freep))) struct archive_entry *e = archive_entry_new();
+  cleanup_archive_write struct archive *a = archive_write_new();
+  cleanup_archive_entry struct archive_entry *e = archive_entry_new();
   if (a == NULL || e == NULL) return core_error_set(err, ENOMEM, "allocating an archive writer");
-  if (archive_write_set_format_cpio_newc(a) != ARCHIVE_OK || archive_write_set_bytes_in_last_block(a, 1) != ARCHIVE_OK ||
-      archive_write_open(a, &buf, NULL, to_buf, NULL) != ARCHIVE_OK) {
+  if (archive_write_set_format_cpio_newc(a) != ARCHIVE_OK) return core_error_archive(err, a, "starting the initramfs");
+  if (core_archive_write_open_buf(a, &buf, err) < 0) {
     core_buf_release(&buf);
-    return core_error_archive(err, a, "starting the initramfs");
+    return -1;
   }
   for (size_t i = 0; i < fs->n; i++) {
     const core_node *n = &fs->nodes[i];

@@ -2,12 +2,11 @@
  * equal file, byte for byte. */
 #include "tim_write.h"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "archive_util.h"
 #include "cleanup.h"
 #include "fsutil.h"
 #include "oci.h"
@@ -38,13 +37,6 @@ void core_blob_set_release(core_blob_set *set) {
   set->n = 0;
 }
 
-static void archive_write_freep(struct archive **a) {
-  if (*a) archive_write_free(*a);
-}
-static void entry_freep(struct archive_entry **e) {
-  if (*e) archive_entry_free(*e);
-}
-
 static int put(struct archive *a, struct archive_entry *e, const char *name, int is_dir, const void *data, size_t len,
                core_error **err) {
   archive_entry_clear(e);
@@ -69,8 +61,8 @@ static int by_digest(const void *a, const void *b) {
 int core_tim_write(const char *path, const core_buf *index_json, const core_blob_set *blobs, core_error **err) {
   cleanup_atomic_file core_atomic_file f = {.fd = -1};
   if (core_atomic_open(&f, path, 0644, err) < 0) return -1;
-  __attribute__((cleanup(archive_write_freep))) struct archive *a = archive_write_new();
-  __attribute__((cleanup(entry_freep))) struct archive_entry *e = archive_entry_new();
+  cleanup_archive_write struct archive *a = archive_write_new();
+  cleanup_archive_entry struct archive_entry *e = archive_entry_new();
   if (a == NULL || e == NULL) return core_error_set(err, ENOMEM, "allocating an archive writer");
   /* No padding to a 10 KiB record: whatever the output is, the tar ends right after its end marker. */
   if (archive_write_set_format_ustar(a) != ARCHIVE_OK || archive_write_set_bytes_in_last_block(a, 1) != ARCHIVE_OK ||

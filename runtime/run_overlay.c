@@ -1,34 +1,16 @@
 /* Writing run.conf into a cpio with libarchive, and joining it with the initramfs. */
 #include "run_overlay.h"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "archive_util.h"
 #include "cleanup.h"
 #include "fsutil.h"
 #include "initconf.h"
-
-static la_ssize_t to_buf(struct archive *a, void *ctx, const void *data, size_t len) {
-  core_error *err = NULL;
-  if (core_buf_append(ctx, data, len, &err) < 0) {
-    archive_set_error(a, ENOMEM, "%s", err->msg);
-    core_error_free(err);
-    return -1;
-  }
-  return (la_ssize_t)len;
-}
-
-static void archive_write_freep(struct archive **a) {
-  if (*a) archive_write_free(*a);
-}
-static void entry_freep(struct archive_entry **e) {
-  if (*e) archive_entry_free(*e);
-}
 
 int core_run_overlay(const core_run_settings *s, core_buf *cpio, core_error **err) {
   cleanup_buf core_buf conf = CORE_BUF_INIT;
@@ -38,12 +20,11 @@ int core_run_overlay(const core_run_settings *s, core_buf *cpio, core_error **er
     if (core_initconf_add(&conf, "arg", s->argv[i], err) < 0) return -1;
 
   core_buf out = CORE_BUF_INIT;
-  __attribute__((cleanup(archive_write_freep))) struct archive *a = archive_write_new();
-  __attribute__((cleanup(entry_freep))) struct archive_entry *e = archive_entry_new();
+  cleanup_archive_write struct archive *a = archive_write_new();
+  cleanup_archive_entry struct archive_entry *e = archive_entry_new();
   if (a == NULL || e == NULL) return core_error_set(err, ENOMEM, "allocating an archive writer");
-  if (archive_write_set_format_cpio_newc(a) != ARCHIVE_OK || archive_write_set_bytes_in_last_block(a, 1) != ARCHIVE_OK ||
-      archive_write_open(a, &out, NULL, to_buf, NULL) != ARCHIVE_OK)
-    goto fail;
+  if (archive_write_set_format_cpio_newc(a) != ARCHIVE_OK) goto fail;
+  if (core_archive_write_open_buf(a, &out, err) < 0) goto fail_quiet;
   /* The directories come first: the kernel unpacks entries in order and creates no parents. */
   static const char *const dirs[] = {"etc", "etc/core"};
   for (size_t i = 0; i < 2; i++) {

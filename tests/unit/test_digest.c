@@ -7,6 +7,8 @@
 
 #include <cmocka.h>
 
+#include "tmpdir.h"
+
 #include <fcntl.h>
 #include <ftw.h>
 #include <stdio.h>
@@ -43,28 +45,6 @@ static void test_incremental(void **state) {
   assert_int_equal(core_hasher_final(h, &d, &err), 0);
   core_hasher_free(h);
   assert_string_equal(d.str, SHA256_ABC);
-}
-
-static int make_tmpdir(void **state) {
-  char *dir = strdup("/tmp/core-test-digest-XXXXXX");
-  if (dir == NULL || mkdtemp(dir) == NULL) {
-    free(dir);
-    return -1;
-  }
-  *state = dir;
-  return 0;
-}
-
-static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
-  (void)st, (void)flag, (void)ftw;
-  return remove(path);
-}
-
-static int remove_tmpdir(void **state) {
-  char *dir = *state;
-  int rc = nftw(dir, remove_one, 16, FTW_DEPTH | FTW_PHYS);
-  free(dir);
-  return rc;
 }
 
 static void test_file(void **state) {

@@ -7,6 +7,8 @@
 
 #include <cmocka.h>
 
+#include "tmpdir.h"
+
 #include <archive.h>
 #include <archive_entry.h>
 #include <fcntl.h>
@@ -18,28 +20,6 @@
 #include <unistd.h>
 
 #include "rootfs.h"
-
-static int make_tmpdir(void **state) {
-  char *dir = strdup("/tmp/core-test-rootfs-XXXXXX");
-  if (dir == NULL || mkdtemp(dir) == NULL) {
-    free(dir);
-    return -1;
-  }
-  *state = dir;
-  return 0;
-}
-
-static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
-  (void)st, (void)flag, (void)ftw;
-  return remove(path);
-}
-
-static int remove_tmpdir(void **state) {
-  char *dir = *state;
-  int rc = nftw(dir, remove_one, 16, FTW_DEPTH | FTW_PHYS);
-  free(dir);
-  return rc;
-}
 
 static void put_file(const char *dir, const char *rel, const char *text, mode_t mode) {
   char path[512];

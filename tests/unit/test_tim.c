@@ -8,6 +8,8 @@
 
 #include <cmocka.h>
 
+#include "tmpdir.h"
+
 #include <archive.h>
 #include <archive_entry.h>
 #include <dirent.h>
@@ -32,28 +34,6 @@ static const char *const blob_texts[] = {
     "", /* an empty blob is a blob too */
 };
 #define N_BLOBS (sizeof blob_texts / sizeof *blob_texts)
-
-static int make_tmpdir(void **state) {
-  char *dir = strdup("/tmp/core-test-tim-XXXXXX");
-  if (dir == NULL || mkdtemp(dir) == NULL) {
-    free(dir);
-    return -1;
-  }
-  *state = dir;
-  return 0;
-}
-
-static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
-  (void)st, (void)flag, (void)ftw;
-  return remove(path);
-}
-
-static int remove_tmpdir(void **state) {
-  char *dir = *state;
-  int rc = nftw(dir, remove_one, 16, FTW_DEPTH | FTW_PHYS);
-  free(dir);
-  return rc;
-}
 
 static void set_text(core_buf *b, const char *text) {
   core_error *err = NULL;
