@@ -14,7 +14,7 @@ endif
 ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SANFLAGS) $(INCLUDES) -MMD -MP
 LDFLAGS  += $(SANFLAGS)
 
-COREC_LIBS   := -lyaml -larchive -lzstd -lcrypto -ljansson -lelf
+COREC_LIBS   := -lyaml -larchive -lzstd -lcrypto -ljansson -lelf -lcurl -lgit2
 CORERUN_LIBS := -larchive -lzstd -lcrypto -ljansson
 
 LIB_SRCS      := $(wildcard lib/*.c)
