@@ -18,7 +18,7 @@ COREC_LIBS   := -lyaml -larchive -lzstd -lcrypto -ljansson -lelf -lcurl -lgit2
 CORERUN_LIBS := -larchive -lzstd -lcrypto -ljansson
 
 LIB_SRCS      := $(wildcard lib/*.c)
-COMPILER_SRCS := $(wildcard compiler/*.c)
+COMPILER_SRCS := $(wildcard compiler/*.c compiler/sources/*.c)
 LINKER_SRCS   := $(wildcard linker/*.c)
 RUNTIME_SRCS  := $(filter-out runtime/corerun.c,$(wildcard runtime/*.c))
 COREC_SRCS    := $(wildcard cmd/*.c)

@@ -45,10 +45,10 @@ int corec_build(int argc, char **argv, core_error **err) {
   cleanup_plan core_plan *plan = NULL;
   cleanup_linked_app core_linked_app app = {0};
   cleanup_key EVP_PKEY *key = NULL;
-  if (core_app_check(argv[optind], &cfg, err) < 0 || core_plan_make(cfg, &plan, err) < 0) return -1;
+  if (core_app_check(argv[optind], &cfg, err) < 0 || core_plan_make(cfg, NULL, &plan, err) < 0) return -1;
   cleanup_free char *default_output = NULL;
   if (output == NULL) {
-    if (asprintf(&default_output, "%s.tim", plan->name) < 0) return core_error_set(err, 0, "out of memory");
+    if (asprintf(&default_output, "%s.tim", cfg->name) < 0) return core_error_set(err, 0, "out of memory");
     output = default_output;
   }
   if (corec_signing_key(sign_key, &key, err) < 0) return -1;

@@ -12,6 +12,8 @@
 #include "kernel.h"
 #include "oci.h"
 #include "rootfs.h"
+#include "users.h"
+#include "fsutil.h"
 
 extern const unsigned char core_coreinit_start[];
 extern const unsigned char core_coreinit_end[];
@@ -55,21 +57,53 @@ static int add_guest_skeleton(core_rootfs *fs, core_error **err) {
   return add_bytes(fs, "init", init, len, 0755, err);
 }
 
-static int link_modules(const core_plan *plan, const core_kernel *k, core_rootfs *fs, core_buf *conf, json_t *loaded,
-                        core_error **err) {
-  if (plan->n_modules == 0) return 0;
+/* Modules the app asked for, plus the drivers its devices need: virtio-net for networking,
+ * virtio-blk for volumes (both on virtio-pci). */
+static int wanted_modules(const core_app_config *cfg, char ***out, core_pos **pos, size_t *n, core_error **err) {
+  int net = cfg->net_mode == CORE_NET_USER, disks = 0;
+  for (size_t i = 0; i < cfg->n_mounts; i++) disks |= cfg->mounts[i].type == CORE_MOUNT_VOLUME;
+  size_t cap = cfg->n_modules + 3;
+  char **names = calloc(cap, sizeof *names);
+  core_pos *where = calloc(cap, sizeof *where);
+  if (names == NULL || where == NULL) {
+    free(names);
+    free(where);
+    return core_error_set(err, ENOMEM, "allocating");
+  }
+  size_t k = 0;
+  for (size_t i = 0; i < cfg->n_modules; i++, k++) {
+    names[k] = cfg->modules[i].name;
+    where[k] = cfg->modules[i].pos;
+  }
+  if (net || disks) where[k] = cfg->kernel.pos, names[k++] = "virtio_pci";
+  if (net) where[k] = cfg->kernel.pos, names[k++] = "virtio_net";
+  if (disks) where[k] = cfg->kernel.pos, names[k++] = "virtio_blk";
+  *out = names;
+  *pos = where;
+  *n = k;
+  return 0;
+}
+
+static int link_modules(const core_app_config *cfg, const core_kernel *k, core_rootfs *fs, core_buf *conf,
+                        json_t *loaded, core_error **err) {
+  cleanup_free char **names = NULL;
+  cleanup_free core_pos *pos = NULL;
+  size_t n_names = 0;
+  if (wanted_modules(cfg, &names, &pos, &n_names, err) < 0) return -1;
+  if (n_names == 0) return 0;
   if (k->version == NULL)
-    return core_error_at(err, &plan->module_pos[0], "take the kernel from its Debian package (linux-image-*.deb)",
-                         "kernel modules need a kernel package, but the kernel source is a bare bzImage");
+    return core_error_at(err, &pos[0], "take the kernel from its Debian package (linux-image-*.deb)",
+                         "this app needs kernel modules ('%s'%s), but the kernel source is a bare bzImage", names[0],
+                         n_names > 1 ? ", ..." : "");
   cleanup_free const core_kmod **order = NULL;
   size_t n = 0;
   long missing = -1;
-  if (core_kernel_module_closure(k, plan->modules, plan->n_modules, &order, &n, &missing, err) < 0) {
+  if (core_kernel_module_closure(k, names, n_names, &order, &n, &missing, err) < 0) {
     if (missing < 0) return -1;
     core_error_freep(err);
-    return core_error_at(err, &plan->module_pos[missing], "module names are file names without '.ko', as modprobe takes them",
-                         "kernel module '%s' is neither in the kernel package (%s) nor built into it",
-                         plan->modules[missing], k->version);
+    return core_error_at(err, &pos[missing], "module names are file names without '.ko', as modprobe takes them",
+                         "kernel module '%s' is neither in the kernel package (%s) nor built into it", names[missing],
+                         k->version);
   }
   for (size_t i = 0; i < n; i++) {
     if (add_bytes(fs, order[i]->path, order[i]->data.data, order[i]->data.len, 0644, err) < 0) return -1;
@@ -81,12 +115,26 @@ static int link_modules(const core_plan *plan, const core_kernel *k, core_rootfs
   return 0;
 }
 
-static int runtime_config(const core_plan *plan, json_t *modules, core_buf *out, core_error **err) {
-  json_t *argv = json_array();
-  for (size_t i = 0; i < plan->main_argc; i++) json_array_append_new(argv, json_string(plan->main_argv[i]));
-  cleanup_json json_t *cfg = json_pack("{s:i, s:s, s:{s:s, s:O}, s:o, s:{s:I, s:i}}", "version", 1, "name", plan->name,
-                                       "kernel", "cmdline", plan->cmdline, "modules", modules, "main", argv,
-                                       "resources", "memory_mib", (json_int_t)plan->memory_mib, "cpus", (int)plan->cpus);
+static json_t *strv_json(char *const *v, size_t n) {
+  json_t *a = json_array();
+  for (size_t i = 0; i < n; i++) json_array_append_new(a, json_string(v[i]));
+  return a;
+}
+
+/* What the launcher needs to know: resources, the kernel command line, ports, volumes. */
+static int runtime_config(const core_app_config *c, json_t *modules, core_buf *out, core_error **err) {
+  json_t *ports = json_array(), *volumes = json_array();
+  for (size_t i = 0; i < c->n_ports; i++)
+    json_array_append_new(ports, json_pack("{s:i, s:i, s:s}", "host", c->ports[i].host ? c->ports[i].host : c->ports[i].guest,
+                                           "guest", c->ports[i].guest, "protocol", c->ports[i].protocol));
+  for (size_t i = 0; i < c->n_mounts; i++)
+    if (c->mounts[i].type == CORE_MOUNT_VOLUME)
+      json_array_append_new(volumes, json_pack("{s:s, s:s}", "name", c->mounts[i].volume, "path", c->mounts[i].path));
+  cleanup_json json_t *cfg = json_pack(
+      "{s:i, s:s, s:{s:s, s:O}, s:o, s:{s:I, s:i}, s:{s:s, s:o}, s:o}", "version", 1, "name", c->name, "kernel",
+      "cmdline", c->cmdline ? c->cmdline : "", "modules", modules, "main", strv_json(c->main_argv, c->main_argc),
+      "resources", "memory_mib", (json_int_t)(c->memory_bytes >> 20), "cpus", (int)c->cpus, "network", "mode",
+      c->net_mode == CORE_NET_USER ? "user" : "none", "ports", ports, "volumes", volumes);
   if (cfg == NULL) return core_error_set(err, ENOMEM, "building the runtime config");
   return core_json_dump(cfg, out, err);
 }
@@ -96,26 +144,75 @@ static json_t *titled(json_t *desc, const char *title) {
   return desc;
 }
 
-/* Kernel, modules, layers and coreinit into one tree, and that tree into the initramfs. */
+/* One resolved layer source: every part in order (an image has several). */
+static int add_layer(core_rootfs *fs, const core_resolved *res, const char *dest, core_error **err) {
+  for (size_t i = 0; i < res->n_parts; i++)
+    if (core_rootfs_add_layer(fs, res->parts[i].path, dest, err) < 0) return -1;
+  return 0;
+}
+
+/* files: entries, applied after every layer. */
+static int add_files(const core_plan *plan, core_rootfs *fs, core_error **err) {
+  const core_app_config *cfg = plan->cfg;
+  for (size_t i = 0; i < cfg->n_files; i++) {
+    const core_file *f = &cfg->files[i];
+    const char *path = f->path[0] == '/' ? f->path + 1 : f->path;
+    mode_t mode = f->mode >= 0 ? (mode_t)f->mode : f->type == CORE_FILE_DIRECTORY ? 0755 : 0644;
+    cleanup_buf core_buf data = CORE_BUF_INIT;
+    switch (f->type) {
+      case CORE_FILE_DIRECTORY:
+        if (core_rootfs_add(fs, path, CORE_NODE_DIR, mode, f->uid, f->gid, NULL, NULL, err) < 0) return -1;
+        break;
+      case CORE_FILE_SYMLINK: {
+        char *target = strdup(f->target);
+        if (target == NULL) return core_error_set(err, ENOMEM, "allocating");
+        if (core_rootfs_add(fs, path, CORE_NODE_SYMLINK, 0777, f->uid, f->gid, target, NULL, err) < 0) {
+          free(target);
+          return -1;
+        }
+        break;
+      }
+      case CORE_FILE_CONTENTS:
+        if (core_buf_append(&data, f->contents, f->contents_len, err) < 0 ||
+            core_rootfs_add(fs, path, CORE_NODE_FILE, mode, f->uid, f->gid, NULL, &data, err) < 0)
+          return -1;
+        break;
+      case CORE_FILE_SOURCE:
+        if (plan->files[i].n_parts == 0) break; /* optional and missing */
+        if (plan->files[i].parts[0].format == CORE_LAYER_DIR)
+          return core_error_at(err, &f->pos, "use a rootfs layer with 'dest' for a directory",
+                               "file source for '%s' is a directory", f->path);
+        if (core_read_file(plan->files[i].parts[0].path, &data, err) < 0 ||
+            core_rootfs_add(fs, path, CORE_NODE_FILE, mode, f->uid, f->gid, NULL, &data, err) < 0)
+          return -1;
+        break;
+    }
+  }
+  return 0;
+}
+
+/* Kernel, modules, layers, files and coreinit into one tree, and that tree into the initramfs. */
 static int link_initramfs(const core_plan *plan, core_kernel *kernel, core_buf *initramfs, json_t *modules,
                           core_error **err) {
+  const core_app_config *cfg = plan->cfg;
   cleanup_rootfs core_rootfs fs = CORE_ROOTFS_INIT;
   cleanup_buf core_buf conf = CORE_BUF_INIT;
-  if (core_kernel_load(plan->kernel.path, kernel, err) < 0) return -1;
-  for (size_t i = 0; i < plan->n_layers; i++)
-    if (core_rootfs_add_layer(&fs, plan->layers[i].source.path, plan->layers[i].dest, err) < 0)
+  if (core_kernel_load(plan->kernel.parts[0].path, kernel, err) < 0) return -1;
+  for (size_t i = 0; i < cfg->n_layers; i++)
+    if (add_layer(&fs, &plan->layers[i], cfg->layers[i].dest ? cfg->layers[i].dest : "", err) < 0)
       return core_error_wrap(err, "rootfs layer %zu", i + 1);
-  if (core_initconf_begin(&conf, err) < 0 || core_initconf_add(&conf, "hostname", plan->name, err) < 0) return -1;
-  if (link_modules(plan, kernel, &fs, &conf, modules, err) < 0) return -1;
-  for (size_t i = 0; i < plan->main_argc; i++)
-    if (core_initconf_add(&conf, "arg", plan->main_argv[i], err) < 0) return -1;
+  if (add_files(plan, &fs, err) < 0 || core_link_users(cfg, &fs, err) < 0) return -1;
+  if (core_initconf_begin(&conf, err) < 0 ||
+      core_initconf_add(&conf, "hostname", cfg->hostname ? cfg->hostname : cfg->name, err) < 0)
+    return -1;
+  if (link_modules(cfg, kernel, &fs, &conf, modules, err) < 0) return -1;
+  for (size_t i = 0; i < cfg->main_argc; i++)
+    if (core_initconf_add(&conf, "arg", cfg->main_argv[i], err) < 0) return -1;
   if (add_guest_skeleton(&fs, err) < 0 || add_bytes(&fs, "etc/core/init.conf", conf.data, conf.len, 0644, err) < 0 ||
       core_rootfs_finish(&fs, err) < 0)
     return -1;
   /* The sources must be what the plan pinned: a file changed mid-build is refused. */
-  if (core_plan_source_recheck(&plan->kernel, err) < 0) return -1;
-  for (size_t i = 0; i < plan->n_layers; i++)
-    if (core_plan_source_recheck(&plan->layers[i].source, err) < 0) return -1;
+  if (core_plan_recheck(plan, err) < 0) return -1;
   return core_initramfs_write(&fs, plan->source_date_epoch, initramfs, err);
 }
 
@@ -135,12 +232,12 @@ int core_link(const core_plan *plan, core_linked_app *out, core_error **err) {
   core_buf initramfs = CORE_BUF_INIT, config = CORE_BUF_INIT, manifest_text = CORE_BUF_INIT;
   core_digest d_kernel, d_initramfs, d_config;
   uint64_t kernel_size, initramfs_size, config_size;
-  if ((app.name = strdup(plan->name)) == NULL || modules == NULL) return core_error_set(err, ENOMEM, "allocating");
+  if ((app.name = strdup(plan->cfg->name)) == NULL || modules == NULL) return core_error_set(err, ENOMEM, "allocating");
 
   if (link_initramfs(plan, &kernel, &initramfs, modules, err) < 0 ||
       add_blob(&app.blobs, &kernel.image, &d_kernel, &kernel_size, err) < 0 ||
       add_blob(&app.blobs, &initramfs, &d_initramfs, &initramfs_size, err) < 0 ||
-      runtime_config(plan, modules, &config, err) < 0 || add_blob(&app.blobs, &config, &d_config, &config_size, err) < 0) {
+      runtime_config(plan->cfg, modules, &config, err) < 0 || add_blob(&app.blobs, &config, &d_config, &config_size, err) < 0) {
     core_buf_release(&initramfs);
     return -1;
   }
@@ -149,7 +246,7 @@ int core_link(const core_plan *plan, core_linked_app *out, core_error **err) {
   manifest = json_pack("{s:i, s:s, s:s, s:o, s:o, s:{s:s}}", "schemaVersion", 2, "mediaType", OCI_MT_MANIFEST,
                        "artifactType", TIM_ARTIFACT_TYPE, "config",
                        core_oci_descriptor(TIM_MT_CONFIG, &d_config, config_size), "layers", layers, "annotations",
-                       "dev.core.app.name", plan->name);
+                       "dev.core.app.name", plan->cfg->name);
   if (manifest == NULL) return core_error_set(err, ENOMEM, "building the manifest");
   if (core_json_dump(manifest, &manifest_text, err) < 0 ||
       add_blob(&app.blobs, &manifest_text, &app.manifest, &app.manifest_size, err) < 0)

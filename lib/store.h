@@ -1,0 +1,51 @@
+/* The content store: blobs by SHA-256 under $CORE_HOME/store (CORE_STORE_DIR overrides),
+ * written to a temporary name and renamed, safe for concurrent corec processes, and
+ * re-hashed whenever a build reads a blob. Layout and locking: spec/store.md. */
+#ifndef CORE_STORE_H
+#define CORE_STORE_H
+
+#include <stdint.h>
+
+#include "digest.h"
+#include "error.h"
+
+typedef struct core_store core_store;
+
+/* dir NULL = the default location. Creates it when missing. */
+int core_store_open(const char *dir, core_store **out, core_error **err);
+void core_store_close(core_store *s);
+void core_store_closep(core_store **s);
+#define cleanup_store __attribute__((cleanup(core_store_closep)))
+const char *core_store_dir(const core_store *s);
+
+/* A blob being written: bytes go to a temporary file in the store while they are hashed.
+ * commit checks the digest (when want is given) and renames into place; abort removes. */
+typedef struct core_store_writer core_store_writer;
+int core_store_writer_begin(core_store *s, core_store_writer **out, core_error **err);
+int core_store_writer_write(core_store_writer *w, const void *data, size_t len, core_error **err);
+/* The writer's file descriptor, for tools that want to write it themselves (then call
+ * core_store_writer_rehash before commit). Bytes already written stay. */
+int core_store_writer_fd(core_store_writer *w);
+int core_store_writer_rehash(core_store_writer *w, core_error **err);
+uint64_t core_store_writer_size(const core_store_writer *w);
+/* want may be NULL; on mismatch the error names both digests and nothing is stored. */
+int core_store_writer_commit(core_store_writer *w, const core_digest *want, core_digest *out, core_error **err);
+void core_store_writer_abort(core_store_writer *w);
+void core_store_writer_abortp(core_store_writer **w);
+#define cleanup_store_writer __attribute__((cleanup(core_store_writer_abortp)))
+
+/* Stores bytes from memory or from a file (copied). */
+int core_store_put(core_store *s, const void *data, size_t len, core_digest *out, core_error **err);
+int core_store_put_file(core_store *s, const char *path, core_digest *out, core_error **err);
+
+/* 1 if present, 0 if not. Does not re-hash. */
+int core_store_has(core_store *s, const core_digest *d);
+/* The blob's path after re-hashing it; a blob whose content no longer matches is removed
+ * and reported as an error that says to fetch again. The caller frees *path. */
+int core_store_get_verified(core_store *s, const core_digest *d, char **path, core_error **err);
+
+/* Small named references (e.g. "git/<url-hash>" -> a bare repository directory) live under
+ * <store>/cache/; this returns that directory, creating it. */
+int core_store_cache_dir(core_store *s, const char *name, char **path, core_error **err);
+
+#endif
