@@ -56,7 +56,7 @@ int corec_plan(int argc, char **argv, core_error **err) {
   cleanup_plan core_plan *plan = NULL;
   cleanup_json json_t *j = NULL;
   cleanup_buf core_buf text = CORE_BUF_INIT;
-  if (core_app_check(path, &cfg, err) < 0 || core_plan_make(cfg, &plan, err) < 0 || core_plan_to_json(plan, &j, err) < 0 ||
+  if (core_app_check(path, &cfg, err) < 0 || core_plan_make(cfg, NULL, &plan, err) < 0 || core_plan_to_json(plan, &j, err) < 0 ||
       core_json_dump_pretty(j, &text, err) < 0)
     return -1;
   fwrite(text.data, 1, text.len, stdout);
