@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "devices.h"
 #include "json.h"
 #include "qemu.h"
 #include "run_overlay.h"
@@ -17,6 +18,7 @@
 #define CORERUN_VERSION "0.1.0"
 #define CORERUN_FAILED 125
 #define MAX_TRUST_FILES 16
+#define MAX_DEVICE_FLAGS 64
 
 static const char run_help[] =
     "usage: corerun [run] [OPTIONS] ARTIFACT [-- COMMAND [ARG...]]\n"
@@ -31,6 +33,15 @@ static const char run_help[] =
     "  --cpus N           guest CPUs (default: the artifact's)\n"
     "  --accel MODE       auto (KVM when /dev/kvm is usable, else TCG), kvm or tcg (default auto)\n"
     "  --qemu PATH        QEMU binary (default qemu-system-x86_64, or $CORE_QEMU)\n"
+    "  -p, --publish HOST:GUEST[/udp]\n"
+    "                     publish a guest port (adds to, or re-maps, the app's own ports)\n"
+    "  --publish-address ADDR\n"
+    "                     host address published ports listen on (default 127.0.0.1)\n"
+    "  --network none     no network, even if the app has one\n"
+    "  -v, --volume NAME=IMAGE\n"
+    "                     keep the app's volume NAME in the disk image IMAGE (created and\n"
+    "                     formatted ext4 when missing); unbound volumes last one run only\n"
+    "  --volume-size SIZE size of volume images corerun creates (default 1G)\n"
     "  -q, --quiet        no notices from corerun on stderr\n"
     "  -h, --help         show this help\n"
     "      --version      show the version\n"
@@ -50,7 +61,15 @@ typedef struct run_args {
   int quiet;
   char **command;
   size_t command_argc;
+  const char *publish[MAX_DEVICE_FLAGS];
+  const char *volumes[MAX_DEVICE_FLAGS];
+  core_device_flags devices;
 } run_args;
+
+static void free_strv(char ***v) {
+  for (char **p = *v; p && *p; p++) free(*p);
+  free(*v);
+}
 
 static int parse_mib(const char *s, uint64_t *out) {
   char *end = NULL;
@@ -68,14 +87,38 @@ static int parse_run_args(int argc, char **argv, run_args *a, core_error **err) 
                                        {"cpus", required_argument, NULL, 'c'},   {"accel", required_argument, NULL, 'a'},
                                        {"qemu", required_argument, NULL, 'Q'},   {"quiet", no_argument, NULL, 'q'},
                                        {"help", no_argument, NULL, 'h'},         {"version", no_argument, NULL, 'V'},
+                                       {"publish", required_argument, NULL, 'p'},
+                                       {"publish-address", required_argument, NULL, 'A'},
+                                       {"network", required_argument, NULL, 'N'},
+                                       {"volume", required_argument, NULL, 'v'},
+                                       {"volume-size", required_argument, NULL, 'S'},
                                        {0, 0, 0, 0}};
   memset(a, 0, sizeof *a);
   a->qemu = getenv("CORE_QEMU");
   int c;
   optind = 1;
   /* "+" stops at the first operand, so the guest command's own flags are left alone. */
-  while ((c = getopt_long(argc, argv, "+qh", opts, NULL)) != -1) {
+  a->devices.publish = a->publish;
+  a->devices.volumes = a->volumes;
+  while ((c = getopt_long(argc, argv, "+qhp:v:", opts, NULL)) != -1) {
     switch (c) {
+      case 'p':
+        if (a->devices.n_publish == MAX_DEVICE_FLAGS) return core_error_set(err, 0, "too many --publish flags");
+        a->publish[a->devices.n_publish++] = optarg;
+        break;
+      case 'v':
+        if (a->devices.n_volumes == MAX_DEVICE_FLAGS) return core_error_set(err, 0, "too many --volume flags");
+        a->volumes[a->devices.n_volumes++] = optarg;
+        break;
+      case 'A': a->devices.publish_address = optarg; break;
+      case 'N':
+        if (strcmp(optarg, "none") != 0) return core_error_set(err, 0, "--network '%s': only 'none' can be chosen here", optarg);
+        a->devices.no_network = 1;
+        break;
+      case 'S':
+        if (parse_mib(optarg, &a->devices.volume_size_mib) < 0)
+          return core_error_set(err, 0, "--volume-size '%s': give a size from 64M to 1024G, e.g. 512M or 4G", optarg);
+        break;
       case 't':
         if (a->n_trust == MAX_TRUST_FILES) return core_error_set(err, 0, "at most %d --trust files", MAX_TRUST_FILES);
         a->trust_files[a->n_trust++] = optarg;
@@ -98,7 +141,7 @@ static int parse_run_args(int argc, char **argv, run_args *a, core_error **err) 
         else return core_error_set(err, 0, "--accel '%s': choose auto, kvm or tcg", optarg);
         break;
       case 'Q': a->qemu = optarg; break;
-      case 'q': a->quiet = 1; break;
+      case 'q': a->quiet = a->devices.quiet = 1; break;
       case 'h': fputs(run_help, stdout); exit(0);
       case 'V': printf("corerun %s\n", CORERUN_VERSION); exit(0);
       default: return core_error_set(err, 0, "see 'corerun --help'");
@@ -144,11 +187,27 @@ static int cmd_run(int argc, char **argv, int *exit_status, core_error **err) {
       .quiet = a.quiet,
   };
   if (q.memory_mib < 64 || q.cpus < 1) return core_error_set(err, 0, "the artifact's runtime config has no valid resources");
-  core_run_settings settings = {.argv = a.command, .argc = a.command_argc, .status_device = CORE_QEMU_STATUS_DEVICE};
+  /* Devices are planned and prepared before QEMU starts: a bad --volume fails nothing half-way. */
+  __attribute__((cleanup(core_run_devices_release))) core_run_devices devices = {0};
+  cleanup_buf core_buf device_conf = CORE_BUF_INIT;
+  __attribute__((cleanup(free_strv))) char **device_args = NULL;
+  size_t n_device_args = 0;
+  if (core_run_devices_plan(app->config, &a.devices, &devices, err) < 0 ||
+      core_run_devices_prepare(&devices, &a.devices, err) < 0 ||
+      core_run_devices_qemu_args(&devices, &device_args, &n_device_args, err) < 0 ||
+      core_run_devices_conf(&devices, &device_conf, err) < 0)
+    return -1;
+  q.device_args = device_args;
+  core_run_settings settings = {.argv = a.command, .argc = a.command_argc, .status_device = CORE_QEMU_STATUS_DEVICE,
+                                .extra = &device_conf};
   cleanup_buf core_buf overlay = CORE_BUF_INIT;
   cleanup_close int initrd_fd = -1;
   if (core_run_overlay(&settings, &overlay, err) < 0 || core_run_initrd(&overlay, app->initramfs->fd, &initrd_fd, err) < 0)
     return -1;
+  if (!a.quiet)
+    for (size_t i = 0; i < devices.n_ports; i++)
+      fprintf(stderr, "corerun: guest port %u/%s is published on %s:%u\n", devices.ports[i].guest,
+              devices.ports[i].protocol, devices.publish_address, devices.ports[i].host);
   return core_qemu_run(&q, app->kernel->fd, initrd_fd, exit_status, err);
 }
 

@@ -98,13 +98,19 @@ int core_qemu_run(const core_qemu_opts *o, int kernel_fd, int initrd_fd, int *gu
   if (asprintf(&append, "console=ttyS0 panic=-1%s%s", o->cmdline && *o->cmdline ? " " : "", o->cmdline ? o->cmdline : "") < 0)
     return core_error_set(err, ENOMEM, "allocating");
   const char *binary = o->binary ? o->binary : "qemu-system-x86_64";
-  const char *argv[] = {binary, "-M", "q35", "-accel", accel == CORE_ACCEL_KVM ? "kvm" : "tcg",
-                        "-cpu", accel == CORE_ACCEL_KVM ? "host" : "max", "-m", mem, "-smp", smp,
-                        "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",
-                        "-chardev", "stdio,id=console,signal=on", "-serial", "chardev:console",
-                        "-chardev", status_chardev, "-serial", "chardev:status",
-                        "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
-                        "-kernel", kernel, "-initrd", initrd, "-append", append, NULL};
+  const char *fixed[] = {binary, "-M", "q35", "-accel", accel == CORE_ACCEL_KVM ? "kvm" : "tcg",
+                         "-cpu", accel == CORE_ACCEL_KVM ? "host" : "max", "-m", mem, "-smp", smp,
+                         "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",
+                         "-chardev", "stdio,id=console,signal=on", "-serial", "chardev:console",
+                         "-chardev", status_chardev, "-serial", "chardev:status",
+                         "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
+                         "-kernel", kernel, "-initrd", initrd, "-append", append};
+  size_t n_fixed = sizeof fixed / sizeof fixed[0], n_dev = 0;
+  while (o->device_args && o->device_args[n_dev]) n_dev++;
+  cleanup_free const char **argv = calloc(n_fixed + n_dev + 1, sizeof *argv);
+  if (argv == NULL) return core_error_set(err, ENOMEM, "allocating");
+  memcpy(argv, fixed, sizeof fixed);
+  for (size_t i = 0; i < n_dev; i++) argv[n_fixed + i] = o->device_args[i];
 
   struct termios saved;
   int have_tty = isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &saved) == 0;

@@ -16,6 +16,7 @@ typedef struct core_qemu_opts {
   unsigned cpus;
   const char *cmdline; /* the app's part of the kernel command line */
   int quiet;
+  char *const *device_args; /* more arguments (network, disks), NULL-terminated or NULL */
 } core_qemu_opts;
 
 /* The serial port coreinit reports on; it is the second one QEMU is given. */

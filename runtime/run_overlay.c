@@ -18,6 +18,7 @@ int core_run_overlay(const core_run_settings *s, core_buf *cpio, core_error **er
   if (s->status_device && core_initconf_add(&conf, "status-device", s->status_device, err) < 0) return -1;
   for (size_t i = 0; i < s->argc; i++)
     if (core_initconf_add(&conf, "arg", s->argv[i], err) < 0) return -1;
+  if (s->extra && core_buf_append(&conf, s->extra->data, s->extra->len, err) < 0) return -1;
 
   core_buf out = CORE_BUF_INIT;
   cleanup_archive_write struct archive *a = archive_write_new();

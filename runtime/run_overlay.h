@@ -12,6 +12,7 @@ typedef struct core_run_settings {
   char *const *argv;         /* replaces the app's main command when argc > 0 */
   size_t argc;
   const char *status_device; /* where coreinit writes "exit-status N" */
+  const core_buf *extra;     /* further run.conf lines (devices), may be NULL */
 } core_run_settings;
 
 int core_run_overlay(const core_run_settings *s, core_buf *cpio, core_error **err);
