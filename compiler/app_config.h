@@ -128,7 +128,7 @@ typedef struct core_port {
   core_pos pos;
 } core_port;
 
-typedef enum core_net_mode { CORE_NET_USER = 0, CORE_NET_NONE } core_net_mode;
+typedef enum core_net_mode { CORE_NET_NONE = 0, CORE_NET_USER } core_net_mode;
 
 typedef struct core_user {
   char *name;
@@ -193,7 +193,7 @@ typedef struct core_app_config {
   uint64_t memory_bytes; /* default 256 MiB */
   unsigned cpus;         /* default 1 */
 
-  core_net_mode net_mode; /* default user */
+  core_net_mode net_mode; /* default: user when ports are published, else none */
   core_port *ports;
   size_t n_ports;
 

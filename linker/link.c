@@ -6,6 +6,7 @@
 
 #include "cleanup.h"
 #include "diag.h"
+#include "init_config.h"
 #include "initconf.h"
 #include "initramfs.h"
 #include "json.h"
@@ -202,12 +203,9 @@ static int link_initramfs(const core_plan *plan, core_kernel *kernel, core_buf *
     if (add_layer(&fs, &plan->layers[i], cfg->layers[i].dest ? cfg->layers[i].dest : "", err) < 0)
       return core_error_wrap(err, "rootfs layer %zu", i + 1);
   if (add_files(plan, &fs, err) < 0 || core_link_users(cfg, &fs, err) < 0) return -1;
-  if (core_initconf_begin(&conf, err) < 0 ||
-      core_initconf_add(&conf, "hostname", cfg->hostname ? cfg->hostname : cfg->name, err) < 0)
+  if (core_init_config_head(cfg, &conf, err) < 0 || link_modules(cfg, kernel, &fs, &conf, modules, err) < 0 ||
+      core_init_config_body(cfg, &conf, err) < 0)
     return -1;
-  if (link_modules(cfg, kernel, &fs, &conf, modules, err) < 0) return -1;
-  for (size_t i = 0; i < cfg->main_argc; i++)
-    if (core_initconf_add(&conf, "arg", cfg->main_argv[i], err) < 0) return -1;
   if (add_guest_skeleton(&fs, err) < 0 || add_bytes(&fs, "etc/core/init.conf", conf.data, conf.len, 0644, err) < 0 ||
       core_rootfs_finish(&fs, err) < 0)
     return -1;
