@@ -6,7 +6,7 @@ CC       ?= cc
 MUSL_CC  ?= musl-gcc
 CFLAGS   ?= -O2 -g
 WARN     := -Wall -Wextra -Werror
-INCLUDES := -Ilib -Icompiler -Ilinker -Iruntime
+INCLUDES := -iquote lib -iquote compiler -iquote linker -iquote runtime
 ifeq ($(SAN),1)
   BUILD    := build-san
   SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
@@ -54,6 +54,9 @@ $(BUILD)/obj/embed_coreinit.o: linker/embed_coreinit.S $(BUILD)/coreinit
 	@mkdir -p $(dir $@)
 	$(CC) -c -DCOREINIT_PATH='"$(BUILD)/coreinit"' $< -o $@
 
+# Where `stdlib:NAME` templates are read from when CORE_STDLIB_DIR is not set: this tree's.
+$(BUILD)/obj/compiler/templates.o: ALL_CFLAGS += -DCORE_STDLIB_DIR_BUILTIN='"$(CURDIR)/stdlib-templates"'
+
 $(BUILD)/corec: $(call obj,$(COREC_SRCS)) $(COMPILER_OBJS) $(LINKER_OBJS) $(LIB_OBJS) $(BUILD)/obj/embed_coreinit.o
 	$(CC) $(LDFLAGS) -o $@ $^ $(COREC_LIBS)
 
@@ -93,6 +96,39 @@ check-san: deps
 	$(MAKE) SAN=1 all unit-tests
 	tests/run-all.sh build-san
 
+# Fuzzing: each tests/fuzz/*.c is a libFuzzer target, built with clang and the sanitizers
+# against the library code (an archive, so a target pulls in only what it uses), then run
+# for a bounded time from the seeds in tests/fuzz/corpus/. Crashes land in $(FUZZ_BUILD).
+FUZZ_CC      ?= clang
+FUZZ_BUILD   := build-fuzz
+FUZZ_RUNS    ?= 20000
+FUZZ_TIME    ?= 30
+FUZZ_FLAGS   := -std=c11 -D_GNU_SOURCE $(WARN) -O1 -g $(INCLUDES) -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_SRCS    := $(wildcard tests/fuzz/*.c)
+FUZZ_LIBOBJS := $(patsubst %.c,$(FUZZ_BUILD)/obj/%.o,$(LIB_SRCS) $(COMPILER_SRCS))
+
+$(FUZZ_BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
+$(FUZZ_BUILD)/obj/compiler/templates.o: FUZZ_FLAGS += -DCORE_STDLIB_DIR_BUILTIN='"$(CURDIR)/stdlib-templates"'
+
+$(FUZZ_BUILD)/libcore.a: $(FUZZ_LIBOBJS)
+	rm -f $@
+	ar rcs $@ $^
+
+$(FUZZ_BUILD)/%: tests/fuzz/%.c $(FUZZ_BUILD)/libcore.a
+	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer $< $(FUZZ_BUILD)/libcore.a $(COREC_LIBS) -o $@
+
+.PHONY: fuzz-smoke
+fuzz-smoke: $(patsubst tests/fuzz/%.c,$(FUZZ_BUILD)/%,$(FUZZ_SRCS))
+	@for t in $^; do \
+	  name=$$(basename $$t); mkdir -p $(FUZZ_BUILD)/corpus/$$name; \
+	  echo "fuzz: $$name ($(FUZZ_RUNS) runs, at most $(FUZZ_TIME)s)"; \
+	  $$t -runs=$(FUZZ_RUNS) -max_total_time=$(FUZZ_TIME) -max_len=4096 -artifact_prefix=$(FUZZ_BUILD)/ \
+	      -dict=tests/fuzz/app.dict $(FUZZ_BUILD)/corpus/$$name tests/fuzz/corpus || exit 1; \
+	done
+
 install: all
 	install -D -m 0755 $(BUILD)/corec $(DESTDIR)$(PREFIX)/bin/corec
 	install -D -m 0755 $(BUILD)/corerun $(DESTDIR)$(PREFIX)/bin/corerun
@@ -101,6 +137,6 @@ bench: all
 	bench/run.sh
 
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-fuzz
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
