@@ -19,6 +19,8 @@ static void node_release(core_node *n) {
 void core_rootfs_release(core_rootfs *fs) {
   for (size_t i = 0; i < fs->n; i++) node_release(&fs->nodes[i]);
   free(fs->nodes);
+  for (size_t i = 0; i < fs->n_whiteouts; i++) free(fs->whiteouts[i].path);
+  free(fs->whiteouts);
   memset(fs, 0, sizeof *fs);
 }
 
@@ -49,8 +51,8 @@ int core_rootfs_add(core_rootfs *fs, const char *path, core_node_type type, mode
   return 0;
 }
 
-static int add_entry(core_rootfs *fs, core_layer_reader *r, struct archive_entry *e, const char *path, const char *dest,
-                     int normalise, const char *source, core_error **err) {
+int core_rootfs_add_entry(core_rootfs *fs, core_layer_reader *r, struct archive_entry *e, const char *path,
+                          const char *dest, int normalise, const char *source, core_error **err) {
   cleanup_free char *full = NULL;
   if (asprintf(&full, "%s%s%s", dest, dest[0] ? "/" : "", path) < 0) return core_error_set(err, ENOMEM, "allocating");
   mode_t mode = archive_entry_perm(e);
@@ -106,8 +108,47 @@ int core_rootfs_add_layer(core_rootfs *fs, const char *source, const char *dest,
     int rc = core_layer_reader_next(r, &e, &path, err);
     if (rc < 0) return -1;
     if (rc == 0) return 0;
-    if (add_entry(fs, r, e, path, dest, normalise, source, err) < 0) return -1;
+    if (core_rootfs_add_entry(fs, r, e, path, dest, normalise, source, err) < 0) return -1;
   }
+}
+
+int core_rootfs_whiteout(core_rootfs *fs, const char *path, int opaque, uint64_t before, core_error **err) {
+  if (fs->n_whiteouts == fs->cap_whiteouts) {
+    size_t cap = fs->cap_whiteouts ? fs->cap_whiteouts * 2 : 16;
+    core_whiteout *grown = realloc(fs->whiteouts, cap * sizeof *grown);
+    if (grown == NULL) return core_error_set(err, ENOMEM, "allocating");
+    fs->whiteouts = grown;
+    fs->cap_whiteouts = cap;
+  }
+  char *copy = strdup(path);
+  if (copy == NULL) return core_error_set(err, ENOMEM, "allocating");
+  fs->whiteouts[fs->n_whiteouts++] = (core_whiteout){copy, opaque, before};
+  return 0;
+}
+
+/* Whiteouts go first, in the order they were made: what they hide must not leave implied
+ * parent directories behind, and a later layer may bring a hidden path back. */
+static void apply_whiteouts(core_rootfs *fs) {
+  for (size_t w = 0; w < fs->n_whiteouts; w++) {
+    const core_whiteout *wo = &fs->whiteouts[w];
+    size_t len = strlen(wo->path);
+    size_t out = 0;
+    for (size_t i = 0; i < fs->n; i++) {
+      const char *p = fs->nodes[i].path;
+      int below = len == 0 || (strncmp(p, wo->path, len) == 0 && p[len] == '/');
+      int same = len > 0 && strcmp(p, wo->path) == 0;
+      if (fs->nodes[i].seq < wo->before && (below || (same && !wo->opaque))) {
+        node_release(&fs->nodes[i]);
+        continue;
+      }
+      fs->nodes[out++] = fs->nodes[i];
+    }
+    fs->n = out;
+    free(fs->whiteouts[w].path);
+  }
+  free(fs->whiteouts);
+  fs->whiteouts = NULL;
+  fs->n_whiteouts = fs->cap_whiteouts = 0;
 }
 
 static int by_path_then_seq(const void *a, const void *b) {
@@ -129,6 +170,7 @@ const core_node *core_rootfs_find(const core_rootfs *fs, const char *path) {
 }
 
 int core_rootfs_finish(core_rootfs *fs, core_error **err) {
+  apply_whiteouts(fs);
   /* Every parent directory must exist; add the missing ones before sorting. */
   size_t n = fs->n;
   for (size_t i = 0; i < n; i++) {
