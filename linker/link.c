@@ -11,6 +11,7 @@
 #include "initramfs.h"
 #include "json.h"
 #include "kernel.h"
+#include "oci_layer.h"
 #include "oci.h"
 #include "rootfs.h"
 #include "users.h"
@@ -147,8 +148,12 @@ static json_t *titled(json_t *desc, const char *title) {
 
 /* One resolved layer source: every part in order (an image has several). */
 static int add_layer(core_rootfs *fs, const core_resolved *res, const char *dest, core_error **err) {
-  for (size_t i = 0; i < res->n_parts; i++)
-    if (core_rootfs_add_layer(fs, res->parts[i].path, dest, err) < 0) return -1;
+  for (size_t i = 0; i < res->n_parts; i++) {
+    /* Image layers carry whiteouts that delete what earlier layers put there. */
+    int rc = res->parts[i].media_type ? core_rootfs_add_oci_layer(fs, res->parts[i].path, dest, err)
+                                      : core_rootfs_add_layer(fs, res->parts[i].path, dest, err);
+    if (rc < 0) return -1;
+  }
   return 0;
 }
 
