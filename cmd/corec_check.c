@@ -5,38 +5,102 @@
 #include "check.h"
 #include "cleanup.h"
 #include "corec.h"
+#include "expand.h"
+#include "include.h"
 #include "json.h"
+#include "load.h"
 #include "plan.h"
 
 static const char check_help[] =
-    "usage: corec check APP.yml\n"
+    "usage: corec check [--json] [--var NAME=VALUE]... [--env-var NAME]... APP.yml\n"
     "\n"
-    "Validates APP.yml and reports every error with file:line:col. Exit 0 when valid, 1 when not.\n";
+    "Validates APP.yml against the app.yml language (spec/app.yml.md) and reports every problem at\n"
+    "once, each as file:line:col with the source line, a caret and a hint. Nothing is fetched: whether\n"
+    "sources exist is found out by 'corec plan' and 'corec build'.\n"
+    "\n"
+    "  --json   print the result on stdout as one JSON object:\n"
+    "           {\"file\", \"ok\", \"errors\", \"warnings\", \"diagnostics\": [{\"file\", \"line\", \"col\",\n"
+    "            \"severity\", \"message\", \"hint\"?, \"notes\"?: [{\"file\", \"line\", \"col\", \"message\"}]}]}\n"
+    "           (line and col are 0 for a problem with the whole file)\n" CORE_LOAD_FLAGS_HELP
+    "\n"
+    "Exit status: 0 when valid (warnings allowed), 1 when not, 2 on bad usage.\n";
+
+/* The loader's pipeline (core_app_load: includes, variables, the check), keeping the
+ * diagnostics as data for --json and for warnings on success. */
+static core_app_config *load_diag(const char *path, const core_load_opts *opts, core_diag *d) {
+  cleanup_yaml_doc core_yaml_doc *doc = NULL;
+  if (core_include_load(path, NULL, 0, opts->stdlib_dir, d, &doc) < 0) return NULL;
+  core_expand_opts eo = {opts->vars, opts->n_vars, opts->env_vars, opts->n_env_vars};
+  /* Expanding a tree that includes could not build completely would only add noise. */
+  if (core_diag_error_count(d) == 0) core_expand_doc(doc, &eo, d);
+  if (core_diag_error_count(d) > 0) return NULL;
+  core_app_config *cfg = core_app_check_doc(doc, path, d);
+  if (cfg && core_diag_error_count(d) > 0) {
+    core_app_config_free(cfg);
+    cfg = NULL;
+  }
+  if (cfg == NULL && core_diag_error_count(d) == 0) core_diag_error(d, NULL, 0, NULL, "'%s': checking failed", path);
+  return cfg;
+}
 
 int corec_check(int argc, char **argv, core_error **err) {
-  if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-    fputs(check_help, stdout);
-    return 0;
+  const char *path = NULL;
+  bool json = false;
+  cleanup_load_opts core_load_opts opts = CORE_LOAD_OPTS_INIT;
+  for (int i = 1; i < argc; i++) {
+    int r = core_load_opts_parse_flag(&opts, argc, argv, &i, err);
+    if (r < 0) return -1;
+    if (r > 0) continue;
+    if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+      fputs(check_help, stdout);
+      return 0;
+    }
+    if (strcmp(argv[i], "--json") == 0) {
+      json = true;
+      continue;
+    }
+    if (path || argv[i][0] == '-') {
+      fputs(check_help, stderr);
+      return 2;
+    }
+    path = argv[i];
   }
-  if (argc != 2 || argv[1][0] == '-') {
+  if (path == NULL) {
     fputs(check_help, stderr);
     return 2;
   }
-  cleanup_app_config core_app_config *cfg = NULL;
-  if (core_app_check(argv[1], &cfg, err) < 0) return -1;
-  fprintf(stderr, "%s: ok\n", argv[1]);
-  return 0;
+  cleanup_diag core_diag *d = core_diag_new(path);
+  if (d == NULL) return core_error_set(err, 0, "out of memory");
+  cleanup_app_config core_app_config *cfg = load_diag(path, &opts, d);
+  bool ok = core_diag_error_count(d) == 0;
+  if (json) {
+    cleanup_json json_t *j = NULL;
+    cleanup_buf core_buf text = CORE_BUF_INIT;
+    if (core_diag_to_json(d, &j, err) < 0 || core_json_dump_pretty(j, &text, err) < 0) return -1;
+    fwrite(text.data, 1, text.len, stdout);
+    return ok ? 0 : 1;
+  }
+  cleanup_free char *rendered = core_diag_render(d);
+  if (rendered == NULL) return core_error_set(err, 0, "out of memory while rendering diagnostics");
+  fputs(rendered, stderr);
+  if (ok) fprintf(stderr, "%s: ok\n", path);
+  return ok ? 0 : 1;
 }
 
 static const char plan_help[] =
-    "usage: corec plan [--json] APP.yml\n"
+    "usage: corec plan [--json] [--var NAME=VALUE]... [--env-var NAME]... APP.yml\n"
     "\n"
     "Resolves APP.yml (every source must exist; files are hashed) and prints the link plan that\n"
-    "'corec build' would execute, as JSON.\n";
+    "'corec build' would execute, as JSON.\n"
+    "\n" CORE_LOAD_FLAGS_HELP;
 
 int corec_plan(int argc, char **argv, core_error **err) {
   const char *path = NULL;
+  cleanup_load_opts core_load_opts opts = CORE_LOAD_OPTS_INIT;
   for (int i = 1; i < argc; i++) {
+    int r = core_load_opts_parse_flag(&opts, argc, argv, &i, err);
+    if (r < 0) return -1;
+    if (r > 0) continue;
     if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
       fputs(plan_help, stdout);
       return 0;
@@ -56,8 +120,8 @@ int corec_plan(int argc, char **argv, core_error **err) {
   cleanup_plan core_plan *plan = NULL;
   cleanup_json json_t *j = NULL;
   cleanup_buf core_buf text = CORE_BUF_INIT;
-  if (core_app_check(path, &cfg, err) < 0 || core_plan_make(cfg, NULL, &plan, err) < 0 || core_plan_to_json(plan, &j, err) < 0 ||
-      core_json_dump_pretty(j, &text, err) < 0)
+  if (core_app_load(path, &opts, &cfg, err) < 0 || core_plan_make(cfg, NULL, &plan, err) < 0 ||
+      core_plan_to_json(plan, &j, err) < 0 || core_json_dump_pretty(j, &text, err) < 0)
     return -1;
   fwrite(text.data, 1, text.len, stdout);
   return 0;

@@ -19,6 +19,13 @@ int core_app_check(const char *path, core_app_config **out, core_error **err);
  * sources. For tests and fuzzing. */
 int core_app_check_text(const char *path, const char *text, size_t len, core_app_config **out, core_error **err);
 
+/* The same, reporting every diagnostic (warnings too) to diag instead of failing with them:
+ * returns the config when diag holds no errors, else NULL. For callers that show the
+ * diagnostics themselves (corec check, its --json form, the golden tests). text is path's
+ * contents; the _file_ form reads path and reports a failure to read it as a diagnostic. */
+core_app_config *core_app_check_diag(const char *path, const char *text, size_t len, core_diag *diag);
+core_app_config *core_app_check_file_diag(const char *path, core_diag *diag);
+
 /* Validates a parsed document, reporting to diag. Returns a config even when it reported
  * errors (so that all of them are found); the caller decides by core_diag_error_count. */
 core_app_config *core_app_check_doc(const core_yaml_doc *doc, const char *path, core_diag *diag);

@@ -10,6 +10,7 @@
 #include "buf.h"
 #include "cleanup.h"
 #include "fsutil.h"
+#include "json.h"
 
 typedef struct diag_entry {
   core_diag_level level;
@@ -161,6 +162,13 @@ void core_diag_error(core_diag *d, const core_pos *pos, int len, const char *hin
   va_list ap;
   va_start(ap, fmt);
   diag_vadd(d, CORE_DIAG_ERROR, pos, len, hint, fmt, ap);
+  va_end(ap);
+}
+
+void core_diag_warning(core_diag *d, const core_pos *pos, int len, const char *hint, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  diag_vadd(d, CORE_DIAG_WARNING, pos, len, hint, fmt, ap);
   va_end(ap);
 }
 
@@ -340,25 +348,34 @@ static int entry_cmp(const void *a, const void *b) {
   return x->parent < y->parent ? -1 : x->parent > y->parent; /* stable: order of addition */
 }
 
-static void render_body(out *o, core_diag *d) {
+/* The errors and warnings in the order they are shown: by position, then as added. NULL when
+ * out of memory; the caller frees the array. */
+static diag_entry **sorted_top(core_diag *d, size_t *n_out) {
   size_t n_top = 0;
   for (size_t i = 0; i < d->n; i++)
     if (d->v[i].level != CORE_DIAG_NOTE) n_top++;
   diag_entry **top = calloc(n_top ? n_top : 1, sizeof *top);
-  if (top == NULL) {
-    o->oom = true;
-    return;
-  }
+  if (top == NULL) return NULL;
   n_top = 0;
   for (size_t i = 0; i < d->n; i++)
     if (d->v[i].level != CORE_DIAG_NOTE) top[n_top++] = &d->v[i];
   qsort(top, n_top, sizeof *top, entry_cmp);
+  *n_out = n_top;
+  return top;
+}
+
+static void render_body(out *o, core_diag *d) {
+  size_t n_top = 0;
+  cleanup_free diag_entry **top = sorted_top(d, &n_top);
+  if (top == NULL) {
+    o->oom = true;
+    return;
+  }
   for (size_t k = 0; k < n_top; k++) {
     render_entry(o, d, top[k]);
     size_t idx = (size_t)(top[k] - d->v);
     for (size_t j = idx + 1; j < d->n && d->v[j].level == CORE_DIAG_NOTE; j++) render_entry(o, d, &d->v[j]);
   }
-  free(top);
 }
 
 static void render_summary(out *o, core_diag *d) {
@@ -399,6 +416,51 @@ static int error_from_text(core_error **err, char *text) {
   core_error_set(err, 0, "%s", text);
   free(text);
   return -1;
+}
+
+/* One diagnostic as a JSON object; notes leave out severity and hint. NULL when out of memory. */
+static json_t *entry_json(const core_diag *d, const diag_entry *e, bool note) {
+  json_t *j = json_object();
+  if (j == NULL) return NULL;
+  int bad = json_object_set_new(j, "file", json_string(e->file ? e->file : d->file));
+  bad |= json_object_set_new(j, "line", json_integer(e->file ? e->line : 0));
+  bad |= json_object_set_new(j, "col", json_integer(e->file && e->line > 0 ? e->col : 0));
+  if (!note) bad |= json_object_set_new(j, "severity", json_string(level_name(e->level)));
+  bad |= json_object_set_new(j, "message", json_string(e->msg));
+  if (!note && e->hint) bad |= json_object_set_new(j, "hint", json_string(e->hint));
+  if (bad) {
+    json_decref(j);
+    return NULL;
+  }
+  return j;
+}
+
+int core_diag_to_json(core_diag *d, json_t **out, core_error **err) {
+  size_t n_top = 0;
+  cleanup_free diag_entry **top = sorted_top(d, &n_top);
+  cleanup_json json_t *j = json_object();
+  json_t *list = json_array();
+  if (top == NULL || j == NULL || list == NULL || json_object_set_new(j, "diagnostics", list) < 0)
+    return core_error_set(err, 0, "out of memory while writing diagnostics as JSON");
+  size_t ne = core_diag_error_count(d);
+  int bad = json_object_set_new(j, "file", json_string(d->file));
+  bad |= json_object_set_new(j, "ok", json_boolean(ne == 0));
+  bad |= json_object_set_new(j, "errors", json_integer((json_int_t)ne));
+  bad |= json_object_set_new(j, "warnings", json_integer((json_int_t)d->n_warnings));
+  for (size_t k = 0; k < n_top && !bad; k++) {
+    json_t *e = entry_json(d, top[k], false);
+    bad |= e == NULL || json_array_append_new(list, e) < 0;
+    size_t idx = (size_t)(top[k] - d->v);
+    json_t *notes = NULL;
+    for (size_t i = idx + 1; i < d->n && d->v[i].level == CORE_DIAG_NOTE && !bad; i++) {
+      if (notes == NULL && (notes = json_array()) != NULL) bad |= json_object_set_new(e, "notes", notes) < 0;
+      json_t *nj = entry_json(d, &d->v[i], true);
+      bad |= notes == NULL || nj == NULL || json_array_append_new(notes, nj) < 0;
+    }
+  }
+  if (bad || d->oom) return core_error_set(err, 0, "out of memory while writing diagnostics as JSON");
+  *out = TAKE_PTR(j);
+  return 0;
 }
 
 int core_diag_to_error(core_diag *d, core_error **err) {

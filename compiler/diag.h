@@ -40,6 +40,8 @@ void core_diag_add(core_diag *d, core_diag_level level, const core_pos *pos, int
 /* Shorthands for the common cases. */
 void core_diag_error(core_diag *d, const core_pos *pos, int len, const char *hint, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
+void core_diag_warning(core_diag *d, const core_pos *pos, int len, const char *hint, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
 void core_diag_note(core_diag *d, const core_pos *pos, int len, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
@@ -53,6 +55,14 @@ size_t core_diag_warning_count(const core_diag *d);
 /* Renders every diagnostic, ordered by position, followed by a summary line
  * ("app.yml: 2 errors, 1 warning"). The caller frees the text. NULL when out of memory. */
 char *core_diag_render(core_diag *d);
+
+/* The diagnostics as data, for tools and editors, in the order core_diag_render shows them:
+ *   {"file", "ok", "errors", "warnings", "diagnostics": [{"file", "line", "col", "severity",
+ *    "message", "hint"?, "notes"?: [{"file", "line", "col", "message"}]}]}
+ * line and col are 0 for a diagnostic about the whole file. "errors" and "warnings" count
+ * every one found, also those over CORE_DIAG_MAX_ERRORS that are not listed. */
+struct json_t;
+int core_diag_to_json(core_diag *d, struct json_t **out, core_error **err);
 
 /* When errors were added: renders them into *err and returns -1. Otherwise returns 0. */
 int core_diag_to_error(core_diag *d, core_error **err);

@@ -55,6 +55,11 @@ void core_yaml_doc_free(core_yaml_doc *doc) {
   if (doc == NULL) return;
   for (size_t i = 0; i < doc->n_all; i++) node_free(doc->all[i]);
   free(doc->all);
+  for (size_t i = 0; i < doc->n_sources; i++) {
+    free(doc->sources[i].name);
+    free(doc->sources[i].text);
+  }
+  free(doc->sources);
   free(doc->file);
   free(doc);
 }
@@ -431,11 +436,22 @@ static int handle(parser *p, const yaml_event_t *e) {
 
 int core_yaml_parse(const char *file, const char *text, size_t len, core_diag *diag, core_yaml_doc **out) {
   core_yaml_doc *doc = calloc(1, sizeof *doc);
-  if (doc == NULL || (doc->file = strdup(file)) == NULL) {
+  /* The text is kept with the tree: positions inside values are found in it later. */
+  core_yaml_source *src = calloc(1, sizeof *src);
+  if (doc == NULL || src == NULL || (doc->file = strdup(file)) == NULL || (src->name = strdup(file)) == NULL ||
+      (src->text = malloc(len + 1)) == NULL) {
+    if (src) free(src->name);
+    free(src);
+    if (doc) free(doc->file);
     free(doc);
     core_diag_error(diag, NULL, 0, NULL, "out of memory while reading YAML");
     return -1;
   }
+  if (len) memcpy(src->text, text, len);
+  src->text[len] = 0;
+  src->len = len;
+  doc->sources = src;
+  doc->n_sources = 1;
   parser p = {.doc = doc, .diag = diag, .text = text, .len = len};
   __attribute__((cleanup(parser_deletep))) yaml_parser_t y;
   if (!yaml_parser_initialize(&y)) {

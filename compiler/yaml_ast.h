@@ -68,11 +68,23 @@ struct core_yaml_node {
   size_t weight; /* nodes in this subtree with aliases expanded */
 };
 
+/* A file whose nodes a document holds, with the text that was parsed: diagnostics show
+ * lines from it, and positions inside values (a ${VAR} in a string) are found in it. */
+typedef struct core_yaml_source {
+  char *name;
+  char *text; /* NULL when not known */
+  size_t len;
+} core_yaml_source;
+
 typedef struct core_yaml_doc {
-  char *file;           /* as given; every node's pos.file points here */
+  char *file;           /* as given; the nodes parsed from it have pos.file pointing here */
   core_yaml_node *root; /* NULL when the text holds no document (empty, or only comments) */
   core_yaml_node **all; /* every node, for freeing: aliases make the tree a DAG */
   size_t n_all, cap_all;
+  /* Every file the nodes came from (several after includes are merged, see yaml_edit.h);
+   * nodes copied in from another document have pos.file pointing at one of these names. */
+  core_yaml_source *sources;
+  size_t n_sources;
 } core_yaml_doc;
 
 /* Parses text, the contents of file, and reports problems to diag. Returns 0 with a tree

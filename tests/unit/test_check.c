@@ -247,10 +247,10 @@ static void test_missing_required_keys(void **state) {
                             "    1 | name: x\n"
                             "      | ^\n"
                             "      = hint: add it, for example 'kernel: {source: ./vmlinuz}'\n"
-                            "app.yml:1:1: error: missing required key 'main'\n"
+                            "app.yml:1:1: error: nothing to run: give 'main' or at least one service\n"
                             "    1 | name: x\n"
                             "      | ^\n"
-                            "      = hint: add it, for example 'main: [\"/bin/app\"]'\n"
+                            "      = hint: add the program to run, for example 'main: [\"/bin/app\"]'\n"
                             "app.yml: 2 errors\n");
   /* at the mapping that lacks them */
   expect_errors("name: x\nmain: x\nkernel:\n  cmdline: quiet\n",
@@ -265,7 +265,6 @@ static void test_unknown_keys_and_suggestions(void **state) {
                "app.yml:4:1: error: unknown key 'servics' (did you mean 'services'?)\n"
                "    4 | servics:\n"
                "      | ^~~~~~~\n"
-               "      = hint: 'services' is planned for a later version and not supported yet\n"
                "app.yml: 1 error\n");
   expect_exact("name: t\nkernal: {source: k}\nmain: x\n",
                "app.yml:1:1: error: missing required key 'kernel'\n"
@@ -286,11 +285,12 @@ static void test_unknown_keys_and_suggestions(void **state) {
   expect_exact(BASE "colour: blue\n", "app.yml:4:1: error: unknown key 'colour'\n"
                                       "    4 | colour: blue\n"
                                       "      | ^~~~~~\n"
-                                      "      = hint: the keys allowed here are 'name', 'kernel', 'rootfs', 'main', "
-                                      "'resources'\n"
+                                      "      = hint: the keys allowed here are 'name', 'version', 'kernel', 'rootfs', "
+                                      "'files', 'onboot', 'onshutdown', 'services', 'main', 'env', 'hostname', "
+                                      "'sysctl', 'mounts', 'resources', 'network', 'users', 'groups'\n"
                                       "app.yml: 1 error\n");
-  expect_errors(BASE "services: {}\n",
-                "app.yml:4:1: error: 'services' is not supported yet; it is planned for a later version\n", NULL);
+  expect_errors(BASE "services: {}\n", "app.yml:4:11: error: 'services' must be a sequence of services, found a mapping\n",
+                NULL);
 }
 
 static void test_type_errors(void **state) {
@@ -485,11 +485,11 @@ static void test_memory(void **state) {
                "    5 |   memory: 3.5G\n"
                "      |           ^~~~\n"
                "      = hint: sizes are whole numbers; write 3584M\n"},
-      {"0", "app.yml:5:11: error: 'resources.memory' must be at least 64M, found '0'\n"},
-      {"63M", "app.yml:5:11: error: 'resources.memory' must be at least 64M, found '63M'\n"},
-      {"1025G", "app.yml:5:11: error: 'resources.memory' must be at most 1T, found '1025G'\n"},
-      {"2T", "app.yml:5:11: error: 'resources.memory' must be at most 1T, found '2T'\n"},
-      {"99999999999999999999", "app.yml:5:11: error: 'resources.memory' must be at most 1T, found "
+      {"0", "app.yml:5:11: error: 'resources.memory' must be between 64M and 1T, found '0'\n"},
+      {"63M", "app.yml:5:11: error: 'resources.memory' must be between 64M and 1T, found '63M'\n"},
+      {"1025G", "app.yml:5:11: error: 'resources.memory' must be between 64M and 1T, found '1025G'\n"},
+      {"2T", "app.yml:5:11: error: 'resources.memory' must be between 64M and 1T, found '2T'\n"},
+      {"99999999999999999999", "app.yml:5:11: error: 'resources.memory' must be between 64M and 1T, found "
                                "'99999999999999999999'\n"},
       {"100000K", "app.yml:5:11: error: 'resources.memory' must be a whole number of MiB, found '100000K'\n"},
       {"268435457", "app.yml:5:11: error: 'resources.memory' must be a whole number of MiB, found '268435457'\n"},
@@ -608,7 +608,7 @@ static void test_rootfs_dest(void **state) {
   }
   expect_errors(BASE "rootfs:\n  - source: ''\n", "app.yml:5:13: error: 'rootfs[0].source' must not be empty\n", NULL);
   expect_errors(BASE "rootfs:\n  - source: a\n  - source: [b]\n",
-                "app.yml:6:13: error: 'rootfs[1].source' must be a string, found a sequence\n", NULL);
+                "app.yml:6:13: error: 'rootfs[1].source' must be a path, a URL or a source mapping, found a sequence\n", NULL);
 }
 
 static void test_main_forms(void **state) {

@@ -1,0 +1,368 @@
+/* Unit tests for includes (compiler/include, yaml_edit, templates): the merge rules item by
+ * item, order, positions in included files, cycles, depth, missing files and stdlib:NAME. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "diag.h"
+#include "include.h"
+#include "templates.h"
+#include "tmpdir.h"
+
+/* Each test runs in a fresh directory, so paths in messages are short and relative. */
+static char old_cwd[PATH_MAX];
+
+static int setup(void **state) {
+  if (getcwd(old_cwd, sizeof old_cwd) == NULL || make_tmpdir(state) < 0) return -1;
+  return chdir(*state);
+}
+
+static int teardown(void **state) {
+  if (chdir(old_cwd) < 0) return -1;
+  return remove_tmpdir(state);
+}
+
+static void write_file(const char *path, const char *text) {
+  FILE *fp = fopen(path, "w");
+  assert_non_null(fp);
+  fputs(text, fp);
+  fclose(fp);
+}
+
+static void assert_contains(const char *hay, const char *needle) {
+  if (hay == NULL || strstr(hay, needle) == NULL) fail_msg("expected to find\n%s\nin\n%s", needle, hay ? hay : "(null)");
+}
+
+typedef struct result {
+  core_diag *diag;
+  core_yaml_doc *doc;
+  char *text; /* rendered diagnostics, NULL when none */
+} result;
+
+static result load(const char *path, const char *stdlib_dir) {
+  result r = {.diag = core_diag_new(path)};
+  assert_non_null(r.diag);
+  if (core_include_load(path, NULL, 0, stdlib_dir, r.diag, &r.doc) < 0) r.doc = NULL;
+  if (core_diag_error_count(r.diag)) r.text = core_diag_render(r.diag);
+  return r;
+}
+
+static void result_free(result *r) {
+  core_diag_free(r->diag);
+  core_yaml_doc_free(r->doc);
+  free(r->text);
+}
+
+/* The node at a path of keys and indexes: "services.1.name". */
+static const core_yaml_node *at(const result *r, const char *path) {
+  const core_yaml_node *n = r->doc->root;
+  char buf[256];
+  snprintf(buf, sizeof buf, "%s", path);
+  for (char *save = NULL, *part = strtok_r(buf, ".", &save); part; part = strtok_r(NULL, ".", &save)) {
+    if (n == NULL) break;
+    if (n->kind == CORE_YAML_SEQUENCE) {
+      size_t i = strtoul(part, NULL, 10);
+      n = i < n->n_items ? n->items[i] : NULL;
+    } else {
+      n = core_yaml_get(n, part);
+    }
+  }
+  if (n == NULL) fail_msg("no node at %s", path);
+  return n;
+}
+
+static void assert_value(const result *r, const char *path, const char *want) {
+  const core_yaml_node *n = at(r, path);
+  assert_int_equal(n->kind, CORE_YAML_SCALAR);
+  assert_string_equal(n->value, want);
+}
+
+static size_t count(const result *r, const char *path) {
+  const core_yaml_node *n = at(r, path);
+  return n->kind == CORE_YAML_SEQUENCE ? n->n_items : n->n_pairs;
+}
+
+static void test_merge_rules(void **state) {
+  (void)state;
+  assert_int_equal(mkdir("lib", 0755), 0);
+  write_file("lib/base.yml",
+             "name: base\n"
+             "kernel: {source: k.deb, cmdline: quiet, modules: [m1]}\n"
+             "rootfs: [{source: l1}]\n"
+             "files: [{path: /x, contents: x1}, {path: /y, contents: y1}]\n"
+             "onboot: [{name: s1, run: a}, {name: s2, run: b}]\n"
+             "onshutdown: [{name: d1, run: a}]\n"
+             "services: [{name: a, run: a1}, {name: b, run: b1}]\n"
+             "mounts: [{path: /m, type: tmpfs}]\n"
+             "users: [{name: u, uid: 1}]\n"
+             "groups: [{name: g, gid: 1}]\n"
+             "network: {ports: [\"1:1\"], mode: user}\n"
+             "main: [base, main]\n"
+             "env: {A: a, B: b}\n");
+  write_file("app.yml",
+             "include: [lib/base.yml]\n"
+             "name: app\n"
+             "kernel: {cmdline: verbose, modules: [m2]}\n"
+             "rootfs: [{source: l2}]\n"
+             "files: [{path: /y, contents: y2}, {path: /z, contents: z2}]\n"
+             "onboot: [{name: s1, run: replaced}, {name: s3, run: c}]\n"
+             "onshutdown: [{name: d2, run: b}]\n"
+             "services: [{name: b, run: b2}, {name: c, run: c2}]\n"
+             "mounts: [{path: /m, type: volume}, {path: /n, type: tmpfs}]\n"
+             "users: [{name: u, uid: 2}, {name: v, uid: 3}]\n"
+             "groups: [{name: h, gid: 2}]\n"
+             "network: {ports: [\"2:2\"]}\n"
+             "main: [app]\n"
+             "env: {B: bb}\n");
+  result r = load("app.yml", "/nonexistent");
+  assert_null(r.text);
+  assert_null(core_yaml_get(r.doc->root, "include"));
+  assert_value(&r, "name", "app");
+  assert_value(&r, "kernel.source", "k.deb");   /* kept from the include */
+  assert_value(&r, "kernel.cmdline", "verbose"); /* scalar replaced */
+  assert_int_equal(count(&r, "kernel.modules"), 2);
+  assert_value(&r, "kernel.modules.0", "m1");
+  assert_value(&r, "kernel.modules.1", "m2");
+  assert_int_equal(count(&r, "rootfs"), 2);
+  assert_value(&r, "rootfs.1.source", "l2");
+  /* files by path: /y replaced where it stood, /z appended */
+  assert_int_equal(count(&r, "files"), 3);
+  assert_value(&r, "files.0.contents", "x1");
+  assert_value(&r, "files.1.contents", "y2");
+  assert_value(&r, "files.2.path", "/z");
+  /* steps by name keep their place */
+  assert_int_equal(count(&r, "onboot"), 3);
+  assert_value(&r, "onboot.0.run", "replaced");
+  assert_value(&r, "onboot.1.name", "s2");
+  assert_value(&r, "onboot.2.name", "s3");
+  assert_int_equal(count(&r, "onshutdown"), 2);
+  assert_int_equal(count(&r, "services"), 3);
+  assert_value(&r, "services.0.run", "a1");
+  assert_value(&r, "services.1.run", "b2");
+  assert_value(&r, "services.2.name", "c");
+  assert_int_equal(count(&r, "mounts"), 2);
+  assert_value(&r, "mounts.0.type", "volume");
+  assert_int_equal(count(&r, "users"), 2);
+  assert_value(&r, "users.0.uid", "2");
+  assert_int_equal(count(&r, "groups"), 2);
+  assert_int_equal(count(&r, "network.ports"), 2);
+  assert_value(&r, "network.ports.0", "1:1");
+  assert_value(&r, "network.mode", "user");
+  /* other sequences are replaced */
+  assert_int_equal(count(&r, "main"), 1);
+  assert_value(&r, "main.0", "app");
+  /* mappings merge key by key */
+  assert_value(&r, "env.A", "a");
+  assert_value(&r, "env.B", "bb");
+  /* positions keep their own file */
+  const core_yaml_node *kept = at(&r, "services.0");
+  assert_string_equal(kept->pos.file, "lib/base.yml");
+  assert_int_equal(kept->pos.line, 7);
+  assert_int_equal(kept->pos.col, 12);
+  const core_yaml_node *replaced = at(&r, "services.1");
+  assert_string_equal(replaced->pos.file, "app.yml");
+  assert_int_equal(replaced->pos.line, 8);
+  /* the merged top level is the app's own */
+  assert_string_equal(r.doc->root->pos.file, "app.yml");
+  result_free(&r);
+}
+
+static void test_same_identity_twice_in_one_file_is_kept(void **state) {
+  (void)state;
+  write_file("base.yml", "services: [{name: a, run: x}]\n");
+  write_file("app.yml", "include: [base.yml]\nservices: [{name: a, run: y}, {name: a, run: z}]\n");
+  result r = load("app.yml", NULL);
+  assert_int_equal(count(&r, "services"), 2); /* the second is the checker's to report */
+  assert_value(&r, "services.0.run", "y");
+  assert_value(&r, "services.1.run", "z");
+  result_free(&r);
+}
+
+static void test_order_and_once(void **state) {
+  (void)state;
+  write_file("common.yml", "name: common\nrootfs: [{source: common}]\n");
+  write_file("a.yml", "include: [common.yml]\nname: a\nrootfs: [{source: a}]\n");
+  write_file("b.yml", "include: [./common.yml]\nname: b\nrootfs: [{source: b}]\n");
+  write_file("app.yml", "include: [a.yml, b.yml]\nmain: x\n");
+  result r = load("app.yml", NULL);
+  assert_null(r.text);
+  assert_value(&r, "name", "b"); /* later includes win over earlier ones */
+  /* common.yml is merged once, where it is first included */
+  assert_int_equal(count(&r, "rootfs"), 3);
+  assert_value(&r, "rootfs.0.source", "common");
+  assert_value(&r, "rootfs.1.source", "a");
+  assert_value(&r, "rootfs.2.source", "b");
+  result_free(&r);
+}
+
+static void test_cycle(void **state) {
+  (void)state;
+  write_file("app.yml", "name: x\ninclude: [b.yml]\n");
+  write_file("b.yml", "# b\ninclude:\n  - c.yml\n");
+  write_file("c.yml", "include: [b.yml]\n");
+  result r = load("app.yml", NULL);
+  assert_contains(r.text, "c.yml:1:11: error: include cycle: b.yml -> c.yml -> b.yml\n"
+                          "    1 | include: [b.yml]\n"
+                          "      |           ^~~~~\n");
+  assert_contains(r.text, "app.yml: 1 error\n");
+  result_free(&r);
+  write_file("self.yml", "include: [self.yml]\n");
+  r = load("self.yml", NULL);
+  assert_contains(r.text, "self.yml:1:11: error: include cycle: self.yml -> self.yml\n");
+  result_free(&r);
+}
+
+static void test_missing_and_malformed(void **state) {
+  (void)state;
+  write_file("app.yml", "name: x\ninclude:\n  - nothere.yml\n  - {a: 1}\n  - stdlib:Bad_Name\n  - notmap.yml\n");
+  write_file("notmap.yml", "- a\n");
+  result r = load("app.yml", "/nonexistent");
+  assert_contains(r.text, "app.yml:3:5: error: cannot read include 'nothere.yml': No such file or directory\n");
+  assert_contains(r.text, "hint: an include path is relative to the directory of the file that names it (.)");
+  assert_contains(r.text, "app.yml:4:5: error: an include must be a path or stdlib:NAME, found a mapping\n");
+  assert_contains(r.text, "app.yml:5:5: error: invalid template name 'Bad_Name'\n");
+  assert_contains(r.text, "notmap.yml:1:1: error: an included file must be a mapping of app.yml keys, found a sequence\n");
+  result_free(&r);
+  write_file("app.yml", "include: base.yml\n");
+  r = load("app.yml", NULL);
+  assert_contains(r.text, "app.yml:1:10: error: 'include' must be a sequence of paths and stdlib:NAME references, "
+                          "found a string\n");
+  result_free(&r);
+  /* the app itself missing: no tree at all */
+  core_diag *d = core_diag_new("none.yml");
+  core_yaml_doc *doc = NULL;
+  assert_int_equal(core_include_load("none.yml", NULL, 0, NULL, d, &doc), -1);
+  assert_int_equal(core_diag_error_count(d), 1);
+  core_diag_free(d);
+}
+
+static void test_errors_in_included_file_point_there(void **state) {
+  (void)state;
+  assert_int_equal(mkdir("sub", 0755), 0);
+  write_file("sub/bad.yml", "name: x\nname: y\n");
+  write_file("app.yml", "include: [sub/bad.yml]\n");
+  result r = load("app.yml", NULL);
+  assert_contains(r.text, "sub/bad.yml:2:1: error: duplicate key 'name'\n    2 | name: y\n");
+  result_free(&r);
+}
+
+static void test_depth_limit(void **state) {
+  (void)state;
+  /* app.yml -> f1 -> ... -> f16 is allowed; one more is not */
+  char name[32], text[64];
+  for (int i = 1; i <= 17; i++) {
+    snprintf(name, sizeof name, "f%d.yml", i);
+    snprintf(text, sizeof text, i < 17 ? "include: [f%d.yml]\nv%d: 1\n" : "v%d: 1\n", i + 1, i);
+    if (i == 17) snprintf(text, sizeof text, "v17: 1\n");
+    write_file(name, text);
+  }
+  write_file("app.yml", "include: [f2.yml]\n");
+  result r = load("app.yml", NULL);
+  assert_null(r.text);
+  assert_value(&r, "v16", "1");
+  result_free(&r);
+  write_file("app.yml", "include: [f1.yml]\n");
+  r = load("app.yml", NULL);
+  assert_contains(r.text, "f16.yml:1:11: error: includes are nested more than 16 deep\n");
+  result_free(&r);
+}
+
+static void test_stdlib(void **state) {
+  (void)state;
+  assert_int_equal(mkdir("lib", 0755), 0);
+  write_file("lib/base.yml", "# A test template.\nname: from-stdlib\n");
+  write_file("app.yml", "include: [stdlib:base]\n");
+  result r = load("app.yml", "lib");
+  assert_null(r.text);
+  assert_value(&r, "name", "from-stdlib");
+  assert_string_equal(at(&r, "name")->pos.file, "lib/base.yml");
+  result_free(&r);
+  /* from the environment when no directory is given */
+  setenv(CORE_STDLIB_ENV, "lib", 1);
+  assert_string_equal(core_stdlib_dir(NULL), "lib");
+  r = load("app.yml", NULL);
+  assert_null(r.text);
+  result_free(&r);
+  write_file("app.yml", "include: [stdlib:nothere]\n");
+  r = load("app.yml", NULL);
+  assert_contains(r.text, "app.yml:1:11: error: unknown template 'stdlib:nothere'\n");
+  assert_contains(r.text, "hint: run 'corec templates' to list the templates in lib (set CORE_STDLIB_DIR");
+  result_free(&r);
+  unsetenv(CORE_STDLIB_ENV);
+  assert_string_equal(core_stdlib_dir(NULL), core_stdlib_builtin_dir());
+  assert_string_equal(core_stdlib_dir("x"), "x");
+}
+
+static void test_stdlib_list(void **state) {
+  (void)state;
+  assert_int_equal(mkdir("lib", 0755), 0);
+  write_file("lib/zeta.yml", "# Last one.\n");
+  write_file("lib/alpha.yml", "# First one.\n# more\n");
+  write_file("lib/nodesc.yml", "name: x\n");
+  write_file("lib/Bad.yml", "# not reachable\n");
+  write_file("lib/notes.txt", "# not a template\n");
+  core_stdlib_entry *v = NULL;
+  size_t n = 0;
+  core_error *err = NULL;
+  assert_int_equal(core_stdlib_list("lib", &v, &n, &err), 0);
+  assert_int_equal(n, 3);
+  assert_string_equal(v[0].name, "alpha");
+  assert_string_equal(v[0].description, "First one.");
+  assert_string_equal(v[1].name, "nodesc");
+  assert_string_equal(v[1].description, "");
+  assert_string_equal(v[2].name, "zeta");
+  core_stdlib_list_free(v, n);
+  assert_int_equal(core_stdlib_list("nothere", &v, &n, &err), -1);
+  assert_non_null(strstr(err->msg, "cannot read the template library 'nothere'; set CORE_STDLIB_DIR"));
+  core_error_free(err);
+}
+
+/* The library shipped in the tree: every template is listed with a description, parses and
+ * merges without errors. */
+static void test_shipped_templates(void **state) {
+  (void)state;
+  core_stdlib_entry *v = NULL;
+  size_t n = 0;
+  core_error *err = NULL;
+  assert_int_equal(core_stdlib_list(core_stdlib_builtin_dir(), &v, &n, &err), 0);
+  const char *want[] = {"busybox", "console-shell", "httpd", "kernel-cloud", "sshd"};
+  assert_true(n >= 5);
+  for (size_t k = 0; k < 5; k++) {
+    size_t i = 0;
+    while (i < n && strcmp(v[i].name, want[k]) != 0) i++;
+    if (i == n) fail_msg("template %s is missing", want[k]);
+    assert_true(strlen(v[i].description) > 10);
+    char text[128];
+    snprintf(text, sizeof text, "include: [stdlib:%s]\n", want[k]);
+    write_file("app.yml", text);
+    result r = load("app.yml", core_stdlib_builtin_dir());
+    if (r.text) fail_msg("%s: %s", want[k], r.text);
+    result_free(&r);
+  }
+  core_stdlib_list_free(v, n);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test_setup_teardown(test_merge_rules, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_same_identity_twice_in_one_file_is_kept, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_order_and_once, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_cycle, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_missing_and_malformed, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_errors_in_included_file_point_there, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_depth_limit, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_stdlib, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_stdlib_list, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_shipped_templates, setup, teardown),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,198 @@
+/* Unit tests for the loader (compiler/load): includes, variables and the check in one call,
+ * the --var/--env-var flags, and the starter app.yml of `corec init` (compiler/starter). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fsutil.h"
+#include "load.h"
+#include "starter.h"
+#include "templates.h"
+#include "tmpdir.h"
+
+static char old_cwd[PATH_MAX];
+
+static int setup(void **state) {
+  if (getcwd(old_cwd, sizeof old_cwd) == NULL || make_tmpdir(state) < 0) return -1;
+  return chdir(*state);
+}
+
+static int teardown(void **state) {
+  if (chdir(old_cwd) < 0) return -1;
+  return remove_tmpdir(state);
+}
+
+static void write_file(const char *path, const char *text) {
+  FILE *fp = fopen(path, "w");
+  assert_non_null(fp);
+  fputs(text, fp);
+  fclose(fp);
+}
+
+static void assert_contains(const char *hay, const char *needle) {
+  if (hay == NULL || strstr(hay, needle) == NULL) fail_msg("expected to find\n%s\nin\n%s", needle, hay ? hay : "(null)");
+}
+
+static void test_load_whole_pipeline(void **state) {
+  (void)state;
+  write_file("base.yml", "variables: {VERSION: \"6.1\"}\nkernel: {source: \"vmlinuz-${VERSION}\", cmdline: quiet}\n");
+  write_file("app.yml", "include: [base.yml]\nname: ${NAME:-hello}\nmain: [echo, \"${GREETING}\"]\n");
+  const char *argv[] = {"check", "--var", "GREETING=hi there", "--var=NAME=web", "--env-var", "HOME", "app.yml"};
+  core_load_opts o = CORE_LOAD_OPTS_INIT;
+  core_error *err = NULL;
+  int i = 1, flags = 0;
+  for (; i < 6; i++) {
+    int rc = core_load_opts_parse_flag(&o, 7, (char **)argv, &i, &err);
+    assert_int_equal(rc, 1);
+    flags++;
+  }
+  assert_int_equal(flags, 3);
+  assert_int_equal(o.n_vars, 2);
+  assert_int_equal(o.n_env_vars, 1);
+  char *warnings = (char *)"unset";
+  o.warnings = &warnings;
+  core_app_config *cfg = NULL;
+  if (core_app_load("app.yml", &o, &cfg, &err) < 0) fail_msg("%s", err->msg);
+  assert_null(warnings);
+  assert_string_equal(cfg->name, "web");
+  assert_string_equal(cfg->kernel.path, "vmlinuz-6.1");
+  assert_string_equal(cfg->cmdline, "quiet");
+  assert_int_equal(cfg->main_argc, 2);
+  assert_string_equal(cfg->main_argv[1], "hi there");
+  core_app_config_free(cfg);
+  core_load_opts_release(&o);
+}
+
+static void test_load_reports_every_stage(void **state) {
+  (void)state;
+  write_file("base.yml", "kernel: {source: k}\nbogus: 1\n");
+  write_file("app.yml", "include: [base.yml]\nname: app\nmain: \"${MISSING}\"\n");
+  core_app_config *cfg = NULL;
+  core_error *err = NULL;
+  assert_int_equal(core_app_load("app.yml", NULL, &cfg, &err), -1);
+  assert_null(cfg);
+  /* variables are reported; the schema is not run on a tree with undefined variables */
+  assert_contains(err->msg, "app.yml:3:8: error: undefined variable 'MISSING'\n");
+  assert_contains(err->msg, "app.yml: 1 error\n");
+  core_error_free(err);
+  err = NULL;
+  write_file("app.yml", "include: [base.yml]\nname: app\nmain: \"${MISSING:-x}\"\n");
+  assert_int_equal(core_app_load("app.yml", NULL, &cfg, &err), -1);
+  /* the schema's error is in the included file, at its own line */
+  assert_contains(err->msg, "base.yml:2:1: error: unknown key 'bogus'");
+  core_error_free(err);
+}
+
+static void test_load_variables_key_is_removed_and_warnings_returned(void **state) {
+  (void)state;
+  const char *text = "variables: {N: app}\nname: ${N}\nkernel: {source: k}\nmain: x\n";
+  const char *vars[] = {"TYPO=1"};
+  char *warnings = NULL;
+  core_load_opts o = {.vars = vars, .n_vars = 1, .warnings = &warnings};
+  core_app_config *cfg = NULL;
+  core_error *err = NULL;
+  if (core_app_load_text("app.yml", text, strlen(text), &o, &cfg, &err) < 0) fail_msg("%s", err->msg);
+  assert_string_equal(cfg->name, "app");
+  assert_contains(warnings, "warning: --var 'TYPO' is not used");
+  free(warnings);
+  core_app_config_free(cfg);
+}
+
+static void test_flags(void **state) {
+  (void)state;
+  core_load_opts o = CORE_LOAD_OPTS_INIT;
+  core_error *err = NULL;
+  const char *a1[] = {"x", "--var"};
+  int i = 1;
+  assert_int_equal(core_load_opts_parse_flag(&o, 2, (char **)a1, &i, &err), -1);
+  assert_string_equal(err->msg, "--var needs NAME=VALUE");
+  core_error_free(err);
+  err = NULL;
+  const char *a2[] = {"x", "--var", "1A=b"};
+  i = 1;
+  assert_int_equal(core_load_opts_parse_flag(&o, 3, (char **)a2, &i, &err), -1);
+  assert_contains(err->msg, "invalid --var '1A=b'; write --var NAME=VALUE");
+  core_error_free(err);
+  err = NULL;
+  const char *a3[] = {"x", "--env-var=bad-name"};
+  i = 1;
+  assert_int_equal(core_load_opts_parse_flag(&o, 2, (char **)a3, &i, &err), -1);
+  core_error_free(err);
+  err = NULL;
+  const char *a4[] = {"x", "--variable", "--json"};
+  for (i = 1; i < 3; i++) assert_int_equal(core_load_opts_parse_flag(&o, 3, (char **)a4, &i, &err), 0);
+  const char *a5[] = {"x", "--var", "A=b=c"};
+  i = 1;
+  assert_int_equal(core_load_opts_parse_flag(&o, 3, (char **)a5, &i, &err), 1);
+  assert_int_equal(i, 2); /* moved past the separate value */
+  assert_string_equal(o.vars[0], "A=b=c");
+  core_load_opts_release(&o);
+}
+
+static char *read_text(const char *path) {
+  core_buf b = CORE_BUF_INIT;
+  core_error *err = NULL;
+  if (core_read_file(path, &b, &err) < 0) fail_msg("%s", err->msg);
+  assert_int_equal(core_buf_append(&b, "", 1, NULL), 0);
+  return (char *)core_buf_take(&b, NULL);
+}
+
+static void test_starter(void **state) {
+  (void)state;
+  const char *lib = core_stdlib_builtin_dir();
+  char *text = NULL;
+  core_error *err = NULL;
+  assert_int_equal(core_starter_text("demo", NULL, lib, &text, &err), 0);
+  assert_contains(text, "name: demo\ninclude:\n  - stdlib:kernel-cloud\n  - stdlib:busybox\n"
+                        "main: [\"/bin/sh\", \"-c\", \"echo 'Hello from demo!'\"]\n");
+  free(text);
+  assert_int_equal(core_starter_text("web", "httpd", lib, &text, &err), 0);
+  assert_contains(text, "  - stdlib:busybox\n  - stdlib:httpd\n");
+  assert_contains(text, "exec sleep 2147483647");
+  free(text);
+  assert_int_equal(core_starter_text("sh", "console-shell", lib, &text, &err), 0);
+  assert_null(strstr(text, "main:")); /* the template brings it */
+  free(text);
+  assert_int_equal(core_starter_text("x", "nothere", lib, &text, &err), -1);
+  assert_contains(err->msg, "unknown template 'nothere'");
+  core_error_free(err);
+  err = NULL;
+
+  /* written into a new directory, named after it, and valid */
+  char *path = NULL;
+  assert_int_equal(core_starter_write("My App", "httpd", lib, &path, &err), 0);
+  assert_string_equal(path, "My App/app.yml");
+  char *written = read_text(path);
+  assert_contains(written, "name: my-app\n");
+  free(written);
+  core_load_opts o = {.stdlib_dir = lib};
+  core_app_config *cfg = NULL;
+  if (core_app_load(path, &o, &cfg, &err) < 0) fail_msg("%s", err->msg);
+  assert_int_equal(cfg->n_services, 1);
+  core_app_config_free(cfg);
+  /* never overwritten */
+  assert_int_equal(core_starter_write("My App", NULL, lib, NULL, &err), -1);
+  assert_contains(err->msg, "'My App/app.yml' already exists; remove it or choose another directory");
+  core_error_free(err);
+  free(path);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test_setup_teardown(test_load_whole_pipeline, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_load_reports_every_stage, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_load_variables_key_is_removed_and_warnings_returned, setup, teardown),
+      cmocka_unit_test(test_flags),
+      cmocka_unit_test_setup_teardown(test_starter, setup, teardown),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
