@@ -25,24 +25,6 @@ static const char check_help[] =
     "\n"
     "Exit status: 0 when valid (warnings allowed), 1 when not, 2 on bad usage.\n";
 
-/* The loader's pipeline (core_app_load: includes, variables, the check), keeping the
- * diagnostics as data for --json and for warnings on success. */
-static core_app_config *load_diag(const char *path, const core_load_opts *opts, core_diag *d) {
-  cleanup_yaml_doc core_yaml_doc *doc = NULL;
-  if (core_include_load(path, NULL, 0, opts->stdlib_dir, d, &doc) < 0) return NULL;
-  core_expand_opts eo = {opts->vars, opts->n_vars, opts->env_vars, opts->n_env_vars};
-  /* Expanding a tree that includes could not build completely would only add noise. */
-  if (core_diag_error_count(d) == 0) core_expand_doc(doc, &eo, d);
-  if (core_diag_error_count(d) > 0) return NULL;
-  core_app_config *cfg = core_app_check_doc(doc, path, d);
-  if (cfg && core_diag_error_count(d) > 0) {
-    core_app_config_free(cfg);
-    cfg = NULL;
-  }
-  if (cfg == NULL && core_diag_error_count(d) == 0) core_diag_error(d, NULL, 0, NULL, "'%s': checking failed", path);
-  return cfg;
-}
-
 int corec_check(int argc, char **argv, core_error **err) {
   const char *path = NULL;
   bool json = false;
@@ -71,7 +53,7 @@ int corec_check(int argc, char **argv, core_error **err) {
   }
   cleanup_diag core_diag *d = core_diag_new(path);
   if (d == NULL) return core_error_set(err, 0, "out of memory");
-  cleanup_app_config core_app_config *cfg = load_diag(path, &opts, d);
+  cleanup_app_config core_app_config *cfg = core_app_load_diag(path, NULL, 0, &opts, d);
   bool ok = core_diag_error_count(d) == 0;
   if (json) {
     cleanup_json json_t *j = NULL;

@@ -107,5 +107,8 @@ void core_app_config_free(core_app_config *cfg) {
   /* Last: every position points into it. */
   free(cfg->file);
   free(cfg->dir);
+  /* Last: every core_pos in the config points into these names. */
+  for (size_t i = 0; i < cfg->n_inputs; i++) free(cfg->inputs[i]);
+  free(cfg->inputs);
   free(cfg);
 }

@@ -154,7 +154,9 @@ typedef struct core_sysctl {
 
 typedef struct core_app_config {
   char *file;       /* the app.yml path as given */
-  char *dir;        /* its directory: relative sources resolve against it */
+  char *dir;        /* its directory: the lock file goes there */
+  char **inputs;    /* every file the config came from (includes): positions point at these */
+  size_t n_inputs;
 
   char *name;       /* [a-z0-9][a-z0-9._-]{0,62} */
   core_pos name_pos;

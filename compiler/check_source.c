@@ -97,8 +97,11 @@ static char *check_sha256(checker *c, const core_yaml_node *n, const char *what)
   return out;
 }
 
-static char *resolve(checker *c, const char *path) {
-  char *r = core_path_join(c->cfg->dir, path);
+/* Relative paths are relative to the file that names them, which for an included file is
+ * not the app.yml. */
+static char *resolve(checker *c, const core_yaml_node *n, const char *path) {
+  cleanup_free char *dir = n && n->pos.file ? core_path_dirname(n->pos.file) : NULL;
+  char *r = core_path_join(dir ? dir : c->cfg->dir, path);
   if (r == NULL) check_oom(c);
   return r;
 }
@@ -107,7 +110,7 @@ static void fill_file(checker *c, const core_yaml_node *n, const char *what, cor
   const char *s = check_nonempty(c, n, what);
   if (s == NULL) return;
   dst->kind = CORE_SOURCE_FILE;
-  if ((dst->path = check_strdup(c, s))) dst->resolved = resolve(c, s);
+  if ((dst->path = check_strdup(c, s))) dst->resolved = resolve(c, n, s);
 }
 
 /* Where a git repository can be: URLs git clones, or scp-like "user@host:path". */
@@ -384,7 +387,7 @@ static void fill_oci(checker *c, const core_yaml_node *v, const char *what, core
       return;
     }
     dst->path = check_strdup(c, path);
-    dst->resolved = resolve(c, path);
+    dst->resolved = resolve(c, v, path);
     dst->image = check_strdup(c, s);
     return;
   }

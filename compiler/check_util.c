@@ -29,9 +29,28 @@ void *check_calloc(checker *c, size_t n, size_t size) {
   return p;
 }
 
+/* The config's own copy of a file name, so positions outlive the parsed documents. */
+const char *check_input_name(const checker *c, const char *file) {
+  core_app_config *cfg = c->cfg;
+  if (file == NULL || strcmp(file, cfg->file) == 0) return cfg->file;
+  for (size_t i = 0; i < cfg->n_inputs; i++)
+    if (strcmp(cfg->inputs[i], file) == 0) return cfg->inputs[i];
+  char **grown = realloc(cfg->inputs, (cfg->n_inputs + 1) * sizeof *grown);
+  char *copy = strdup(file);
+  if (grown == NULL || copy == NULL) {
+    if (grown) cfg->inputs = grown;
+    free(copy);
+    check_oom((checker *)c);
+    return cfg->file;
+  }
+  cfg->inputs = grown;
+  cfg->inputs[cfg->n_inputs++] = copy;
+  return copy;
+}
+
 core_pos check_pos(const checker *c, const core_yaml_node *n) {
   core_pos p = n->pos;
-  p.file = c->cfg->file;
+  p.file = check_input_name(c, n->pos.file);
   return p;
 }
 

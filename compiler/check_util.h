@@ -55,6 +55,7 @@ void check_oom(checker *c);
 char *check_strdup(checker *c, const char *s);
 /* calloc(n, size) reporting failure; n = 0 gives NULL without a report. */
 void *check_calloc(checker *c, size_t n, size_t size);
+const char *check_input_name(const checker *c, const char *file);
 core_pos check_pos(const checker *c, const core_yaml_node *n);
 
 /* The name in names closest in spelling to key, or NULL when none is close. */

@@ -12,29 +12,44 @@
 #include "expand.h"
 #include "fsutil.h"
 #include "include.h"
+#include "linuxkit.h"
 
 static int finish(core_diag *d, const char *path, core_error **err) {
   if (core_diag_to_error(d, err) == 0) return core_error_set(err, 0, "'%s': loading failed", path);
   return -1;
 }
 
-static int load(const char *path, const char *text, size_t len, const core_load_opts *opts, core_app_config **out,
-                core_error **err) {
-  static const core_load_opts none = CORE_LOAD_OPTS_INIT;
-  if (opts == NULL) opts = &none;
-  cleanup_diag core_diag *d = core_diag_new(path);
-  if (d == NULL) return core_error_set(err, ENOMEM, "loading '%s'", path);
+static const core_load_opts no_opts = CORE_LOAD_OPTS_INIT;
+
+core_app_config *core_app_load_diag(const char *path, const char *text, size_t len, const core_load_opts *opts,
+                                    core_diag *d) {
+  if (opts == NULL) opts = &no_opts;
   cleanup_yaml_doc core_yaml_doc *doc = NULL;
-  if (core_include_load(path, text, len, opts->stdlib_dir, d, &doc) < 0) return finish(d, path, err);
+  if (core_include_load(path, text, len, opts->stdlib_dir, d, &doc) < 0) return NULL;
   core_expand_opts eo = {opts->vars, opts->n_vars, opts->env_vars, opts->n_env_vars};
   /* Expanding a tree that includes could not build completely would only add noise. */
   if (core_diag_error_count(d) == 0) core_expand_doc(doc, &eo, d);
-  if (core_diag_error_count(d) > 0) return finish(d, path, err);
-  core_app_config *cfg = core_app_check_doc(doc, path, d);
-  if (cfg == NULL || core_diag_error_count(d) > 0) {
+  if (core_diag_error_count(d) > 0) return NULL;
+  /* A LinuxKit file is lowered to the app language first; its diagnostics stay in its terms. */
+  cleanup_yaml_doc core_yaml_doc *lowered = NULL; /* its positions point into doc: doc outlives it */
+  if (opts->linuxkit || (doc->root && core_linuxkit_detect(doc->root)))
+    if (core_linuxkit_lower(doc, path, d, &lowered) < 0) return NULL;
+  core_app_config *cfg = core_app_check_doc(lowered ? lowered : doc, path, d);
+  if (cfg && core_diag_error_count(d) > 0) {
     core_app_config_free(cfg);
-    return finish(d, path, err);
+    cfg = NULL;
   }
+  if (cfg == NULL && core_diag_error_count(d) == 0) core_diag_error(d, NULL, 0, NULL, "'%s': checking failed", path);
+  return cfg;
+}
+
+static int load(const char *path, const char *text, size_t len, const core_load_opts *opts, core_app_config **out,
+                core_error **err) {
+  if (opts == NULL) opts = &no_opts;
+  cleanup_diag core_diag *d = core_diag_new(path);
+  if (d == NULL) return core_error_set(err, ENOMEM, "loading '%s'", path);
+  core_app_config *cfg = core_app_load_diag(path, text, len, opts, d);
+  if (cfg == NULL) return finish(d, path, err);
   if (opts->warnings) {
     *opts->warnings = NULL;
     if (core_diag_warning_count(d) > 0 && (*opts->warnings = core_diag_render(d)) == NULL) {
@@ -78,6 +93,10 @@ static const char *flag_value(const char *flag, int argc, char **argv, int *i, b
 }
 
 int core_load_opts_parse_flag(core_load_opts *opts, int argc, char **argv, int *i, core_error **err) {
+  if (strcmp(argv[*i], "--linuxkit") == 0) {
+    opts->linuxkit = 1;
+    return 1;
+  }
   bool missing;
   const char *v = flag_value("--var", argc, argv, i, &missing);
   if (missing) return core_error_set(err, 0, "--var needs NAME=VALUE");

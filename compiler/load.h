@@ -14,6 +14,7 @@ typedef struct core_load_opts {
   const char **env_vars; /* names --env-var allows to be read from the environment */
   size_t n_env_vars;
   const char *stdlib_dir; /* NULL: $CORE_STDLIB_DIR, else the built-in directory */
+  int linuxkit;           /* treat the file as a LinuxKit image YAML even if it does not look like one */
   /* When not NULL, receives the rendered warnings (unused --var names...) of a successful
    * load, or NULL when there were none; the caller frees it. */
   char **warnings;
@@ -29,6 +30,12 @@ int core_app_load(const char *path, const core_load_opts *opts, core_app_config 
 int core_app_load_text(const char *path, const char *text, size_t len, const core_load_opts *opts,
                        core_app_config **out, core_error **err);
 
+/* The same pipeline, keeping the diagnostics as data (for --json and for warnings). Returns
+ * the config, or NULL when d holds errors. */
+struct core_diag;
+core_app_config *core_app_load_diag(const char *path, const char *text, size_t len, const core_load_opts *opts,
+                                    struct core_diag *d);
+
 /* For a command's flag loop: if argv[*i] is --var K=V, --var=K=V, --env-var NAME or
  * --env-var=NAME, records it in opts (the strings stay argv's), advances *i past a separate
  * value and returns 1; returns 0 when the flag is not one of these; -1 with *err when its
@@ -38,7 +45,9 @@ int core_load_opts_parse_flag(core_load_opts *opts, int argc, char **argv, int *
 /* The usage lines for those flags, for a command's --help. */
 #define CORE_LOAD_FLAGS_HELP                                                                    \
   "  --var NAME=VALUE    set ${NAME} in app.yml (repeatable)\n"                                 \
-  "  --env-var NAME      let ${NAME} be read from the environment (repeatable)\n"
+  "  --env-var NAME      let ${NAME} be read from the environment (repeatable)\n"                   \
+  "  --linuxkit          read APP.yml as a LinuxKit image YAML (detected when it has kernel.image\n" \
+  "                      or init and no core keys)\n"
 
 /* Frees the arrays parse_flag made (not the strings). */
 void core_load_opts_release(core_load_opts *opts);
