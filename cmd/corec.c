@@ -13,6 +13,10 @@ static const struct {
     {"check", corec_check, "validate app.yml without building"},
     {"plan", corec_plan, "print the resolved link plan"},
     {"keygen", corec_keygen, "create an Ed25519 signing key pair"},
+    {"lock", corec_lock, "pin every remote source in app.lock"},
+    {"cache", corec_cache, "list, clean or verify the content store"},
+    {"init", corec_init, "write a starter app.yml from stdlib templates"},
+    {"templates", corec_templates, "list the stdlib templates"},
 };
 
 static void usage(FILE *out) {

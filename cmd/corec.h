@@ -12,6 +12,10 @@ int corec_build(int argc, char **argv, core_error **err);
 int corec_check(int argc, char **argv, core_error **err);
 int corec_plan(int argc, char **argv, core_error **err);
 int corec_keygen(int argc, char **argv, core_error **err);
+int corec_lock(int argc, char **argv, core_error **err);
+int corec_cache(int argc, char **argv, core_error **err);
+int corec_init(int argc, char **argv, core_error **err);
+int corec_templates(int argc, char **argv, core_error **err);
 
 /* The signing key for a build: --sign-key, else the default key, made (and trusted) on first use. */
 struct evp_pkey_st;

@@ -20,14 +20,27 @@ static const char build_help[] =
     "  -o, --output FILE     where to write the artifact (default: NAME.tim in the current directory)\n"
     "      --sign-key FILE   Ed25519 private key (PEM) to sign with (default: the default key in\n"
     "                        $CORE_HOME/keys/, created and trusted on first use)\n"
+    "      --locked          fail if app.lock would change (CI); with --update-lock: fail if upstream moved\n"
+    "      --offline         use only the content store and app.lock; never touch the network\n"
+    "      --update-lock     re-resolve refs, tags and package versions and rewrite app.lock\n"
+    "      --store DIR       the content store (default $CORE_STORE_DIR, else $CORE_HOME/store)\n"
+    "      --quiet           no download progress\n"
+    "      --json-events     download progress as JSON lines on stderr\n"
     "  -h, --help            show this help\n";
 
 int corec_build(int argc, char **argv, core_error **err) {
   static const struct option opts[] = {{"output", required_argument, NULL, 'o'},
                                        {"sign-key", required_argument, NULL, 'k'},
                                        {"help", no_argument, NULL, 'h'},
+                                       {"locked", no_argument, NULL, 'L'},
+                                       {"offline", no_argument, NULL, 'O'},
+                                       {"update-lock", no_argument, NULL, 'U'},
+                                       {"store", required_argument, NULL, 'S'},
+                                       {"quiet", no_argument, NULL, 'Q'},
+                                       {"json-events", no_argument, NULL, 'J'},
                                        {0, 0, 0, 0}};
   const char *output = NULL, *sign_key = NULL;
+  core_resolve_opts ro = {0};
   int c;
   optind = 1;
   while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
@@ -35,6 +48,12 @@ int corec_build(int argc, char **argv, core_error **err) {
       case 'o': output = optarg; break;
       case 'k': sign_key = optarg; break;
       case 'h': fputs(build_help, stdout); return 0;
+      case 'L': ro.locked = 1; break;
+      case 'O': ro.offline = 1; break;
+      case 'U': ro.update_lock = 1; break;
+      case 'S': ro.store_dir = optarg; break;
+      case 'Q': ro.quiet = 1; break;
+      case 'J': ro.json_events = 1; break;
       default: fputs(build_help, stderr); return 2;
     }
   }
@@ -45,7 +64,7 @@ int corec_build(int argc, char **argv, core_error **err) {
   cleanup_plan core_plan *plan = NULL;
   cleanup_linked_app core_linked_app app = {0};
   cleanup_key EVP_PKEY *key = NULL;
-  if (core_app_check(argv[optind], &cfg, err) < 0 || core_plan_make(cfg, NULL, &plan, err) < 0) return -1;
+  if (core_app_check(argv[optind], &cfg, err) < 0 || core_plan_make(cfg, &ro, &plan, err) < 0) return -1;
   cleanup_free char *default_output = NULL;
   if (output == NULL) {
     if (asprintf(&default_output, "%s.tim", cfg->name) < 0) return core_error_set(err, 0, "out of memory");

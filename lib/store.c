@@ -1,0 +1,310 @@
+/* The content store: blobs named by their SHA-256, written through a temporary file and a
+ * rename, guarded by one flock so builds share it and gc excludes them (spec/store.md). */
+#include "store.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "fsutil.h"
+#include "store_admin.h"
+
+struct core_store {
+  char *dir;
+  int lock_fd; /* borrowed from the process-wide table below */
+};
+
+struct core_store_writer {
+  core_store *store;
+  int fd;
+  char *tmp_path;
+  core_hasher *hasher;
+  uint64_t size;
+};
+
+/* The linker reads blobs by path after the resolver (and its store handle) is gone, so the
+ * shared lock must last as long as the process: one lock descriptor per store directory,
+ * kept open until exit. Closing a handle therefore never lets gc in under a running build. */
+typedef struct held_lock {
+  dev_t dev;
+  ino_t ino;
+  int fd;
+} held_lock;
+static held_lock held_locks[16];
+static size_t n_held_locks;
+
+static int take_shared_lock(const char *dir, int *out, core_error **err) {
+  struct stat st;
+  if (stat(dir, &st) < 0) return core_error_set(err, errno, "store '%s'", dir);
+  for (size_t i = 0; i < n_held_locks; i++)
+    if (held_locks[i].dev == st.st_dev && held_locks[i].ino == st.st_ino) {
+      *out = held_locks[i].fd;
+      return 0;
+    }
+  if (n_held_locks == sizeof held_locks / sizeof held_locks[0])
+    return core_error_set(err, 0, "too many content stores opened by one process");
+  cleanup_free char *lock_path = core_path_join(dir, "lock");
+  if (lock_path == NULL) return core_error_set(err, ENOMEM, "allocating a path");
+  cleanup_close int fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) return core_error_set(err, errno, "opening the store lock '%s'", lock_path);
+  while (flock(fd, LOCK_SH) < 0)
+    if (errno != EINTR) return core_error_set(err, errno, "locking the store '%s'", lock_path);
+  held_locks[n_held_locks++] = (held_lock){st.st_dev, st.st_ino, fd};
+  *out = TAKE_FD(fd);
+  return 0;
+}
+
+int core_store_lock_exclusive(core_store *s, int wait, core_error **err) {
+  /* Converting a flock is not atomic (the shared lock is dropped first); gc re-reads the
+   * store after it holds the exclusive lock, so nothing it decided before counts. */
+  while (flock(s->lock_fd, LOCK_EX | (wait ? 0 : LOCK_NB)) < 0) {
+    if (errno == EINTR) continue;
+    if (errno == EWOULDBLOCK) return 0;
+    return core_error_set(err, errno, "locking the store '%s' for gc", s->dir);
+  }
+  return 1;
+}
+
+int core_store_lock_shared(core_store *s, core_error **err) {
+  while (flock(s->lock_fd, LOCK_SH) < 0)
+    if (errno != EINTR) return core_error_set(err, errno, "locking the store '%s'", s->dir);
+  return 0;
+}
+
+static int default_dir(char **out, core_error **err) {
+  const char *env = getenv("CORE_STORE_DIR");
+  if (env && *env) {
+    if ((*out = strdup(env)) == NULL) return core_error_set(err, ENOMEM, "allocating a path");
+    return 0;
+  }
+  cleanup_free char *home = NULL;
+  if (core_home_dir(&home, err) < 0) return -1;
+  if ((*out = core_path_join(home, "store")) == NULL) return core_error_set(err, ENOMEM, "allocating a path");
+  return 0;
+}
+
+int core_store_open(const char *dir, core_store **out, core_error **err) {
+  cleanup_free char *path = NULL;
+  if (dir) {
+    if ((path = strdup(dir)) == NULL) return core_error_set(err, ENOMEM, "allocating a path");
+  } else if (default_dir(&path, err) < 0) {
+    return -1;
+  }
+  static const char *const subdirs[] = {"blobs/sha256", "tmp", "cache"};
+  for (size_t i = 0; i < 3; i++) {
+    cleanup_free char *sub = core_path_join(path, subdirs[i]);
+    if (sub == NULL) return core_error_set(err, ENOMEM, "allocating a path");
+    if (core_mkdir_p(sub, 0755, err) < 0)
+      return core_error_wrap(err, "creating the content store (set CORE_STORE_DIR to a writable directory)");
+  }
+  core_store *s = calloc(1, sizeof *s);
+  if (s == NULL) return core_error_set(err, ENOMEM, "allocating");
+  s->dir = TAKE_PTR(path);
+  if (take_shared_lock(s->dir, &s->lock_fd, err) < 0) {
+    core_store_close(s);
+    return -1;
+  }
+  *out = s;
+  return 0;
+}
+
+void core_store_close(core_store *s) {
+  if (s == NULL) return;
+  free(s->dir);
+  free(s);
+}
+
+void core_store_closep(core_store **s) {
+  core_store_close(*s);
+  *s = NULL;
+}
+
+const char *core_store_dir(const core_store *s) { return s->dir; }
+
+char *core_store_blob_path(const core_store *s, const core_digest *d) {
+  char *p = NULL;
+  if (asprintf(&p, "%s/blobs/sha256/%s", s->dir, core_digest_hex(d)) < 0) return NULL;
+  return p;
+}
+
+/* --- writing --- */
+
+int core_store_writer_begin(core_store *s, core_store_writer **out, core_error **err) {
+  core_store_writer *w = calloc(1, sizeof *w);
+  if (w == NULL) return core_error_set(err, ENOMEM, "allocating");
+  w->store = s;
+  w->fd = -1;
+  if (asprintf(&w->tmp_path, "%s/tmp/blob-XXXXXX", s->dir) < 0) {
+    w->tmp_path = NULL;
+    core_store_writer_abort(w);
+    return core_error_set(err, ENOMEM, "allocating a path");
+  }
+  w->fd = mkostemp(w->tmp_path, O_CLOEXEC);
+  if (w->fd < 0) {
+    int e = errno;
+    free(w->tmp_path);
+    w->tmp_path = NULL;
+    core_store_writer_abort(w);
+    return core_error_set(err, e, "creating a temporary file in the store '%s/tmp'", s->dir);
+  }
+  if (core_hasher_new(&w->hasher, err) < 0) {
+    core_store_writer_abort(w);
+    return -1;
+  }
+  *out = w;
+  return 0;
+}
+
+int core_store_writer_write(core_store_writer *w, const void *data, size_t len, core_error **err) {
+  if (core_write_all(w->fd, data, len, err) < 0) return core_error_wrap(err, "storing a blob in '%s'", w->tmp_path);
+  if (core_hasher_update(w->hasher, data, len, err) < 0) return -1;
+  w->size += len;
+  return 0;
+}
+
+int core_store_writer_fd(core_store_writer *w) { return w->fd; }
+
+uint64_t core_store_writer_size(const core_store_writer *w) { return w->size; }
+
+int core_store_writer_rehash(core_store_writer *w, core_error **err) {
+  core_hasher_free(w->hasher);
+  w->hasher = NULL;
+  w->size = 0;
+  if (core_hasher_new(&w->hasher, err) < 0) return -1;
+  if (lseek(w->fd, 0, SEEK_SET) < 0) return core_error_set(err, errno, "rewinding '%s'", w->tmp_path);
+  static uint8_t buf[1 << 16];
+  for (;;) {
+    ssize_t n = read(w->fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return core_error_set(err, errno, "reading '%s'", w->tmp_path);
+    if (n == 0) break;
+    if (core_hasher_update(w->hasher, buf, (size_t)n, err) < 0) return -1;
+    w->size += (uint64_t)n;
+  }
+  /* Later writes append after what is there, as they would have without the rehash. */
+  if (lseek(w->fd, 0, SEEK_END) < 0) return core_error_set(err, errno, "seeking '%s'", w->tmp_path);
+  return 0;
+}
+
+static int fsync_dir(const char *dir, core_error **err) {
+  cleanup_close int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return core_error_set(err, errno, "opening '%s'", dir);
+  if (fsync(fd) < 0 && errno != EINVAL) return core_error_set(err, errno, "syncing '%s'", dir);
+  return 0;
+}
+
+int core_store_writer_commit(core_store_writer *w, const core_digest *want, core_digest *out, core_error **err) {
+  core_digest got;
+  if (core_hasher_final(w->hasher, &got, err) < 0) return -1;
+  core_hasher_free(w->hasher);
+  w->hasher = NULL;
+  if (want && strcmp(want->str, got.str) != 0)
+    return core_error_set(err, 0, "content does not match its pin: expected %s, got %s (%llu bytes); nothing was stored",
+                          want->str, got.str, (unsigned long long)w->size);
+  /* The blob is durable before its name appears, so a crash leaves either nothing under the
+   * final name or the whole blob; a reader never sees a short one. */
+  if (fchmod(w->fd, 0444) < 0) return core_error_set(err, errno, "setting the mode of '%s'", w->tmp_path);
+  if (fsync(w->fd) < 0) return core_error_set(err, errno, "syncing '%s'", w->tmp_path);
+  cleanup_free char *final = core_store_blob_path(w->store, &got);
+  if (final == NULL) return core_error_set(err, ENOMEM, "allocating a path");
+  /* Another process may have stored the same bytes meanwhile: rename replaces it with an
+   * identical file, which readers holding the old one do not notice. */
+  if (rename(w->tmp_path, final) < 0) return core_error_set(err, errno, "storing '%s'", final);
+  free(w->tmp_path);
+  w->tmp_path = NULL;
+  cleanup_free char *dir = core_path_dirname(final);
+  if (dir == NULL) return core_error_set(err, ENOMEM, "allocating a path");
+  if (fsync_dir(dir, err) < 0) return -1;
+  if (out) *out = got;
+  return 0;
+}
+
+void core_store_writer_abort(core_store_writer *w) {
+  if (w == NULL) return;
+  if (w->fd >= 0) close(w->fd);
+  if (w->tmp_path) unlink(w->tmp_path);
+  free(w->tmp_path);
+  core_hasher_free(w->hasher);
+  free(w);
+}
+
+void core_store_writer_abortp(core_store_writer **w) {
+  core_store_writer_abort(*w);
+  *w = NULL;
+}
+
+int core_store_put(core_store *s, const void *data, size_t len, core_digest *out, core_error **err) {
+  cleanup_store_writer core_store_writer *w = NULL;
+  if (core_store_writer_begin(s, &w, err) < 0 || core_store_writer_write(w, data, len, err) < 0 ||
+      core_store_writer_commit(w, NULL, out, err) < 0)
+    return -1;
+  return 0;
+}
+
+int core_store_put_file(core_store *s, const char *path, core_digest *out, core_error **err) {
+  cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return core_error_set(err, errno, "opening '%s'", path);
+  cleanup_store_writer core_store_writer *w = NULL;
+  if (core_store_writer_begin(s, &w, err) < 0) return -1;
+  static uint8_t buf[1 << 16];
+  for (;;) {
+    ssize_t n = read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return core_error_set(err, errno, "reading '%s'", path);
+    if (n == 0) break;
+    if (core_store_writer_write(w, buf, (size_t)n, err) < 0) return -1;
+  }
+  return core_store_writer_commit(w, NULL, out, err);
+}
+
+/* --- reading --- */
+
+int core_store_has(core_store *s, const core_digest *d) {
+  cleanup_free char *p = core_store_blob_path(s, d);
+  struct stat st;
+  return p && stat(p, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+int core_store_get_verified(core_store *s, const core_digest *d, char **path, core_error **err) {
+  if (!core_digest_is_valid(d->str)) return core_error_set(err, 0, "'%s' is not a sha256 digest", d->str);
+  cleanup_free char *p = core_store_blob_path(s, d);
+  if (p == NULL) return core_error_set(err, ENOMEM, "allocating a path");
+  core_digest now;
+  core_error *cause = NULL;
+  if (core_digest_file(p, &now, NULL, &cause) < 0) {
+    int e = cause->errnum;
+    core_error_free(cause);
+    if (e == ENOENT) return core_error_set(err, ENOENT, "%s is not in the store '%s'; fetch it again", d->str, s->dir);
+    return core_error_set(err, e, "reading blob '%s': %s", p, strerror(e));
+  }
+  if (strcmp(now.str, d->str) != 0) {
+    /* A damaged blob must never be used again; removing it lets the next fetch replace it. */
+    unlink(p);
+    return core_error_set(err, 0,
+                          "blob %s in the store was corrupt (its content hashes to %s) and has been removed; "
+                          "run the build again to fetch it again",
+                          d->str, now.str);
+  }
+  /* The modification time records the last use, for 'corec cache gc --older-than'. A store
+   * shared with other users may refuse this; the blob is still good, so it is not an error. */
+  (void)utimensat(AT_FDCWD, p, NULL, 0);
+  *path = TAKE_PTR(p);
+  return 0;
+}
+
+int core_store_cache_dir(core_store *s, const char *name, char **path, core_error **err) {
+  if (name[0] == 0 || name[0] == '/' || strstr(name, "..") != NULL)
+    return core_error_set(err, EINVAL, "'%s' is not a valid store cache name", name);
+  cleanup_free char *p = NULL;
+  if (asprintf(&p, "%s/cache/%s", s->dir, name) < 0) return core_error_set(err, ENOMEM, "allocating a path");
+  if (core_mkdir_p(p, 0755, err) < 0) return -1;
+  *path = TAKE_PTR(p);
+  return 0;
+}

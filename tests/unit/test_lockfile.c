@@ -1,0 +1,179 @@
+/* Unit tests for compiler/lockfile.c: the canonical source of each kind, a round trip
+ * through the file, matching, dropped entries, the change list and refusing bad files. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+
+#include <cmocka.h>
+
+#include "tmpdir.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cleanup.h"
+#include "fsutil.h"
+#include "lockfile.h"
+
+static json_t *source_of(core_source *src, const char **kind) {
+  core_error *err = NULL;
+  json_t *j = NULL;
+  assert_int_equal(core_lock_source_of(src, kind, &j, &err), 0);
+  return j;
+}
+
+static void test_source_forms(void **state) {
+  (void)state;
+  const char *kind;
+  core_source file = {.kind = CORE_SOURCE_FILE, .path = "x"};
+  assert_null(source_of(&file, &kind));
+  assert_null(kind);
+  core_source url = {.kind = CORE_SOURCE_URL, .url = "https://e.org/a.tar", .sha256 = "sha256:00"};
+  cleanup_json json_t *u = source_of(&url, &kind);
+  assert_string_equal(kind, "url");
+  cleanup_free char *us = json_dumps(u, JSON_COMPACT | JSON_SORT_KEYS);
+  assert_string_equal(us, "{\"url\":\"https://e.org/a.tar\"}");
+  core_source git = {.kind = CORE_SOURCE_GIT, .url = "file:///r", .ref = "main", .path = "sub"};
+  cleanup_json json_t *g = source_of(&git, &kind);
+  cleanup_free char *gs = json_dumps(g, JSON_COMPACT | JSON_SORT_KEYS);
+  assert_string_equal(gs, "{\"git\":\"file:///r\",\"path\":\"sub\",\"ref\":\"main\"}");
+  core_source deb = {.kind = CORE_SOURCE_DEB, .package = "busybox-static"};
+  cleanup_json json_t *d = source_of(&deb, &kind);
+  cleanup_free char *ds = json_dumps(d, JSON_COMPACT | JSON_SORT_KEYS);
+  assert_string_equal(ds, "{\"deb\":\"busybox-static\"}");
+  core_source oci = {.kind = CORE_SOURCE_OCI, .image = "alpine:3"};
+  cleanup_json json_t *o = source_of(&oci, &kind);
+  assert_string_equal(kind, "oci");
+}
+
+static void test_round_trip(void **state) {
+  core_error *err = NULL;
+  cleanup_free char *path = core_path_join(*state, "app.lock");
+  core_source deb = {.kind = CORE_SOURCE_DEB, .package = "zz"};
+  core_source url = {.kind = CORE_SOURCE_URL, .url = "https://e.org/a"};
+  const char *dk, *uk;
+  cleanup_json json_t *ds = source_of(&deb, &dk), *us = source_of(&url, &uk);
+  cleanup_json json_t *dpin = json_pack("{s:s,s:s}", "version", "1.0", "sha256", "sha256:aa");
+  cleanup_json json_t *upin = json_pack("{s:s}", "sha256", "sha256:bb");
+  {
+    cleanup_lockfile core_lockfile *l = NULL;
+    assert_int_equal(core_lockfile_load(path, &l, &err), 0);
+    assert_null(core_lockfile_find(l, dk, ds, false));
+    bool written = true;
+    /* Nothing to lock and no file: none is created. */
+    assert_int_equal(core_lockfile_write(l, &written, &err), 0);
+    assert_false(written);
+    assert_int_equal(core_lockfile_put(l, dk, ds, dpin, &err), 0);
+    assert_int_equal(core_lockfile_put(l, uk, us, upin, &err), 0);
+    cleanup_free char *changes = NULL;
+    assert_int_equal(core_lockfile_changes(l, &changes, &err), 0);
+    assert_string_equal(changes,
+                        "add deb {\"deb\":\"zz\"}: {\"sha256\":\"sha256:aa\",\"version\":\"1.0\"}\n"
+                        "add url {\"url\":\"https://e.org/a\"}: {\"sha256\":\"sha256:bb\"}");
+    assert_int_equal(core_lockfile_write(l, &written, &err), 0);
+    assert_true(written);
+  }
+  core_buf text = CORE_BUF_INIT;
+  assert_int_equal(core_read_file(path, &text, &err), 0);
+  /* Sorted by kind, keys sorted, indented: the same pins always give the same bytes. */
+  assert_string_equal((char *)text.data,
+                      "{\n  \"sources\": [\n    {\n      \"kind\": \"deb\",\n      \"pin\": {\n        \"sha256\": "
+                      "\"sha256:aa\",\n        \"version\": \"1.0\"\n      },\n      \"source\": {\n        \"deb\": "
+                      "\"zz\"\n      }\n    },\n    {\n      \"kind\": \"url\",\n      \"pin\": {\n        \"sha256\": "
+                      "\"sha256:bb\"\n      },\n      \"source\": {\n        \"url\": \"https://e.org/a\"\n      }\n    "
+                      "}\n  ],\n  \"version\": 1\n}\n");
+  core_buf_release(&text);
+  {
+    cleanup_lockfile core_lockfile *l = NULL;
+    assert_int_equal(core_lockfile_load(path, &l, &err), 0);
+    const json_t *p = core_lockfile_find(l, dk, ds, false);
+    assert_non_null(p);
+    assert_true(json_equal((json_t *)p, dpin));
+    assert_null(core_lockfile_find(l, dk, ds, true));
+    /* Same pins again: unchanged, not rewritten. */
+    assert_int_equal(core_lockfile_put(l, dk, ds, dpin, &err), 0);
+    assert_int_equal(core_lockfile_put(l, uk, us, upin, &err), 0);
+    cleanup_free char *changes = NULL;
+    assert_int_equal(core_lockfile_changes(l, &changes, &err), 0);
+    assert_string_equal(changes, "");
+    bool written = true;
+    assert_int_equal(core_lockfile_write(l, &written, &err), 0);
+    assert_false(written);
+  }
+  {
+    /* A changed version of the deb is a new entry; the old one and the unused URL go. */
+    cleanup_lockfile core_lockfile *l = NULL;
+    assert_int_equal(core_lockfile_load(path, &l, &err), 0);
+    core_source deb2 = {.kind = CORE_SOURCE_DEB, .package = "zz", .version = "2.0"};
+    cleanup_json json_t *ds2 = source_of(&deb2, &dk);
+    assert_null(core_lockfile_find(l, dk, ds2, false));
+    cleanup_json json_t *pin2 = json_pack("{s:s,s:s}", "version", "2.0", "sha256", "sha256:cc");
+    assert_int_equal(core_lockfile_put(l, dk, ds2, pin2, &err), 0);
+    cleanup_free char *changes = NULL;
+    assert_int_equal(core_lockfile_changes(l, &changes, &err), 0);
+    assert_non_null(strstr(changes, "add deb {\"deb\":\"zz\",\"version\":\"2.0\"}"));
+    assert_non_null(strstr(changes, "remove deb {\"deb\":\"zz\"} (no longer used)"));
+    assert_non_null(strstr(changes, "remove url {\"url\":\"https://e.org/a\"}"));
+    bool written;
+    assert_int_equal(core_lockfile_write(l, &written, &err), 0);
+    assert_true(written);
+  }
+  cleanup_lockfile core_lockfile *l = NULL;
+  assert_int_equal(core_lockfile_load(path, &l, &err), 0);
+  assert_null(core_lockfile_find(l, "url", us, false));
+  core_source deb2 = {.kind = CORE_SOURCE_DEB, .package = "zz", .version = "2.0"};
+  cleanup_json json_t *ds2 = source_of(&deb2, &dk);
+  assert_non_null(core_lockfile_find(l, "deb", ds2, false));
+}
+
+static void test_changed_pin(void **state) {
+  core_error *err = NULL;
+  cleanup_free char *path = core_path_join(*state, "app.lock");
+  const char *text = "{\"version\":1,\"sources\":[{\"kind\":\"git\",\"source\":{\"git\":\"file:///r\",\"ref\":\"main\"},"
+                     "\"pin\":{\"commit\":\"aaaa\"}}]}";
+  assert_int_equal(core_write_file_atomic(path, text, strlen(text), 0644, &err), 0);
+  cleanup_lockfile core_lockfile *l = NULL;
+  assert_int_equal(core_lockfile_load(path, &l, &err), 0);
+  cleanup_json json_t *src = json_pack("{s:s,s:s}", "ref", "main", "git", "file:///r");
+  cleanup_json json_t *pin = json_pack("{s:s}", "commit", "bbbb");
+  assert_int_equal(core_lockfile_put(l, "git", src, pin, &err), 0);
+  cleanup_free char *changes = NULL;
+  assert_int_equal(core_lockfile_changes(l, &changes, &err), 0);
+  assert_string_equal(changes,
+                      "change git {\"git\":\"file:///r\",\"ref\":\"main\"}: {\"commit\":\"aaaa\"} -> {\"commit\":\"bbbb\"}");
+}
+
+static void expect_bad(const char *dir, const char *text, const char *needle) {
+  core_error *err = NULL;
+  cleanup_free char *path = core_path_join(dir, "bad.lock");
+  assert_int_equal(core_write_file_atomic(path, text, strlen(text), 0644, &err), 0);
+  cleanup_lockfile core_lockfile *l = NULL;
+  assert_int_equal(core_lockfile_load(path, &l, &err), -1);
+  if (strstr(err->msg, needle) == NULL) fail_msg("'%s' not in '%s'", needle, err->msg);
+  core_error_free(err);
+}
+
+static void test_bad_files(void **state) {
+  expect_bad(*state, "{", "not a valid lock file");
+  expect_bad(*state, "[]", "needs \"version\"");
+  expect_bad(*state, "{\"version\":2,\"sources\":[]}", "has version 2");
+  expect_bad(*state, "{\"version\":1,\"sources\":[{\"kind\":\"deb\"}]}", "sources[0] needs");
+  expect_bad(*state, "{\"version\":1,\"sources\":[{\"kind\":\"ftp\",\"source\":{},\"pin\":{}}]}", "kind other");
+  expect_bad(*state,
+             "{\"version\":1,\"sources\":[{\"kind\":\"deb\",\"source\":{\"deb\":\"a\"},\"pin\":{}},"
+             "{\"kind\":\"deb\",\"source\":{\"deb\":\"a\"},\"pin\":{}}]}",
+             "sources[1] repeats");
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_source_forms),
+      cmocka_unit_test_setup_teardown(test_round_trip, make_tmpdir, remove_tmpdir),
+      cmocka_unit_test_setup_teardown(test_changed_pin, make_tmpdir, remove_tmpdir),
+      cmocka_unit_test_setup_teardown(test_bad_files, make_tmpdir, remove_tmpdir),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
