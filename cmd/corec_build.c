@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "load.h"
 #include "cleanup.h"
 #include "corec.h"
 #include "json.h"
@@ -26,6 +27,7 @@ static const char build_help[] =
     "      --store DIR       the content store (default $CORE_STORE_DIR, else $CORE_HOME/store)\n"
     "      --quiet           no download progress\n"
     "      --json-events     download progress as JSON lines on stderr\n"
+    CORE_LOAD_FLAGS_HELP
     "  -h, --help            show this help\n";
 
 int corec_build(int argc, char **argv, core_error **err) {
@@ -38,9 +40,15 @@ int corec_build(int argc, char **argv, core_error **err) {
                                        {"store", required_argument, NULL, 'S'},
                                        {"quiet", no_argument, NULL, 'Q'},
                                        {"json-events", no_argument, NULL, 'J'},
+                                       {"var", required_argument, NULL, 'v'},
+                                       {"env-var", required_argument, NULL, 'e'},
+                                       {"linuxkit", no_argument, NULL, 'K'},
                                        {0, 0, 0, 0}};
   const char *output = NULL, *sign_key = NULL;
   core_resolve_opts ro = {0};
+  cleanup_load_opts core_load_opts lo = CORE_LOAD_OPTS_INIT;
+  cleanup_free char *warnings = NULL;
+  lo.warnings = &warnings;
   int c;
   optind = 1;
   while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
@@ -54,6 +62,15 @@ int corec_build(int argc, char **argv, core_error **err) {
       case 'S': ro.store_dir = optarg; break;
       case 'Q': ro.quiet = 1; break;
       case 'J': ro.json_events = 1; break;
+      case 'K': lo.linuxkit = 1; break;
+      case 'v':
+      case 'e': {
+        /* The loader owns the meaning of --var and --env-var; hand it the pair as it would see it. */
+        char *pair[] = {c == 'v' ? "--var" : "--env-var", optarg};
+        int at = 0;
+        if (core_load_opts_parse_flag(&lo, 2, pair, &at, err) < 0) return -1;
+        break;
+      }
       default: fputs(build_help, stderr); return 2;
     }
   }
@@ -64,7 +81,9 @@ int corec_build(int argc, char **argv, core_error **err) {
   cleanup_plan core_plan *plan = NULL;
   cleanup_linked_app core_linked_app app = {0};
   cleanup_key EVP_PKEY *key = NULL;
-  if (core_app_check(argv[optind], &cfg, err) < 0 || core_plan_make(cfg, &ro, &plan, err) < 0) return -1;
+  if (core_app_load(argv[optind], &lo, &cfg, err) < 0) return -1;
+  if (warnings) fputs(warnings, stderr);
+  if (core_plan_make(cfg, &ro, &plan, err) < 0) return -1;
   cleanup_free char *default_output = NULL;
   if (output == NULL) {
     if (asprintf(&default_output, "%s.tim", cfg->name) < 0) return core_error_set(err, 0, "out of memory");

@@ -77,6 +77,8 @@ static const char plan_help[] =
     "\n" CORE_LOAD_FLAGS_HELP;
 
 int corec_plan(int argc, char **argv, core_error **err) {
+  /* A plan only looks: it resolves like a build but never rewrites app.lock. */
+  core_resolve_opts plan_opts = {.dry_run = 1, .quiet = 1};
   const char *path = NULL;
   cleanup_load_opts core_load_opts opts = CORE_LOAD_OPTS_INIT;
   for (int i = 1; i < argc; i++) {
@@ -102,7 +104,7 @@ int corec_plan(int argc, char **argv, core_error **err) {
   cleanup_plan core_plan *plan = NULL;
   cleanup_json json_t *j = NULL;
   cleanup_buf core_buf text = CORE_BUF_INIT;
-  if (core_app_load(path, &opts, &cfg, err) < 0 || core_plan_make(cfg, NULL, &plan, err) < 0 ||
+  if (core_app_load(path, &opts, &cfg, err) < 0 || core_plan_make(cfg, &plan_opts, &plan, err) < 0 ||
       core_plan_to_json(plan, &j, err) < 0 || core_json_dump_pretty(j, &text, err) < 0)
     return -1;
   fwrite(text.data, 1, text.len, stdout);

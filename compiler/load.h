@@ -43,11 +43,11 @@ core_app_config *core_app_load_diag(const char *path, const char *text, size_t l
 int core_load_opts_parse_flag(core_load_opts *opts, int argc, char **argv, int *i, core_error **err);
 
 /* The usage lines for those flags, for a command's --help. */
-#define CORE_LOAD_FLAGS_HELP                                                                    \
-  "  --var NAME=VALUE    set ${NAME} in app.yml (repeatable)\n"                                 \
-  "  --env-var NAME      let ${NAME} be read from the environment (repeatable)\n"                   \
-  "  --linuxkit          read APP.yml as a LinuxKit image YAML (detected when it has kernel.image\n" \
-  "                      or init and no core keys)\n"
+#define CORE_LOAD_FLAGS_HELP                                                                        \
+  "      --var NAME=VALUE  set ${NAME} in app.yml (repeatable)\n"                                   \
+  "      --env-var NAME    let ${NAME} be read from the environment (repeatable)\n"                 \
+  "      --linuxkit        read APP.yml as a LinuxKit image YAML (detected when it has\n"         \
+  "                        kernel.image or init and no core keys)\n"
 
 /* Frees the arrays parse_flag made (not the strings). */
 void core_load_opts_release(core_load_opts *opts);

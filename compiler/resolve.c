@@ -297,6 +297,7 @@ int core_resolver_finish(core_resolver *r, core_error **err) {
                           "run 'corec lock' (or build without --locked) and commit the new app.lock",
                           core_lockfile_path(r->lock), (char *)list.data);
   }
+  if (r->opts.dry_run) return 0;
   bool written;
   return core_lockfile_write(r->lock, &written, err);
 }

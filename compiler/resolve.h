@@ -36,6 +36,7 @@ typedef struct core_resolve_opts {
   int locked;            /* fail if the lock file would change */
   int offline;           /* use only the store */
   int update_lock;       /* re-resolve refs and tags, allow unpinned URLs */
+  int dry_run;           /* never write the lock file (corec plan) */
   int quiet;
   int json_events;
 } core_resolve_opts;
