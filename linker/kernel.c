@@ -7,10 +7,13 @@
 #include <libelf.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "cleanup.h"
 #include "fsutil.h"
 #include "layer_reader.h"
+#include "oci_layer.h"
+#include "rootfs.h"
 
 void core_kmod_normalize_name(char *name) {
   for (; *name; name++)
@@ -25,6 +28,7 @@ static void free_strv(char **v, size_t n) {
 void core_kernel_release(core_kernel *k) {
   core_buf_release(&k->image);
   free(k->version);
+  free(k->modules_version);
   for (size_t i = 0; i < k->n_mods; i++) {
     free(k->mods[i].name);
     free(k->mods[i].path);
@@ -145,7 +149,8 @@ static int is_bzimage(const core_buf *b) {
   return b->len > 0x206 && memcmp(b->data + 0x202, "HdrS", 4) == 0;
 }
 
-static int load_from_deb(const char *source, core_layer_reader *r, core_kernel *k, core_error **err) {
+/* Reads vmlinuz (when there is one), modules and modules.builtin from a package's tree. */
+static int scan_package(const char *source, core_layer_reader *r, core_kernel *k, core_error **err) {
   for (;;) {
     struct archive_entry *e;
     const char *path;
@@ -160,12 +165,19 @@ static int load_from_deb(const char *source, core_layer_reader *r, core_kernel *
       if (core_layer_reader_data(r, &k->image, err) < 0) return -1;
     } else if (strncmp(path, "lib/modules/", 12) == 0 && len > 3 && strcmp(path + len - 3, ".ko") == 0) {
       cleanup_buf core_buf data = CORE_BUF_INIT;
+      if (k->modules_version == NULL && (k->modules_version = strndup(path + 12, strcspn(path + 12, "/"))) == NULL)
+        return core_error_set(err, ENOMEM, "allocating");
       if (core_layer_reader_data(r, &data, err) < 0 || add_module(k, path, &data, err) < 0) return -1;
     } else if (strncmp(path, "lib/modules/", 12) == 0 && len > 16 && strcmp(path + len - 16, "/modules.builtin") == 0) {
       cleanup_buf core_buf data = CORE_BUF_INIT;
       if (core_layer_reader_data(r, &data, err) < 0 || parse_builtin(k, &data, err) < 0) return -1;
     }
   }
+  return 0;
+}
+
+static int load_from_deb(const char *source, core_layer_reader *r, core_kernel *k, core_error **err) {
+  if (scan_package(source, r, k, err) < 0) return -1;
   if (k->version == NULL)
     return core_error_set(err, 0, "'%s' is a Debian package without a kernel (no boot/vmlinuz-*); use a linux-image package", source);
   if (!is_bzimage(&k->image)) return core_error_set(err, 0, "'%s': boot/vmlinuz-%s is not an x86 bzImage", source, k->version);
@@ -187,6 +199,50 @@ int core_kernel_load(const char *source, core_kernel *out, core_error **err) {
       core_error_set(err, 0, "'%s' is neither a kernel .deb nor an x86 bzImage", source);
       goto fail;
     }
+  }
+  *out = k;
+  return 0;
+fail:
+  core_kernel_release(&k);
+  return -1;
+}
+
+/* LinuxKit's kernel images: /kernel is the bzImage, /kernel.tar holds lib/modules. */
+int core_kernel_load_image_layers(const char *const *layers, size_t n_layers, core_kernel *out, core_error **err) {
+  core_kernel k = {0};
+  cleanup_rootfs core_rootfs fs = CORE_ROOTFS_INIT;
+  for (size_t i = 0; i < n_layers; i++)
+    if (core_rootfs_add_oci_layer(&fs, layers[i], "", err) < 0) goto fail;
+  if (core_rootfs_finish(&fs, err) < 0) goto fail;
+  const core_node *image = core_rootfs_find(&fs, "kernel");
+  if (image == NULL || image->type != CORE_NODE_FILE) {
+    core_error_set(err, 0, "the kernel image has no /kernel file (a LinuxKit kernel image holds /kernel and /kernel.tar)");
+    goto fail;
+  }
+  if (core_buf_append(&k.image, image->data.data, image->data.len, err) < 0) goto fail;
+  if (!is_bzimage(&k.image)) {
+    core_error_set(err, 0, "/kernel in the kernel image is not an x86 bzImage");
+    goto fail;
+  }
+  const core_node *modules = core_rootfs_find(&fs, "kernel.tar");
+  if (modules && modules->type == CORE_NODE_FILE) {
+    /* The modules tar is read through a memfd so the usual package reader can take it. */
+    cleanup_close int fd = memfd_create("core-kernel-tar", MFD_CLOEXEC);
+    char path[64];
+    if (fd < 0) {
+      core_error_set(err, errno, "creating a memfd");
+      goto fail;
+    }
+    snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+    cleanup_layer_reader core_layer_reader *r = NULL;
+    if (core_write_all(fd, modules->data.data, modules->data.len, err) < 0 || core_layer_reader_open(path, &r, err) < 0 ||
+        scan_package("/kernel.tar", r, &k, err) < 0)
+      goto fail;
+  }
+  /* The module tree names the kernel's release; without modules the image has none to give. */
+  if (k.modules_version && (k.version = strdup(k.modules_version)) == NULL) {
+    core_error_set(err, ENOMEM, "allocating");
+    goto fail;
   }
   *out = k;
   return 0;

@@ -19,6 +19,7 @@ typedef struct core_kmod {
 typedef struct core_kernel {
   core_buf image;   /* the bzImage */
   char *version;    /* "6.1.0-56-cloud-amd64"; NULL for a bare image */
+  char *modules_version; /* the lib/modules/VERSION seen while reading modules */
   core_kmod *mods;
   size_t n_mods;
   char **builtin;   /* modules.builtin: names that need no loading */
@@ -28,6 +29,9 @@ typedef struct core_kernel {
 int core_kernel_load(const char *source, core_kernel *out, core_error **err);
 void core_kernel_release(core_kernel *k);
 #define cleanup_kernel __attribute__((cleanup(core_kernel_release)))
+
+/* A kernel from an OCI image's layers (LinuxKit's convention: /kernel and /kernel.tar). */
+int core_kernel_load_image_layers(const char *const *layers, size_t n_layers, core_kernel *out, core_error **err);
 
 const core_kmod *core_kernel_find_module(const core_kernel *k, const char *name);
 int core_kernel_is_builtin(const core_kernel *k, const char *name);

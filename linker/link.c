@@ -146,6 +146,15 @@ static json_t *titled(json_t *desc, const char *title) {
   return desc;
 }
 
+/* The kernel from a package or bzImage, or from an image's layers (LinuxKit). */
+static int core_link_kernel(const core_resolved *res, core_kernel *kernel, core_error **err) {
+  if (res->kind != CORE_SOURCE_OCI) return core_kernel_load(res->parts[0].path, kernel, err);
+  cleanup_free const char **paths = calloc(res->n_parts + 1, sizeof *paths);
+  if (paths == NULL) return core_error_set(err, ENOMEM, "allocating");
+  for (size_t i = 0; i < res->n_parts; i++) paths[i] = res->parts[i].path;
+  return core_kernel_load_image_layers(paths, res->n_parts, kernel, err);
+}
+
 /* One resolved layer source: every part in order (an image has several). */
 static int add_layer(core_rootfs *fs, const core_resolved *res, const char *dest, core_error **err) {
   for (size_t i = 0; i < res->n_parts; i++) {
@@ -203,7 +212,7 @@ static int link_initramfs(const core_plan *plan, core_kernel *kernel, core_buf *
   const core_app_config *cfg = plan->cfg;
   cleanup_rootfs core_rootfs fs = CORE_ROOTFS_INIT;
   cleanup_buf core_buf conf = CORE_BUF_INIT;
-  if (core_kernel_load(plan->kernel.parts[0].path, kernel, err) < 0) return -1;
+  if (core_link_kernel(&plan->kernel, kernel, err) < 0) return -1;
   for (size_t i = 0; i < cfg->n_layers; i++)
     if (add_layer(&fs, &plan->layers[i], cfg->layers[i].dest ? cfg->layers[i].dest : "", err) < 0)
       return core_error_wrap(err, "rootfs layer %zu", i + 1);
