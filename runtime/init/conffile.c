@@ -48,20 +48,20 @@ static int init_read_all(const char *path, int optional, char **out, size_t *len
   return 0;
 }
 
-static int init_parse_file(init_conf *out, const char *path, int optional, init_error *err) {
+static int init_parse_file(init_conf *out, const char *path, init_conf_kind kind, init_error *err) {
   __attribute__((cleanup(init_freep))) char *buf = NULL;
   size_t len = 0;
-  int r = init_read_all(path, optional, &buf, &len, err);
+  int r = init_read_all(path, kind == INIT_CONF_RUN, &buf, &len, err);
   if (r != 0) return r;
-  return init_conf_parse(out, path, buf, len, err);
+  return init_conf_parse(out, path, kind, buf, len, err);
 }
 
 int init_conf_load(init_conf *out, init_error *err) {
   __attribute__((cleanup(init_conf_freep))) init_conf base = INIT_CONF_INIT;
   __attribute__((cleanup(init_conf_freep))) init_conf run = INIT_CONF_INIT;
 
-  if (init_parse_file(&base, INIT_CONF_PATH, 0, err) < 0) return -1;
-  int r = init_parse_file(&run, INIT_RUN_CONF_PATH, 1, err);
+  if (init_parse_file(&base, INIT_CONF_PATH, INIT_CONF_BUILD, err) < 0) return -1;
+  int r = init_parse_file(&run, INIT_RUN_CONF_PATH, INIT_CONF_RUN, err);
   if (r < 0) return -1;
   if (r == 0 && init_conf_merge(&base, &run, err) < 0) return -1;
   if (init_conf_finish(&base, INIT_CONF_PATH, err) < 0) return -1;

@@ -1,22 +1,35 @@
-/* coreinit, the guest's PID 1: sets the machine up, runs the main command, reports how it
- * ended and powers off. The whole sequence is in init_run and main below. */
+/* coreinit, the guest's PID 1: sets the machine up, runs the app (onboot steps, services,
+ * main command), shuts it down, reports how it ended and powers off. The whole sequence
+ * is in init_boot and main below; spec/init.md describes it. */
 #include <stdio.h>
+#include <sys/reboot.h>
 #include <unistd.h>
 
 #include "init.h"
 
-/* Every step up to the end of the main command. On failure err says what went wrong. */
-static int init_run(init_conf *conf, init_result *res, init_error *err) {
+/* Every step up to the onboot steps. On failure err says what went wrong. */
+static int init_boot(init_conf *conf, init_supervisor *sup, init_error *err) {
   if (init_mounts_setup(err) < 0) return -1;
   if (init_console_open(err) < 0) return -1;
   if (init_conf_load(conf, err) < 0) return -1;
+  for (size_t i = 0; i < conf->warnings.n; i++)
+    fprintf(stderr, "coreinit: warning: %s\n", conf->warnings.v[i]);
   if (conf->hostname && init_hostname_set(conf->hostname, err) < 0) return -1;
   /* Only a warning: most programs never touch loopback, and all of them are better off
    * running than not. */
   if (init_loopback_up(err) < 0)
     fprintf(stderr, "coreinit: %s (continuing without it)\n", err->msg);
+  /* Sysctls around the modules: before, so that net.*.default.* settings reach the
+   * interfaces a driver creates; after, for the keys a module adds. */
+  if (init_sysctls_apply(&conf->sysctls, false, err) < 0) return -1;
   if (init_modules_load(&conf->modules, err) < 0) return -1;
-  return init_supervise(conf, res, err);
+  init_power_button_watch();
+  if (init_sysctls_apply(&conf->sysctls, true, err) < 0) return -1;
+  if (init_ifaces_setup(conf, err) < 0) return -1;
+  if (init_app_mount(conf, err) < 0) return -1;
+  if (init_roots_prepare(conf, err) < 0) return -1;
+  sup->c = conf;
+  return init_boot_steps(sup, err);
 }
 
 int main(void) {
@@ -25,13 +38,22 @@ int main(void) {
     fprintf(stderr, "coreinit: must run as PID 1 (it is the init of a core VM)\n");
     return 1;
   }
+  /* First, so that no shutdown request is lost, however early it comes. Ctrl-Alt-Del
+   * then becomes SIGINT to init instead of an immediate reboot. */
+  init_signals_setup();
+  reboot(RB_DISABLE_CAD);
+
   init_conf conf = INIT_CONF_INIT;
+  init_supervisor sup = {0};
   init_result res;
   init_error err;
-  if (init_run(&conf, &res, &err) < 0) {
+  if (init_boot(&conf, &sup, &err) < 0 || init_supervise(&sup, &res, &err) < 0) {
     fprintf(stderr, "coreinit: %s\n", err.msg);
-    res = (init_result){INIT_STATUS_FAILED, 0};
+    res = (init_result){INIT_STATUS_FAILED, 0, 0};
   }
+  init_services_stop(&sup);
+  init_shutdown_steps(&sup);
   init_processes_stop();
+  init_app_unmount();
   init_report(&res, conf.status_device);
 }

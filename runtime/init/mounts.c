@@ -1,6 +1,7 @@
 /* Mounts the kernel filesystems that programs expect, then puts stdio on the console. */
 #include <errno.h>
 #include <fcntl.h>
+#include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -48,5 +49,21 @@ int init_console_open(init_error *err) {
     if (fd != i && dup2(fd, i) < 0)
       return init_error_set(err, errno, "redirecting fd %d to '/dev/console'", i);
   if (fd > 2) close(fd);
+  return 0;
+}
+
+int init_mkdir_p(const char *path, init_error *err) {
+  char buf[4096];
+  size_t n = strlen(path);
+  if (n >= sizeof buf) return init_error_set(err, ENAMETOOLONG, "creating '%s'", path);
+  memcpy(buf, path, n + 1);
+  /* Each prefix in turn; the last round (i == n) makes the directory itself. */
+  for (size_t i = 1; i <= n; i++) {
+    if (buf[i] != '/' && buf[i] != '\0') continue;
+    buf[i] = '\0';
+    if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+      return init_error_set(err, errno, "creating '%s'", buf);
+    buf[i] = i == n ? '\0' : '/';
+  }
   return 0;
 }

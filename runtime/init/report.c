@@ -1,7 +1,8 @@
-/* Tells the host how the main command ended (spec/init.md, "Reporting the status"), then
+/* Tells the host how the run ended (spec/init.md, "Reporting the status"), then
  * powers the machine off. */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/reboot.h>
@@ -39,7 +40,13 @@ static void init_report_device(const char *path, int status) {
 }
 
 _Noreturn void init_report(const init_result *res, const char *status_device) {
-  if (res->signal)
+  if (res->request)
+    fprintf(stderr, "coreinit: shut down on signal %d (%s) with status %d\n", res->request,
+            res->request == SIGPWR   ? "SIGPWR, the power button"
+            : res->request == SIGINT ? "SIGINT, Ctrl-Alt-Del"
+                                     : "SIGTERM",
+            res->status);
+  else if (res->signal)
     fprintf(stderr, "coreinit: main command killed by signal %d (status %d)\n", res->signal,
             res->status);
   else
