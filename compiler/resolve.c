@@ -228,19 +228,32 @@ static int resolve_oci(core_resolver *r, const core_source *src, const json_t *l
 
 static int resolve_deb(core_resolver *r, const core_source *src, const json_t *locked, const char *name,
                        core_resolved *out, json_t *pin, core_error **err) {
-  const char *lock_version, *lock_sha;
+  const char *lock_version, *lock_sha, *lock_package;
   if (pin_str(locked, "version", 0, &lock_version, r, src, err) < 0 ||
-      pin_str(locked, "sha256", 1, &lock_sha, r, src, err) < 0)
+      pin_str(locked, "sha256", 1, &lock_sha, r, src, err) < 0 ||
+      pin_str(locked, "package", 0, &lock_package, r, src, err) < 0)
     return -1;
   const char *version = src->version ? src->version : lock_version;
+  /* A kernel metapackage is followed to the kernel it names; the lock keeps that package, so
+   * a locked or offline build never asks apt again. */
+  cleanup_free char *concrete = NULL;
+  const char *package = src->package;
+  core_error *cause = NULL;
+  if (lock_package) {
+    package = lock_package;
+  } else if (!src->version) {
+    int follow = core_deb_kernel_package(src->package, &concrete, &cause);
+    if (follow < 0) return fetch_failed(err, src, name, cause, NULL);
+    if (follow) package = concrete;
+  }
   cleanup_free char *resolved = NULL;
   core_digest d;
-  core_error *cause = NULL;
-  if (core_fetch_deb(&r->ctx, src->package, version, lock_sha, &resolved, &d, &cause) < 0)
+  if (core_fetch_deb(&r->ctx, package, version, lock_sha, &resolved, &d, &cause) < 0)
     return fetch_failed(err, src, name, cause, NULL);
   if (add_blob_part(r, &d, CORE_LAYER_DEB, NULL, out, err) < 0) return -1;
   if ((out->pin = strdup(resolved)) == NULL || json_object_set_new(pin, "version", json_string(resolved)) < 0 ||
-      json_object_set_new(pin, "sha256", json_string(d.str)) < 0)
+      json_object_set_new(pin, "sha256", json_string(d.str)) < 0 ||
+      (package != src->package && json_object_set_new(pin, "package", json_string(package)) < 0))
     return core_error_set(err, ENOMEM, "allocating");
   return 0;
 }

@@ -45,6 +45,11 @@ void core_oci_image_release(core_oci_image *img);
 
 /* A Debian package through the host's apt: version NULL = the candidate. pinned_sha256 from
  * the lock file (may be NULL). resolved_version gets the exact version (caller frees). */
+/* Debian names its kernel flavours with metapackages (linux-image-cloud-amd64) that hold no
+ * kernel, only a dependency on the current one (linux-image-6.1.0-NN-cloud-amd64). Returns 1
+ * with the package it depends on for such a name, 0 for any other name. */
+int core_deb_kernel_package(const char *package, char **concrete, core_error **err);
+
 int core_fetch_deb(core_fetch_ctx *ctx, const char *package, const char *version, const char *pinned_sha256,
                    char **resolved_version, core_digest *out, core_error **err);
 

@@ -226,6 +226,29 @@ static int download(core_fetch_ctx *ctx, const char *package, const char *versio
   return 0;
 }
 
+int core_deb_kernel_package(const char *package, char **concrete, core_error **err) {
+  *concrete = NULL;
+  if (strncmp(package, "linux-image-", 12) != 0 || (package[12] >= '0' && package[12] <= '9')) return 0;
+  if (!valid_package(package)) return core_error_set(err, 0, "'%s' is not a Debian package name", package);
+  cleanup_buf core_buf out = CORE_BUF_INIT;
+  char *argv[] = {"apt-cache", "depends", "--important", (char *)package, NULL};
+  int status = apt_cache(argv, &out, err);
+  if (status < 0) return -1;
+  if (status != 0 || out.len == 0)
+    return core_error_set(err, 0, "apt knows no package '%s' (run 'apt-get update' if the lists are old)", package);
+  /* "  Depends: linux-image-6.1.0-56-cloud-amd64": the first versioned kernel it depends on. */
+  for (const char *line = (const char *)out.data; line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+    const char *dep = strstr(line, "Depends: linux-image-");
+    const char *nl = strchr(line, '\n');
+    if (dep == NULL || (nl && dep > nl)) continue;
+    dep += 9;
+    if (dep[12] < '0' || dep[12] > '9') continue;
+    if ((*concrete = strndup(dep, strcspn(dep, " \n<"))) == NULL) return core_error_set(err, ENOMEM, "allocating");
+    return 1;
+  }
+  return core_error_set(err, 0, "'%s' depends on no versioned linux-image package; name the kernel package itself", package);
+}
+
 int core_fetch_deb(core_fetch_ctx *ctx, const char *package, const char *version, const char *pinned_sha256,
                    char **resolved_version, core_digest *out, core_error **err) {
   if (!valid_package(package))

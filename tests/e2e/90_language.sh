@@ -58,7 +58,7 @@ services:
     run: "echo once >> /run/once; exit 1"
     restart: never
   - name: who
-    run: "id -u > /run/who-uid; sleep 600"
+    run: "id -u > /tmp/who-uid; sleep 600"
     user: app
 onshutdown:
   - name: bye
@@ -82,7 +82,7 @@ main:
     check service-started 'grep -q base /run/services'
     check restart-on-failure '[ "\$(wc -l < /run/flaky)" -ge 3 ]'
     check restart-never '[ "\$(wc -l < /run/once)" = 1 ]'
-    check service-user '[ "\$(cat /run/who-uid)" = 1000 ]'
+    check service-user '[ "\$(cat /tmp/who-uid)" = 1000 ]'
     check volume-mounted 'grep -q " /data " /proc/mounts'
     if [ -f /data/boots ]; then echo "previous boots: \$(cat /data/boots)"; fi
     echo boot >> /data/boots
