@@ -47,17 +47,17 @@ static const word_rule volume_rule = {
 };
 static const word_rule sysctl_rule = {
     CHECK_LOWER CHECK_DIGIT "_", CHECK_LOWER CHECK_DIGIT "_.-/", "a lowercase letter, a digit or '_'",
-    "lowercase letters, digits, '_', '.', '-' and '/'", 0, true,
+    "lowercase letters, digits, '_', '.', '-' and '/'", 245, true, /* under /proc/sys, within PATH_MAX pieces */
 };
 
 /* --- hostname --- */
 
 /* RFC 1123: dot-separated labels of 1 to 63 letters, digits and '-', not starting or ending
- * with '-'; 253 characters at most. Returns the offset of the first problem, or -1. */
+ * with '-'; 64 characters at most (the kernel's limit for a host name). Returns the offset of the first problem, or -1. */
 static long hostname_problem(const char *s, const char **why) {
   size_t len = strlen(s);
-  if (len > 253) {
-    *why = "is longer than 253 characters";
+  if (len > 64) {
+    *why = "is longer than 64 characters (the kernel's limit)";
     return 0;
   }
   for (size_t i = 0, start = 0; i <= len; i++) {
@@ -105,7 +105,7 @@ static char *hostname_from_name(const char *name) {
   if (k > 0) k--; /* the last '.' */
   if (k == 0) strcpy(h, "localhost");
   else h[k] = 0;
-  if (strlen(h) > 253) h[253] = 0;
+  if (strlen(h) > 64) h[64] = 0;
   while (strlen(h) > 0 && strchr(".-", h[strlen(h) - 1])) h[strlen(h) - 1] = 0;
   return h;
 }
@@ -150,6 +150,13 @@ void check_sysctl(checker *c, const core_yaml_node *n) {
                       k->value[kl - 1]);
       ok = false;
     }
+    /* "a..b" or "a/./b" would name a path outside the key it seems to be. */
+    for (size_t j = 1; ok && j < kl; j++)
+      if (strchr("./", k->value[j]) && strchr("./", k->value[j - 1])) {
+        core_diag_error(c->d, &k->pos, k->len, "separate the parts with single dots: net.ipv4.ip_forward",
+                        "'%s' is not a sysctl key: it has an empty part", w);
+        ok = false;
+      }
     const char *s = NULL;
     if (v->kind == CORE_YAML_SCALAR && core_yaml_scalar_type(v) == CORE_YAML_BOOL)
       core_diag_error(c->d, &v->pos, v->len, "sysctl values are numbers or text: write 1 or 0",

@@ -64,7 +64,7 @@ static int add_guest_skeleton(core_rootfs *fs, core_error **err) {
 static int wanted_modules(const core_app_config *cfg, char ***out, core_pos **pos, size_t *n, core_error **err) {
   int net = cfg->net_mode == CORE_NET_USER, disks = 0;
   for (size_t i = 0; i < cfg->n_mounts; i++) disks |= cfg->mounts[i].type == CORE_MOUNT_VOLUME;
-  size_t cap = cfg->n_modules + 3;
+  size_t cap = cfg->n_modules + 5; /* room for the device drivers and the power button */
   char **names = calloc(cap, sizeof *names);
   core_pos *where = calloc(cap, sizeof *where);
   if (names == NULL || where == NULL) {
@@ -92,6 +92,12 @@ static int link_modules(const core_app_config *cfg, const core_kernel *k, core_r
   cleanup_free core_pos *pos = NULL;
   size_t n_names = 0;
   if (wanted_modules(cfg, &names, &pos, &n_names, err) < 0) return -1;
+  /* The power button, so a launcher can ask the guest to stop cleanly; taken when the
+   * kernel package has it, and not an error when it does not (a bare bzImage). */
+  if (k->version && core_kernel_find_module(k, "button") && core_kernel_find_module(k, "evdev")) {
+    names[n_names++] = "button";
+    names[n_names++] = "evdev";
+  }
   if (n_names == 0) return 0;
   if (k->version == NULL)
     return core_error_at(err, &pos[0], "take the kernel from its Debian package (linux-image-*.deb)",

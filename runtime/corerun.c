@@ -42,6 +42,8 @@ static const char run_help[] =
     "                     keep the app's volume NAME in the disk image IMAGE (created and\n"
     "                     formatted ext4 when missing); unbound volumes last one run only\n"
     "  --volume-size SIZE size of volume images corerun creates (default 1G)\n"
+    "  --stop-timeout SEC when corerun is told to stop (SIGINT, SIGTERM, SIGHUP), the guest gets\n"
+    "                     this long to power off cleanly before QEMU is ended (default 30)\n"
     "  -q, --quiet        no notices from corerun on stderr\n"
     "  -h, --help         show this help\n"
     "      --version      show the version\n"
@@ -61,6 +63,7 @@ typedef struct run_args {
   int quiet;
   char **command;
   size_t command_argc;
+  unsigned stop_timeout;
   const char *publish[MAX_DEVICE_FLAGS];
   const char *volumes[MAX_DEVICE_FLAGS];
   core_device_flags devices;
@@ -92,6 +95,7 @@ static int parse_run_args(int argc, char **argv, run_args *a, core_error **err) 
                                        {"network", required_argument, NULL, 'N'},
                                        {"volume", required_argument, NULL, 'v'},
                                        {"volume-size", required_argument, NULL, 'S'},
+                                       {"stop-timeout", required_argument, NULL, 'T'},
                                        {0, 0, 0, 0}};
   memset(a, 0, sizeof *a);
   a->qemu = getenv("CORE_QEMU");
@@ -111,6 +115,13 @@ static int parse_run_args(int argc, char **argv, run_args *a, core_error **err) 
         a->volumes[a->devices.n_volumes++] = optarg;
         break;
       case 'A': a->devices.publish_address = optarg; break;
+      case 'T': {
+        char *end = NULL;
+        long v = strtol(optarg, &end, 10);
+        if (*end || v < 1 || v > 3600) return core_error_set(err, 0, "--stop-timeout '%s': give seconds from 1 to 3600", optarg);
+        a->stop_timeout = (unsigned)v;
+        break;
+      }
       case 'N':
         if (strcmp(optarg, "none") != 0) return core_error_set(err, 0, "--network '%s': only 'none' can be chosen here", optarg);
         a->devices.no_network = 1;
@@ -185,6 +196,7 @@ static int cmd_run(int argc, char **argv, int *exit_status, core_error **err) {
       .cpus = a.cpus ? a.cpus : (unsigned)json_integer_value(json_object_get(res, "cpus")),
       .cmdline = json_string_value(json_object_get(json_object_get(app->config, "kernel"), "cmdline")),
       .quiet = a.quiet,
+      .stop_timeout = a.stop_timeout,
   };
   if (q.memory_mib < 64 || q.cpus < 1) return core_error_set(err, 0, "the artifact's runtime config has no valid resources");
   /* Devices are planned and prepared before QEMU starts: a bad --volume fails nothing half-way. */

@@ -10,14 +10,23 @@
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "qemu_monitor.h"
 
-static volatile sig_atomic_t child_pid;
+static volatile sig_atomic_t stop_signals; /* SIGINT/SIGTERM/SIGHUP received while QEMU runs */
+static volatile sig_atomic_t stop_deadline_passed;
 
-static void forward_signal(int sig) {
-  if (child_pid > 0) kill(child_pid, sig);
+static void note_stop(int sig) {
+  (void)sig;
+  stop_signals++;
+}
+
+static void note_deadline(int sig) {
+  (void)sig;
+  stop_deadline_passed = 1;
 }
 
 static core_accel pick_accel(core_accel want, int quiet, core_error **err) {
@@ -77,6 +86,52 @@ static int read_fd_text(int fd, char *buf, size_t cap) {
   return 0;
 }
 
+/* Waits for QEMU. The first stop request presses the guest's power button (coreinit then
+ * stops services, runs onshutdown steps and unmounts volumes); a second request, or the
+ * timeout, ends QEMU. */
+static pid_t wait_for_qemu(pid_t pid, const core_qemu_monitor *monitor, const core_qemu_opts *o, int *ws) {
+  struct sigaction sa = {.sa_handler = note_stop}, deadline = {.sa_handler = note_deadline};
+  struct sigaction old_int, old_term, old_hup, old_alrm;
+  sigemptyset(&sa.sa_mask);
+  sigemptyset(&deadline.sa_mask);
+  stop_signals = 0;
+  stop_deadline_passed = 0;
+  sigaction(SIGINT, &sa, &old_int);
+  sigaction(SIGTERM, &sa, &old_term);
+  sigaction(SIGHUP, &sa, &old_hup);
+  sigaction(SIGALRM, &deadline, &old_alrm);
+  int handled = 0, killed = 0;
+  pid_t w;
+  /* Polling keeps a signal from slipping in between a check and a blocking wait. */
+  while ((w = waitpid(pid, ws, WNOHANG)) == 0 || (w < 0 && errno == EINTR)) {
+    struct timespec tick = {.tv_nsec = 50 * 1000 * 1000};
+    nanosleep(&tick, NULL);
+    if (stop_signals > 0 && handled == 0) {
+      handled = 1;
+      core_error *e = NULL;
+      if (!o->quiet) fprintf(stderr, "\ncorerun: stopping the guest (power button); again to force\n");
+      if (core_qemu_monitor_send(monitor, "system_powerdown", &e) < 0) {
+        core_error_print("corerun", e);
+        core_error_free(e);
+        stop_deadline_passed = 1;
+      } else {
+        alarm(o->stop_timeout ? o->stop_timeout : 30);
+      }
+    }
+    if (!killed && (stop_signals > 1 || stop_deadline_passed)) {
+      killed = 1;
+      if (!o->quiet) fprintf(stderr, "corerun: the guest did not power off; ending qemu\n");
+      kill(pid, SIGTERM);
+    }
+  }
+  alarm(0);
+  sigaction(SIGINT, &old_int, NULL);
+  sigaction(SIGTERM, &old_term, NULL);
+  sigaction(SIGHUP, &old_hup, NULL);
+  sigaction(SIGALRM, &old_alrm, NULL);
+  return w;
+}
+
 int core_qemu_run(const core_qemu_opts *o, int kernel_fd, int initrd_fd, int *guest_status, core_error **err) {
   core_error *accel_err = NULL;
   core_accel accel = pick_accel(o->accel, o->quiet, &accel_err);
@@ -94,6 +149,11 @@ int core_qemu_run(const core_qemu_opts *o, int kernel_fd, int initrd_fd, int *gu
   snprintf(kernel, sizeof kernel, "/proc/self/fd/%d", kernel_fd);
   snprintf(initrd, sizeof initrd, "/proc/self/fd/%d", initrd_fd);
   snprintf(status_chardev, sizeof status_chardev, "file,id=status,path=/proc/self/fd/%d", status_fd);
+  __attribute__((cleanup(core_qemu_monitor_release))) core_qemu_monitor monitor = {0};
+  if (core_qemu_monitor_init(&monitor, err) < 0) return -1;
+  cleanup_free char *monitor_chardev = NULL;
+  if (asprintf(&monitor_chardev, "socket,id=monitor,path=%s,server=on,wait=off", monitor.socket) < 0)
+    return core_error_set(err, ENOMEM, "allocating");
   cleanup_free char *append = NULL;
   if (asprintf(&append, "console=ttyS0 panic=-1%s%s", o->cmdline && *o->cmdline ? " " : "", o->cmdline ? o->cmdline : "") < 0)
     return core_error_set(err, ENOMEM, "allocating");
@@ -101,7 +161,8 @@ int core_qemu_run(const core_qemu_opts *o, int kernel_fd, int initrd_fd, int *gu
   const char *fixed[] = {binary, "-M", "q35", "-accel", accel == CORE_ACCEL_KVM ? "kvm" : "tcg",
                          "-cpu", accel == CORE_ACCEL_KVM ? "host" : "max", "-m", mem, "-smp", smp,
                          "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",
-                         "-chardev", "stdio,id=console,signal=on", "-serial", "chardev:console",
+                         "-chardev", "stdio,id=console,signal=off", "-serial", "chardev:console",
+                         "-chardev", monitor_chardev, "-mon", "chardev=monitor,mode=readline",
                          "-chardev", status_chardev, "-serial", "chardev:status",
                          "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
                          "-kernel", kernel, "-initrd", initrd, "-append", append};
@@ -129,6 +190,9 @@ int core_qemu_run(const core_qemu_opts *o, int kernel_fd, int initrd_fd, int *gu
     fcntl(kernel_fd, F_SETFD, 0);
     fcntl(initrd_fd, F_SETFD, 0);
     fcntl(status_fd, F_SETFD, 0);
+    /* Without a terminal QEMU gets its own process group: a signal meant for corerun's group
+     * must reach corerun, which stops the guest gracefully, not QEMU, which would just quit. */
+    if (!isatty(STDIN_FILENO)) setpgid(0, 0);
     execvp(binary, (char *const *)argv);
     int e = errno;
     if (write(exec_pipe[1], &e, sizeof e) < 0) _exit(127);
@@ -144,20 +208,8 @@ int core_qemu_run(const core_qemu_opts *o, int kernel_fd, int initrd_fd, int *gu
     waitpid(pid, NULL, 0);
     return core_error_set(err, exec_errno, "cannot run '%s' (install qemu-system-x86 or pass --qemu PATH)", binary);
   }
-  child_pid = pid;
-  struct sigaction sa = {.sa_handler = forward_signal}, old_int, old_term, old_hup;
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGINT, &sa, &old_int);
-  sigaction(SIGTERM, &sa, &old_term);
-  sigaction(SIGHUP, &sa, &old_hup);
   int ws = 0;
-  pid_t w;
-  while ((w = waitpid(pid, &ws, 0)) < 0 && errno == EINTR) {
-  }
-  child_pid = 0;
-  sigaction(SIGINT, &old_int, NULL);
-  sigaction(SIGTERM, &old_term, NULL);
-  sigaction(SIGHUP, &old_hup, NULL);
+  pid_t w = wait_for_qemu(pid, &monitor, o, &ws);
   if (have_tty) tcsetattr(STDIN_FILENO, TCSANOW, &saved); /* in case qemu died with the terminal raw */
   if (w < 0) return core_error_set(err, errno, "waiting for qemu");
   char text[4096];

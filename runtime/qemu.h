@@ -17,6 +17,7 @@ typedef struct core_qemu_opts {
   const char *cmdline; /* the app's part of the kernel command line */
   int quiet;
   char *const *device_args; /* more arguments (network, disks), NULL-terminated or NULL */
+  unsigned stop_timeout;    /* seconds a guest gets to power off when corerun is told to stop */
 } core_qemu_opts;
 
 /* The serial port coreinit reports on; it is the second one QEMU is given. */
