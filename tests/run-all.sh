@@ -54,6 +54,21 @@ for BUILD in "${builds[@]}"; do
   fi
 done
 
+# A bounded fuzzing run of the front end (clang, libFuzzer, ASan+UBSan): one result.
+if [ "$mode" = all ]; then
+  echo "== fuzz smoke (tests/fuzz)"
+  if make -s fuzz-smoke >/tmp/core-fuzz.$$.log 2>&1; then
+    echo "[fuzz] ok - every fuzz target ran its bounded smoke run clean"
+    passed=$((passed + 1))
+  else
+    echo "[fuzz] not ok - a fuzz target failed (its input is in build-fuzz/)"
+    tail -n 40 /tmp/core-fuzz.$$.log
+    failed=$((failed + 1))
+    failed_names+=(fuzz)
+  fi
+  rm -f /tmp/core-fuzz.$$.log
+fi
+
 echo
 [ "$failed" -eq 0 ] || echo "failed in: ${failed_names[*]}"
 echo "$passed passed, $failed failed"
