@@ -11,11 +11,15 @@ build_example() { # build_example NAME [corec flags...]
 
 for example in kernel-cloud busybox console-shell httpd; do
   if build_example "$example"; then ok "example $example builds"; else not_ok "example $example builds" "$(tail -5 "$WORK/$example.err")"; continue; fi
-  "$CORERUN" -q "$WORK/$example.tim" </dev/null >"$WORK/$example.out" 2>&1
+  # console-shell is a shell on the console, typed at through corerun's standard input once
+  # it is up (a shell discards what was typed before its first prompt). Only running the
+  # line prints "42-answered"; its echo shows the unexpanded text.
+  { sleep 8; printf 'echo $((6 * 7))-answered\nexit 0\n'; } | "$CORERUN" -q "$WORK/$example.tim" >"$WORK/$example.out" 2>&1
   rc=$?
   if [ "$rc" = 0 ]; then ok "example $example boots and exits 0"; else not_ok "example $example boots and exits 0" "exit $rc" "$(tail -8 "$WORK/$example.out")"; fi
 done
 check "the busybox template provides a passwd with root" contains "$WORK/busybox.out" "busybox ok"
+check "the console shell runs what is typed at it" contains "$WORK/console-shell.out" "42-answered"
 
 # httpd from the host, through the published port.
 host_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')

@@ -4,15 +4,19 @@ set -u
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BUILD_DIR=$ROOT/${BUILD:-build}
 COREC=$BUILD_DIR/corec
-CORERUN=$BUILD_DIR/corerun
 WORK=$(mktemp -d /tmp/core-e2e.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
+# Every boot is bounded: a guest that hangs fails its test (status 124) instead of the suite.
+# The timeout's SIGTERM makes corerun stop the guest gracefully, as a user's would.
+CORERUN=$WORK/corerun
+printf '#!/bin/sh\nexec timeout -k 15 %s "%s" "$@"\n' "${CORE_TEST_BOOT_TIMEOUT:-240}" "$BUILD_DIR/corerun" >"$CORERUN"
+chmod +x "$CORERUN"
 export CORE_HOME=$WORK/core-home
 unset CORE_CONFIG_DIR SOURCE_DATE_EPOCH
 DEBS=$ROOT/examples/debs
 TIMTOOL="python3 $ROOT/tests/e2e/timtool.py"
 
-[ -x "$COREC" ] && [ -x "$CORERUN" ] || { echo "not ok - binaries missing: run 'make all' first"; exit 1; }
+[ -x "$COREC" ] && [ -x "$BUILD_DIR/corerun" ] || { echo "not ok - binaries missing: run 'make all' first"; exit 1; }
 [ -s "$DEBS/linux-image-cloud-amd64.deb" ] && [ -s "$DEBS/busybox-static.deb" ] ||
   { echo "not ok - example packages missing in $DEBS: run 'make deps'"; exit 1; }
 command -v qemu-system-x86_64 >/dev/null || { echo "not ok - qemu-system-x86_64 missing: run 'make deps'"; exit 1; }
