@@ -26,10 +26,7 @@ INIT_SRCS     := $(wildcard runtime/init/*.c)
 UNIT_SRCS     := $(wildcard tests/unit/test_*.c)
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
-# The launcher links no HTTP or git library: their error adapters stay out of it.
-COREC_ONLY_LIB_SRCS := $(wildcard lib/error_curl.c lib/error_git.c)
 LIB_OBJS      := $(call obj,$(LIB_SRCS))
-CORERUN_LIB_OBJS := $(call obj,$(filter-out $(COREC_ONLY_LIB_SRCS),$(LIB_SRCS)))
 COMPILER_OBJS := $(call obj,$(COMPILER_SRCS))
 LINKER_OBJS   := $(call obj,$(LINKER_SRCS))
 RUNTIME_OBJS  := $(call obj,$(RUNTIME_SRCS))
@@ -60,7 +57,7 @@ $(BUILD)/obj/compiler/templates.o: ALL_CFLAGS += -DCORE_STDLIB_DIR_BUILTIN='"$(C
 $(BUILD)/corec: $(call obj,$(COREC_SRCS)) $(COMPILER_OBJS) $(LINKER_OBJS) $(LIB_OBJS) $(BUILD)/obj/embed_coreinit.o
 	$(CC) $(LDFLAGS) -o $@ $^ $(COREC_LIBS)
 
-$(BUILD)/corerun: $(call obj,runtime/corerun.c) $(RUNTIME_OBJS) $(CORERUN_LIB_OBJS)
+$(BUILD)/corerun: $(call obj,runtime/corerun.c) $(RUNTIME_OBJS) $(LIB_OBJS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(CORERUN_LIBS)
 
 $(BUILD)/tests/%: $(call obj,tests/unit/%.c) $(COMPILER_OBJS) $(LINKER_OBJS) $(RUNTIME_OBJS) $(LIB_OBJS) $(BUILD)/obj/embed_coreinit.o
