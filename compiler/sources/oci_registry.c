@@ -1,6 +1,7 @@
 /* The distribution API over libcurl: GET manifests and blobs, answering 401 challenges
  * with a Bearer token (anonymous or with credentials) or Basic credentials. */
 #include "oci_registry.h"
+#include "progress.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -31,6 +32,8 @@ typedef struct response {
   char *content_type, *www_auth, *digest;
   core_buf *body;         /* a 200 body goes here (manifests, tokens) */
   core_store_writer *w;   /* or here (blobs) */
+  core_progress *progress; /* for blobs: bytes so far against total */
+  uint64_t total;
   core_buf error_body;    /* the start of any other body, for messages */
   core_error *cb_err;     /* what failed inside a callback */
 } response;
@@ -84,7 +87,11 @@ static size_t on_body(char *data, size_t size, size_t n, void *ctx) {
     if (room && core_buf_append(&res->error_body, data, len < room ? len : room, &ignored) < 0) core_error_free(ignored);
     return len;
   }
-  if (res->w) return core_store_writer_write(res->w, data, len, &res->cb_err) < 0 ? 0 : len;
+  if (res->w) {
+    if (core_store_writer_write(res->w, data, len, &res->cb_err) < 0) return 0;
+    core_progress_update(res->progress, core_store_writer_size(res->w), res->total);
+    return len;
+  }
   if (res->body->len + len > MANIFEST_MAX) {
     core_error_set(&res->cb_err, EFBIG, "the response is larger than %u bytes, too large for a manifest", MANIFEST_MAX);
     return 0;
@@ -289,11 +296,17 @@ static int registry_store(core_oci_source *src, const core_digest *d, uint64_t s
   cleanup_free char *url = NULL;
   if (asprintf(&url, "%s/blobs/%s", r->base, d->str) < 0) return core_error_set(err, ENOMEM, "allocating");
   cleanup_store_writer core_store_writer *w = NULL;
-  if (core_store_writer_begin(r->store, &w, err) < 0) return -1;
-  response res = {.w = w};
+  cleanup_progress core_progress *progress = NULL;
+  char label[128];
+  snprintf(label, sizeof label, "%s %.19s", src->what, d->str);
+  if (core_store_writer_begin(r->store, &w, err) < 0 ||
+      core_progress_new(&progress, label, r->quiet, r->json_events, NULL, err) < 0)
+    return -1;
+  response res = {.w = w, .progress = progress, .total = size};
   int rc = get(r, url, NULL, &res, err);
   response_release(&res);
   if (rc < 0) return -1;
+  core_progress_done(progress);
   if (core_store_writer_size(w) != size)
     return core_error_set(err, 0, "'%s': blob %s has %llu bytes, the manifest says %llu; the registry sent something "
                                   "else",

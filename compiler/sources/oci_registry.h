@@ -20,6 +20,7 @@ typedef struct core_registry {
   core_oci_creds creds;
   int creds_loaded;
   CURL *curl;          /* one handle, so connections are reused across requests */
+  int quiet, json_events; /* progress of blob downloads, as the fetch context asks */
   char errbuf[CURL_ERROR_SIZE];
 } core_registry;
 
