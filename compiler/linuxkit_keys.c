@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "check_util.h"
 #include "linuxkit_internal.h"
 
 #define PRIVS "core runs a service as root with the guest's capabilities; it cannot change them yet"
@@ -98,45 +99,12 @@ static const char *const app_only_keys[] = {"name", "main", "rootfs", "resources
                                             "env",  "include", "hostname", "sysctl", "mounts", "users",
                                             "groups", NULL};
 
-/* Optimal string alignment distance, ignoring case; the names compared are short. */
-static size_t distance(const char *a, const char *b) {
-  size_t la = strlen(a), lb = strlen(b);
-  if (la > 64 || lb > 64) return SIZE_MAX;
-  size_t rows[3][65];
-  size_t *prev2 = rows[0], *prev = rows[1], *cur = rows[2];
-  for (size_t j = 0; j <= lb; j++) prev[j] = j;
-  for (size_t i = 1; i <= la; i++) {
-    cur[0] = i;
-    for (size_t j = 1; j <= lb; j++) {
-      int ca = tolower((unsigned char)a[i - 1]), cb = tolower((unsigned char)b[j - 1]);
-      size_t best = prev[j - 1] + (ca != cb);
-      if (prev[j] + 1 < best) best = prev[j] + 1;
-      if (cur[j - 1] + 1 < best) best = cur[j - 1] + 1;
-      if (i > 1 && j > 1 && ca == tolower((unsigned char)b[j - 2]) && tolower((unsigned char)a[i - 2]) == cb &&
-          prev2[j - 2] + 1 < best)
-        best = prev2[j - 2] + 1;
-      cur[j] = best;
-    }
-    size_t *t = prev2;
-    prev2 = prev;
-    prev = cur;
-    cur = t;
-  }
-  return prev[lb];
-}
-
-/* The known key closest in spelling, when close enough to be a typo (a third of its length). */
+/* The known key closest in spelling, when close enough to be a typo: the checker's rule. */
 static const char *closest(const char *key, const lk_key *keys) {
-  const char *best = NULL;
-  size_t best_d = SIZE_MAX;
-  for (const lk_key *k = keys; k->name; k++) {
-    size_t d = distance(key, k->name), limit = strlen(k->name) / 3 > 1 ? strlen(k->name) / 3 : 1;
-    if (d <= limit && d < best_d) {
-      best = k->name;
-      best_d = d;
-    }
-  }
-  return best;
+  const char *names[128];
+  size_t n = 0;
+  for (const lk_key *k = keys; k->name && n < sizeof names / sizeof names[0]; k++) names[n++] = k->name;
+  return check_closest(key, names, n);
 }
 
 static void unknown_key(lk *l, const core_yaml_node *k, const lk_key *keys, const char *in) {

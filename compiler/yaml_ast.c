@@ -99,8 +99,7 @@ static int span_len(const parser *p, yaml_mark_t start, yaml_mark_t end) {
 
 /* --- building --- */
 
-static core_yaml_node *node_new(parser *p, core_yaml_kind kind, const yaml_event_t *e) {
-  core_yaml_doc *doc = p->doc;
+core_yaml_node *core_yaml_node_new(core_yaml_doc *doc, core_yaml_kind kind, core_pos pos) {
   if (doc->n_all == doc->cap_all) {
     size_t cap = doc->cap_all ? doc->cap_all * 2 : 64;
     core_yaml_node **all = realloc(doc->all, cap * sizeof *all);
@@ -112,9 +111,13 @@ static core_yaml_node *node_new(parser *p, core_yaml_kind kind, const yaml_event
   if (n == NULL) return NULL;
   doc->all[doc->n_all++] = n;
   n->kind = kind;
-  n->pos = pos_of(p, e->start_mark);
+  n->pos = pos;
   n->weight = 1;
   return n;
+}
+
+static core_yaml_node *node_new(parser *p, core_yaml_kind kind, const yaml_event_t *e) {
+  return core_yaml_node_new(p->doc, kind, pos_of(p, e->start_mark));
 }
 
 static int oom(parser *p) {

@@ -95,6 +95,10 @@ int core_yaml_parse(const char *file, const char *text, size_t len, core_diag *d
 /* Reads and parses path; any problem becomes *err, rendered with the source lines. */
 int core_yaml_load_file(const char *path, core_yaml_doc **out, core_error **err);
 
+/* A new node owned by doc (freed with it); pos.file must be one of doc's sources or its
+ * file. NULL when out of memory. */
+core_yaml_node *core_yaml_node_new(core_yaml_doc *doc, core_yaml_kind kind, core_pos pos);
+
 void core_yaml_doc_free(core_yaml_doc *doc);
 static inline void core_yaml_doc_freep(core_yaml_doc **doc) { core_yaml_doc_free(*doc); }
 #define cleanup_yaml_doc __attribute__((cleanup(core_yaml_doc_freep)))

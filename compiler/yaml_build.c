@@ -20,21 +20,9 @@ core_yaml_doc *core_yb_doc_new(const char *file) {
 
 /* Registers a zeroed node first, so that whatever happens next the document can free it. */
 static core_yaml_node *node_new(core_yaml_doc *doc, core_yaml_kind kind, const core_pos *pos) {
-  if (doc->n_all == doc->cap_all) {
-    size_t cap = doc->cap_all ? doc->cap_all * 2 : 64;
-    core_yaml_node **all = realloc(doc->all, cap * sizeof *all);
-    if (all == NULL) return NULL;
-    doc->all = all;
-    doc->cap_all = cap;
-  }
-  core_yaml_node *n = calloc(1, sizeof *n);
-  if (n == NULL) return NULL;
-  doc->all[doc->n_all++] = n;
-  n->kind = kind;
-  if (pos) n->pos = *pos;
-  n->pos.file = doc->file;
-  n->weight = 1;
-  return n;
+  core_pos at = pos ? *pos : (core_pos){0};
+  at.file = doc->file;
+  return core_yaml_node_new(doc, kind, at);
 }
 
 static core_yaml_node *scalar_n(core_yaml_doc *doc, const core_pos *pos, int len, core_yaml_style style,

@@ -42,23 +42,6 @@ const char *core_yaml_doc_add_source(core_yaml_doc *doc, const char *name, const
   return s->name;
 }
 
-core_yaml_node *core_yaml_node_new(core_yaml_doc *doc, core_yaml_kind kind, core_pos pos) {
-  if (doc->n_all == doc->cap_all) {
-    size_t cap = doc->cap_all ? doc->cap_all * 2 : 64;
-    core_yaml_node **all = realloc(doc->all, cap * sizeof *all);
-    if (all == NULL) return NULL;
-    doc->all = all;
-    doc->cap_all = cap;
-  }
-  core_yaml_node *n = calloc(1, sizeof *n);
-  if (n == NULL) return NULL;
-  doc->all[doc->n_all++] = n;
-  n->kind = kind;
-  n->pos = pos;
-  n->weight = 1;
-  return n;
-}
-
 typedef struct copier {
   core_yaml_doc *dst;
   size_t max_nodes;

@@ -20,9 +20,6 @@ const char *core_yaml_doc_add_source(core_yaml_doc *doc, const char *name, const
 /* The registered file called name, or NULL. */
 const core_yaml_source *core_yaml_doc_find_source(const core_yaml_doc *doc, const char *name);
 
-/* A new node owned by doc (freed with it); pos.file must be one of doc's sources or its
- * file. NULL when out of memory. */
-core_yaml_node *core_yaml_node_new(core_yaml_doc *doc, core_yaml_kind kind, core_pos pos);
 
 /* Copies the tree under src into dst. Aliases become copies of what they stand for, so the
  * result is a plain tree whose nodes can be changed one by one. Every position keeps its
