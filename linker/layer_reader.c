@@ -21,7 +21,15 @@ struct core_layer_reader {
   char *path;            /* the current normalised path */
   char *source;          /* for messages */
   char chunk[1 << 16];   /* what the chained data reader last handed to the inner one */
+  core_bytes_fn on_bytes;
+  void *on_bytes_ctx;
+  uint64_t file_size;
 };
+
+void core_layer_reader_on_bytes(core_layer_reader *r, core_bytes_fn fn, void *ctx) {
+  r->on_bytes = fn;
+  r->on_bytes_ctx = ctx;
+}
 
 const char *core_layer_kind_name(core_layer_kind kind) {
   switch (kind) {
@@ -128,6 +136,8 @@ int core_layer_reader_open(const char *path, core_layer_reader **out, core_error
   cleanup_layer_reader core_layer_reader *owned = r;
   if (r == NULL || (r->source = strdup(path)) == NULL) return core_error_set(err, ENOMEM, "allocating");
   if (core_layer_kind_of(path, &r->kind, err) < 0) return -1;
+  struct stat st;
+  if (stat(path, &st) == 0) r->file_size = (uint64_t)st.st_size;
   int rc = r->kind == CORE_LAYER_DIR ? open_dir(r, path, err)
            : r->kind == CORE_LAYER_DEB ? open_deb(r, path, err)
                                        : open_tar(r, path, err);
@@ -147,8 +157,16 @@ int core_layer_reader_next(core_layer_reader *r, struct archive_entry **entry, c
     } else {
       rc = archive_read_next_header(r->a, &e);
     }
-    if (rc == ARCHIVE_EOF) return 0;
+    if (rc == ARCHIVE_EOF) {
+      if (r->on_bytes && r->kind != CORE_LAYER_DIR) r->on_bytes(r->on_bytes_ctx, r->file_size, r->file_size);
+      return 0;
+    }
     if (rc == ARCHIVE_WARN) rc = ARCHIVE_OK; /* e.g. an unknown uid: owners are normalised anyway */
+    if (r->on_bytes && r->kind != CORE_LAYER_DIR) {
+      /* Bytes of the file itself (before decompression): the one measure with a known total. */
+      la_int64_t done = archive_filter_bytes(r->outer ? r->outer : r->a, -1);
+      if (done >= 0) r->on_bytes(r->on_bytes_ctx, (uint64_t)done, r->file_size);
+    }
     if (rc != ARCHIVE_OK) return core_error_archive(err, r->a, "reading '%s'", r->source);
     const char *name = archive_entry_pathname(e);
     if (name == NULL) return core_error_set(err, 0, "'%s': an entry has no name", r->source);

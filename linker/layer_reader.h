@@ -22,6 +22,11 @@ int core_layer_reader_open(const char *path, core_layer_reader **out, core_error
 int core_layer_reader_next(core_layer_reader *r, struct archive_entry **entry, const char **path, core_error **err);
 int core_layer_reader_data(core_layer_reader *r, core_buf *out, core_error **err);
 core_layer_kind core_layer_reader_kind(const core_layer_reader *r);
+
+/* Called as entries are read with the bytes of the source file consumed so far and its size
+ * (for progress); not called for directories. */
+typedef void (*core_bytes_fn)(void *ctx, uint64_t done, uint64_t total);
+void core_layer_reader_on_bytes(core_layer_reader *r, core_bytes_fn fn, void *ctx);
 void core_layer_reader_free(core_layer_reader *r);
 void core_layer_reader_freep(core_layer_reader **r);
 #define cleanup_layer_reader __attribute__((cleanup(core_layer_reader_freep)))

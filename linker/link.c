@@ -12,6 +12,7 @@
 #include "json.h"
 #include "kernel.h"
 #include "oci_layer.h"
+#include "sources/progress.h"
 #include "oci.h"
 #include "rootfs.h"
 #include "users.h"
@@ -161,13 +162,43 @@ static int core_link_kernel(const core_resolved *res, core_kernel *kernel, core_
   return core_kernel_load_image_layers(paths, res->n_parts, kernel, err);
 }
 
-/* One resolved layer source: every part in order (an image has several). */
-static int add_layer(core_rootfs *fs, const core_resolved *res, const char *dest, core_error **err) {
+static void progress_bytes(void *ctx, uint64_t done, uint64_t total) { core_progress_update(ctx, done, total); }
+
+/* One resolved layer source: every part in order (an image has several), each with its
+ * unpacking progress on a terminal (or as JSON events). */
+static const char *source_label(const core_source *s) {
+  switch (s->kind) {
+    case CORE_SOURCE_FILE: return s->path;
+    case CORE_SOURCE_URL:
+    case CORE_SOURCE_GIT: return s->url;
+    case CORE_SOURCE_OCI: return s->image;
+    case CORE_SOURCE_DEB: return s->package;
+  }
+  return "layer";
+}
+
+static int add_layer(core_rootfs *fs, const core_resolved *res, const core_layer *layer, int quiet, int json_events,
+                     core_error **err) {
+  const char *dest = layer->dest ? layer->dest : "";
   for (size_t i = 0; i < res->n_parts; i++) {
+    cleanup_progress core_progress *progress = NULL;
+    char label[128];
+    if (res->n_parts > 1)
+      snprintf(label, sizeof label, "unpacking %.80s (%zu/%zu)", source_label(&layer->source), i + 1, res->n_parts);
+    else
+      snprintf(label, sizeof label, "unpacking %.80s", source_label(&layer->source));
+    if (res->parts[i].format != CORE_LAYER_DIR &&
+        core_progress_new(&progress, label, quiet, json_events, NULL, err) < 0)
+      return -1;
+    fs->on_bytes = progress ? progress_bytes : NULL;
+    fs->on_bytes_ctx = progress;
     /* Image layers carry whiteouts that delete what earlier layers put there. */
     int rc = res->parts[i].media_type ? core_rootfs_add_oci_layer(fs, res->parts[i].path, dest, err)
                                       : core_rootfs_add_layer(fs, res->parts[i].path, dest, err);
+    fs->on_bytes = NULL;
+    fs->on_bytes_ctx = NULL;
     if (rc < 0) return -1;
+    core_progress_done(progress);
   }
   return 0;
 }
@@ -220,7 +251,7 @@ static int link_initramfs(const core_plan *plan, core_kernel *kernel, core_buf *
   cleanup_buf core_buf conf = CORE_BUF_INIT;
   if (core_link_kernel(&plan->kernel, kernel, err) < 0) return -1;
   for (size_t i = 0; i < cfg->n_layers; i++)
-    if (add_layer(&fs, &plan->layers[i], cfg->layers[i].dest ? cfg->layers[i].dest : "", err) < 0)
+    if (add_layer(&fs, &plan->layers[i], &cfg->layers[i], plan->quiet, plan->json_events, err) < 0)
       return core_error_wrap(err, "rootfs layer %zu", i + 1);
   if (add_files(plan, &fs, err) < 0 || core_link_users(cfg, &fs, err) < 0) return -1;
   if (core_init_config_head(cfg, &conf, err) < 0 || link_modules(cfg, kernel, &fs, &conf, modules, err) < 0 ||

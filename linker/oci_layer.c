@@ -35,6 +35,7 @@ static int add_whiteout(core_rootfs *fs, const char *path, const char *dest, uin
 int core_rootfs_add_oci_layer(core_rootfs *fs, const char *blob_path, const char *dest, core_error **err) {
   cleanup_layer_reader core_layer_reader *r = NULL;
   if (core_layer_reader_open(blob_path, &r, err) < 0) return core_error_wrap(err, "applying image layer");
+  if (fs->on_bytes) core_layer_reader_on_bytes(r, fs->on_bytes, fs->on_bytes_ctx);
   if (core_layer_reader_kind(r) != CORE_LAYER_TAR)
     return core_error_set(err, 0, "image layer '%s' is a %s, not a tar archive", blob_path,
                           core_layer_kind_name(core_layer_reader_kind(r)));

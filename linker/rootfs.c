@@ -101,6 +101,7 @@ int core_rootfs_add_entry(core_rootfs *fs, core_layer_reader *r, struct archive_
 int core_rootfs_add_layer(core_rootfs *fs, const char *source, const char *dest, core_error **err) {
   cleanup_layer_reader core_layer_reader *r = NULL;
   if (core_layer_reader_open(source, &r, err) < 0) return -1;
+  if (fs->on_bytes) core_layer_reader_on_bytes(r, fs->on_bytes, fs->on_bytes_ctx);
   int normalise = core_layer_reader_kind(r) == CORE_LAYER_DIR;
   for (;;) {
     struct archive_entry *e;

@@ -39,9 +39,12 @@ typedef struct core_rootfs {
   int sorted;
   core_whiteout *whiteouts; /* applied by core_rootfs_finish, then dropped */
   size_t n_whiteouts, cap_whiteouts;
+  /* Progress of the layer being added (optional): see core_layer_reader_on_bytes. */
+  void (*on_bytes)(void *ctx, uint64_t done, uint64_t total);
+  void *on_bytes_ctx;
 } core_rootfs;
 
-#define CORE_ROOTFS_INIT {NULL, 0, 0, 0, 0, NULL, 0, 0}
+#define CORE_ROOTFS_INIT {NULL, 0, 0, 0, 0, NULL, 0, 0, NULL, NULL}
 
 /* Adds a node; ownership of target and data moves into the tree. */
 int core_rootfs_add(core_rootfs *fs, const char *path, core_node_type type, mode_t perm, uint32_t uid, uint32_t gid,
