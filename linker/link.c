@@ -182,7 +182,7 @@ static int add_layer(core_rootfs *fs, const core_resolved *res, const core_layer
   const char *dest = layer->dest ? layer->dest : "";
   for (size_t i = 0; i < res->n_parts; i++) {
     cleanup_progress core_progress *progress = NULL;
-    char label[128];
+    char label[160]; /* room for the longest label below, so nothing is cut */
     if (res->n_parts > 1)
       snprintf(label, sizeof label, "unpacking %.80s (%zu/%zu)", source_label(&layer->source), i + 1, res->n_parts);
     else
