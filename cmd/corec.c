@@ -22,11 +22,13 @@ static const struct {
 static void usage(FILE *out) {
   fprintf(out, "usage: corec COMMAND [OPTIONS]\n\ncommands:\n");
   for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-    fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
   fprintf(out,
           "\nRun 'corec COMMAND --help' for the options of one command.\n"
-          "Environment: CORE_HOME (default ~/.core) holds keys/ and trust.d/; CORE_CONFIG_DIR overrides where;\n"
-          "SOURCE_DATE_EPOCH sets the one timestamp written into artifacts (default 0).\n");
+          "Environment: CORE_HOME (default ~/.core) holds keys/, trust.d/ and store/; CORE_CONFIG_DIR\n"
+          "overrides where keys/ and trust.d/ are, CORE_STORE_DIR where the content store is;\n"
+          "CORE_STDLIB_DIR where stdlib: templates are found; SOURCE_DATE_EPOCH sets the one\n"
+          "timestamp written into artifacts (default 0).\n");
 }
 
 int main(int argc, char **argv) {
