@@ -184,6 +184,9 @@ static int bearer_token(core_registry *r, const core_oci_challenge *ch, core_err
   if (rc < 0) return core_error_set(err, ENOMEM, "allocating");
   cleanup_buf core_buf body = CORE_BUF_INIT;
   response res = {.body = &body};
+  /* The token being replaced is the registry's business, never the token server's. */
+  free(r->auth_header);
+  r->auth_header = NULL;
   if (perform(r, url, NULL, r->creds.user, r->creds.pass, &res, err) < 0) {
     response_release(&res);
     return core_error_wrap(err, "getting a token for registry '%s'", r->registry);

@@ -220,7 +220,11 @@ static void stop_registries(void) {
   if (g.root == NULL) return;
   cleanup_free char *a = fmt("tests/registry.sh stop %s/reg", g.root);
   cleanup_free char *b = fmt("tests/registry.sh stop %s/authreg", g.root);
-  if (system(a) != 0 || system(b) != 0) fprintf(stderr, "stopping the registries failed\n");
+  /* The token-auth registries of test_token_registry*; stopping one never started is a no-op. */
+  cleanup_free char *c = fmt("tests/registry.sh stop %s/tokenreg", g.root);
+  cleanup_free char *d = fmt("tests/registry.sh stop %s/anontokenreg", g.root);
+  if (system(a) != 0 || system(b) != 0 || system(c) != 0 || system(d) != 0)
+    fprintf(stderr, "stopping the registries failed\n");
 }
 
 static int group_setup(void **state) {
@@ -541,6 +545,111 @@ static void test_unreachable(void **state) {
   expect_error(f, "127.0.0.1:1/test/img:v1", NULL, "127.0.0.1", NULL);
 }
 
+/* A registry with distribution's token auth (tests/registry.sh start-token): the registry
+ * answers 401 with a Bearer challenge and trusts JWTs from tests/token_server.py. */
+static int start_token_registry(const char *name, const char *user, const char *pass, int *port) {
+  cleanup_free char *cmd = fmt("tests/registry.sh start-token %s/%s %s %s", g.root, name, user ? user : "", pass ? pass : "");
+  FILE *p = popen(cmd, "r");
+  if (p == NULL) return -1;
+  int n = fscanf(p, "%d", port);
+  int rc = pclose(p);
+  if (n != 1 || rc != 0) {
+    fprintf(stderr, "cannot start a token-auth registry: '%s' failed\n", cmd);
+    return -1;
+  }
+  return 0;
+}
+
+/* How many lines of the token server's request log contain needle. */
+static int token_log_count(const char *name, const char *needle) {
+  core_error *err = NULL;
+  cleanup_free char *path = fmt("%s/%s/token/token.log", g.root, name);
+  cleanup_buf core_buf text = CORE_BUF_INIT;
+  if (core_read_file(path, &text, &err) < 0) {
+    core_error_free(err);
+    return 0;
+  }
+  ok(core_buf_append(&text, "", 1, &err), err);
+  int n = 0;
+  for (char *line = (char *)text.data; line && *line;) {
+    char *nl = strchr(line, '\n');
+    if (nl) *nl = 0;
+    if (strstr(line, needle)) n++;
+    line = nl ? nl + 1 : NULL;
+  }
+  return n;
+}
+
+/* Fails, showing the whole log, unless some line contains needle. */
+static void expect_token_log(const char *name, const char *needle) {
+  if (token_log_count(name, needle) > 0) return;
+  cleanup_free char *show = fmt("cat %s/%s/token/token.log >&2", g.root, name);
+  if (system(show) != 0) fprintf(stderr, "(no token log)\n");
+  fail_msg("the token server of '%s' logged no line with '%s'", name, needle);
+}
+
+static void write_docker_config_for(int port, const char *user, const char *pass) {
+  core_error *err = NULL;
+  cleanup_free char *dir = fmt("%s/docker-%d-%s-%s", g.root, port, user, pass);
+  cleanup_free char *pair = fmt("%s:%s", user, pass);
+  cleanup_free char *b64 = NULL;
+  ok(core_base64_encode(pair, strlen(pair), &b64, &err), err);
+  cleanup_free char *json = fmt("{\"auths\":{\"127.0.0.1:%d\":{\"auth\":\"%s\"}}}", port, b64);
+  cleanup_free char *path = fmt("%s/config.json", dir);
+  ok(core_mkdir_p(dir, 0700, &err), err);
+  ok(core_write_file_atomic(path, json, strlen(json), 0600, &err), err);
+  setenv("DOCKER_CONFIG", dir, 1);
+}
+
+/* Bearer with credentials: the token server wants basic auth, the registry wants its JWT. */
+static void test_token_registry(void **state) {
+  fixture *f = *state;
+  int port;
+  assert_int_equal(start_token_registry("tokenreg", "alice", "s3cret", &port), 0);
+  /* skopeo speaks the token flow itself; pushing asks for push and pull. */
+  cleanup_free char *push = fmt("skopeo copy --dest-tls-verify=false --dest-creds alice:s3cret oci:%s:v1 "
+                                "docker://127.0.0.1:%d/private/img:v1",
+                                g.layout, port);
+  assert_int_equal(sh(push), 0);
+  expect_token_log("tokenreg", "scope=repository:private/img:pull,push user=alice -> 200");
+
+  cleanup_free char *ref = fmt("127.0.0.1:%d/private/img:v1", port);
+  cleanup_free char *empty = fmt("%s/no-docker-config", g.root);
+  setenv("DOCKER_CONFIG", empty, 1);
+  expect_error(f, ref, NULL, "requires authentication", "config.json");
+  assert_int_equal(token_log_count("tokenreg", "scope=repository:private/img:pull user=- -> 401 (no credentials)"), 1);
+
+  write_docker_config_for(port, "alice", "wrong");
+  expect_error(f, ref, NULL, "rejected the credentials of user 'alice'", "HTTP 401");
+  assert_int_equal(token_log_count("tokenreg", "user=alice -> 401 (wrong credentials)"), 1);
+
+  write_docker_config_for(port, "alice", "s3cret");
+  int before = token_log_count("tokenreg", "scope=repository:private/img:pull user=alice -> 200");
+  fetch_ok(f, ref, NULL);
+  /* One token, asked for with the challenge's scope, serves the manifest and every blob. */
+  assert_int_equal(token_log_count("tokenreg", "scope=repository:private/img:pull user=alice -> 200"), before + 1);
+  cleanup_free char *by_digest = fmt("127.0.0.1:%d/private/img@%s", port, g.amd64.str);
+  fetch_ok(f, by_digest, NULL);
+  /* An image that is not there: the token works, the registry says 404. */
+  cleanup_free char *absent = fmt("127.0.0.1:%d/private/img:nope", port);
+  expect_error(f, absent, NULL, "is not in registry", "HTTP 404");
+}
+
+/* Bearer without credentials, as public registries do it: anonymous tokens. */
+static void test_token_registry_anonymous(void **state) {
+  fixture *f = *state;
+  int port;
+  assert_int_equal(start_token_registry("anontokenreg", NULL, NULL, &port), 0);
+  cleanup_free char *push =
+      fmt("skopeo copy --dest-tls-verify=false oci:%s:v1 docker://127.0.0.1:%d/public/img:v1", g.layout, port);
+  assert_int_equal(sh(push), 0);
+  cleanup_free char *empty = fmt("%s/no-docker-config", g.root);
+  setenv("DOCKER_CONFIG", empty, 1);
+  cleanup_free char *ref = fmt("127.0.0.1:%d/public/img:v1", port);
+  fetch_ok(f, ref, NULL);
+  expect_token_log("anontokenreg", "scope=repository:public/img:pull user=- -> 200");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_ref_parse),
@@ -556,6 +665,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_docker_archive, setup, teardown),
       cmocka_unit_test_setup_teardown(test_offline, setup, teardown),
       cmocka_unit_test_setup_teardown(test_unreachable, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_token_registry, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_token_registry_anonymous, setup, teardown),
   };
   return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
