@@ -18,19 +18,6 @@
 #include "templates.h"
 #include "tmpdir.h"
 
-/* Each test runs in a fresh directory, so paths in messages are short and relative. */
-static char old_cwd[PATH_MAX];
-
-static int setup(void **state) {
-  if (getcwd(old_cwd, sizeof old_cwd) == NULL || make_tmpdir(state) < 0) return -1;
-  return chdir(*state);
-}
-
-static int teardown(void **state) {
-  if (chdir(old_cwd) < 0) return -1;
-  return remove_tmpdir(state);
-}
-
 static void write_file(const char *path, const char *text) {
   FILE *fp = fopen(path, "w");
   assert_non_null(fp);
@@ -353,16 +340,16 @@ static void test_shipped_templates(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test_setup_teardown(test_merge_rules, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_same_identity_twice_in_one_file_is_kept, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_order_and_once, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_cycle, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_missing_and_malformed, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_errors_in_included_file_point_there, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_depth_limit, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_stdlib, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_stdlib_list, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_shipped_templates, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_merge_rules, enter_tmpdir, leave_tmpdir),
+      cmocka_unit_test_setup_teardown(test_same_identity_twice_in_one_file_is_kept, enter_tmpdir, leave_tmpdir),
+      cmocka_unit_test_setup_teardown(test_order_and_once, enter_tmpdir, leave_tmpdir),
+      cmocka_unit_test_setup_teardown(test_cycle, enter_tmpdir, leave_tmpdir),
+      cmocka_unit_test_setup_teardown(test_missing_and_malformed, enter_tmpdir, leave_tmpdir),
+      cmocka_unit_test_setup_teardown(test_errors_in_included_file_point_there, enter_tmpdir, leave_tmpdir),
+      cmocka_unit_test_setup_teardown(test_depth_limit, enter_tmpdir, leave_tmpdir),
+      cmocka_unit_test_setup_teardown(test_stdlib, enter_tmpdir, leave_tmpdir),
+      cmocka_unit_test_setup_teardown(test_stdlib_list, enter_tmpdir, leave_tmpdir),
+      cmocka_unit_test_setup_teardown(test_shipped_templates, enter_tmpdir, leave_tmpdir),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -19,18 +19,6 @@
 #include "templates.h"
 #include "tmpdir.h"
 
-static char old_cwd[PATH_MAX];
-
-static int setup(void **state) {
-  if (getcwd(old_cwd, sizeof old_cwd) == NULL || make_tmpdir(state) < 0) return -1;
-  return chdir(*state);
-}
-
-static int teardown(void **state) {
-  if (chdir(old_cwd) < 0) return -1;
-  return remove_tmpdir(state);
-}
-
 static void write_file(const char *path, const char *text) {
   FILE *fp = fopen(path, "w");
   assert_non_null(fp);
@@ -188,11 +176,11 @@ static void test_starter(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test_setup_teardown(test_load_whole_pipeline, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_load_reports_every_stage, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_load_variables_key_is_removed_and_warnings_returned, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_load_whole_pipeline, enter_tmpdir, leave_tmpdir),
+      cmocka_unit_test_setup_teardown(test_load_reports_every_stage, enter_tmpdir, leave_tmpdir),
+      cmocka_unit_test_setup_teardown(test_load_variables_key_is_removed_and_warnings_returned, enter_tmpdir, leave_tmpdir),
       cmocka_unit_test(test_flags),
-      cmocka_unit_test_setup_teardown(test_starter, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_starter, enter_tmpdir, leave_tmpdir),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
