@@ -12,6 +12,7 @@
 #include "cleanup.h"
 #include "fetch.h"
 #include "fsutil.h"
+#include "progress.h"
 #include "subprocess.h"
 
 /* Package names and versions go on apt's command line: refusing anything outside Debian
@@ -105,6 +106,7 @@ static int candidate(const char *package, char **out, core_error **err) {
 typedef struct deb_meta {
   char *filename;
   char *sha256; /* "sha256:<hex>" */
+  uint64_t size; /* from apt's Size field; 0 when it gave none */
 } deb_meta;
 
 static void deb_meta_release(deb_meta *m) {
@@ -151,6 +153,8 @@ static int show(const char *package, const char *version, deb_meta *m, core_erro
       if (sha == NULL || strlen(sha) != 64 || m->filename == NULL)
         return core_error_set(err, 0, "apt's record of %s has no SHA256 or Filename; run 'apt-get update'", spec);
       if (asprintf(&m->sha256, "sha256:%s", sha) < 0) return core_error_set(err, ENOMEM, "allocating");
+      cleanup_free char *size = field(stanza, "Size");
+      m->size = size ? strtoull(size, NULL, 10) : 0;
       return 0;
     }
     stanza = next;
@@ -174,6 +178,27 @@ static void remove_dir(char **dir) {
   *dir = NULL;
 }
 
+/* apt writes the package into the scratch directory as it arrives: its size so far is the progress. */
+typedef struct apt_watch {
+  const char *dir;
+  core_progress *progress;
+  uint64_t total;
+} apt_watch;
+
+static void watch_download(void *ctx) {
+  apt_watch *w = ctx;
+  DIR *d = opendir(w->dir);
+  if (d == NULL) return;
+  uint64_t bytes = 0;
+  struct dirent *e;
+  struct stat st;
+  while ((e = readdir(d)))
+    if (e->d_name[0] != '.' && fstatat(dirfd(d), e->d_name, &st, 0) == 0 && S_ISREG(st.st_mode))
+      bytes += (uint64_t)st.st_size;
+  closedir(d);
+  core_progress_update(w->progress, bytes, w->total);
+}
+
 static int download(core_fetch_ctx *ctx, const char *package, const char *version, const deb_meta *m,
                     core_digest *out, core_error **err) {
   cleanup_free char *spec = NULL;
@@ -191,7 +216,14 @@ static int download(core_fetch_ctx *ctx, const char *package, const char *versio
   char *argv[] = {"apt-get", "download", "-q", spec, NULL};
   cleanup_buf core_buf errout = CORE_BUF_INIT;
   int status;
-  if (core_run_capture(argv, dir, NULL, &errout, &status, err) < 0) return -1;
+  cleanup_progress core_progress *progress = NULL;
+  if (core_progress_new(&progress, spec, ctx->quiet, ctx->json_events, NULL, err) < 0) return -1;
+  apt_watch watch = {dir, progress, m->size};
+  if (core_run_capture_ticking(argv, dir, NULL, &errout, &status, watch_download, &watch, err) < 0) return -1;
+  if (status == 0) {
+    watch_download(&watch);
+    core_progress_done(progress);
+  }
   if (status != 0)
     return core_error_set(err, 0, "'apt-get download %s' failed (exit %d): %s", spec, status,
                           last_line((char *)errout.data));

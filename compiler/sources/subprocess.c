@@ -25,6 +25,11 @@ static void child(char *const argv[], const char *dir, int out_fd, int err_fd) {
 
 int core_run_capture(char *const argv[], const char *dir, core_buf *out, core_buf *errout, int *status,
                      core_error **err) {
+  return core_run_capture_ticking(argv, dir, out, errout, status, NULL, NULL, err);
+}
+
+int core_run_capture_ticking(char *const argv[], const char *dir, core_buf *out, core_buf *errout, int *status,
+                             void (*tick)(void *ctx), void *ctx, core_error **err) {
   int po[2], pe[2];
   if (pipe2(po, O_CLOEXEC) < 0) return core_error_set(err, errno, "running '%s'", argv[0]);
   if (pipe2(pe, O_CLOEXEC) < 0) {
@@ -44,11 +49,12 @@ int core_run_capture(char *const argv[], const char *dir, core_buf *out, core_bu
   struct pollfd fds[2] = {{ro, POLLIN, 0}, {re, POLLIN, 0}};
   int open_fds = 2, rc = 0;
   while (open_fds > 0 && rc == 0) {
-    if (poll(fds, 2, -1) < 0) {
+    if (poll(fds, 2, tick ? 100 : -1) < 0) {
       if (errno == EINTR) continue;
       rc = core_error_set(err, errno, "reading the output of '%s'", argv[0]);
       break;
     }
+    if (tick) tick(ctx);
     for (int i = 0; i < 2 && rc == 0; i++) {
       if (fds[i].fd < 0 || !fds[i].revents) continue;
       char chunk[8192];

@@ -13,4 +13,8 @@
 int core_run_capture(char *const argv[], const char *dir, core_buf *out, core_buf *errout, int *status,
                      core_error **err);
 
+/* The same, calling tick(ctx) about ten times a second while the program runs (progress). */
+int core_run_capture_ticking(char *const argv[], const char *dir, core_buf *out, core_buf *errout, int *status,
+                             void (*tick)(void *ctx), void *ctx, core_error **err);
+
 #endif
