@@ -40,6 +40,39 @@ if [ "$cmd" = stop ]; then
   exit 0
 fi
 
+# serve PORT AUTH-YAML LABEL: writes the config, starts the registry, prints PORT once /v2/
+# answers (200, or 401 when AUTH-YAML asks for credentials); on failure shows its log.
+serve() {
+  cat >"$dir/config.yml" <<CONF
+version: 0.1
+log:
+  level: warn
+storage:
+  filesystem:
+    rootdirectory: $dir/data
+  delete:
+    enabled: true
+http:
+  addr: 127.0.0.1:$1
+$2
+CONF
+  timeout 900 docker-registry serve "$dir/config.yml" >"$dir/log" 2>&1 &
+  echo $! >"$dir/pid"
+  for _ in $(seq 100); do
+    code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$1/v2/" || true)
+    if [ "$code" = 401 ] || { [ "$code" = 200 ] && [ -z "$2" ]; }; then
+      echo "$1"
+      return 0
+    fi
+    kill -0 "$(cat "$dir/pid")" 2>/dev/null || break
+    sleep 0.1
+  done
+  echo "registry.sh: the $3 did not come up on 127.0.0.1:$1; its log:" >&2
+  cat "$dir/log" >&2
+  stop
+  return 1
+}
+
 if [ "$cmd" = start-token ]; then
   command -v docker-registry >/dev/null || { echo "registry.sh: docker-registry is not installed (apt-get install docker-registry)" >&2; exit 1; }
   command -v openssl >/dev/null || { echo "registry.sh: openssl is missing (apt-get install openssl)" >&2; exit 1; }
@@ -66,38 +99,12 @@ if [ "$cmd" = start-token ]; then
   fi
   tport=$(cat "$dir/token/token-port")
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-  cat >"$dir/config.yml" <<CONF
-version: 0.1
-log:
-  level: warn
-storage:
-  filesystem:
-    rootdirectory: $dir/data
-  delete:
-    enabled: true
-http:
-  addr: 127.0.0.1:$port
-auth:
+  serve "$port" "auth:
   token:
     realm: http://127.0.0.1:$tport/token
     service: core-test
     issuer: core-test-issuer
-    rootcertbundle: $dir/token/token.crt
-CONF
-  timeout 900 docker-registry serve "$dir/config.yml" >"$dir/log" 2>&1 &
-  echo $! >"$dir/pid"
-  for _ in $(seq 100); do
-    code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/v2/" || true)
-    if [ "$code" = 401 ]; then
-      echo "$port"
-      exit 0
-    fi
-    kill -0 "$(cat "$dir/pid")" 2>/dev/null || break
-    sleep 0.1
-  done
-  echo "registry.sh: the token-auth registry did not come up on 127.0.0.1:$port; its log:" >&2
-  cat "$dir/log" >&2
-  stop
+    rootcertbundle: $dir/token/token.crt" "token-auth registry" && exit 0
   stop_token
   exit 1
 fi
@@ -114,31 +121,4 @@ if [ $# -ge 4 ]; then
     realm: core-test
     path: $dir/htpasswd"
 fi
-cat >"$dir/config.yml" <<CONF
-version: 0.1
-log:
-  level: warn
-storage:
-  filesystem:
-    rootdirectory: $dir/data
-  delete:
-    enabled: true
-http:
-  addr: 127.0.0.1:$port
-$auth
-CONF
-timeout 900 docker-registry serve "$dir/config.yml" >"$dir/log" 2>&1 &
-echo $! >"$dir/pid"
-for _ in $(seq 100); do
-  code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/v2/" || true)
-  if [ "$code" = 200 ] || [ "$code" = 401 ]; then
-    echo "$port"
-    exit 0
-  fi
-  kill -0 "$(cat "$dir/pid")" 2>/dev/null || break
-  sleep 0.1
-done
-echo "registry.sh: the registry did not come up on 127.0.0.1:$port; its log:" >&2
-cat "$dir/log" >&2
-stop
-exit 1
+serve "$port" "$auth" registry
