@@ -42,7 +42,15 @@ int core_key_load_private(const char *path, EVP_PKEY **out, core_error **err) {
   if (core_read_file(path, &pem, err) < 0) return core_error_wrap(err, "reading signing key");
   cleanup_bio BIO *bio = BIO_new_mem_buf(pem.data, (int)pem.len);
   EVP_PKEY *key = bio ? PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL) : NULL;
-  if (key == NULL) return core_error_openssl(err, "'%s' is not a PEM private key", path);
+  if (key == NULL) {
+    ERR_clear_error(); /* OpenSSL's decoder reason ("unsupported") does not help; the fix does */
+    if (strstr((const char *)pem.data, "BEGIN PUBLIC KEY"))
+      return core_error_set(err, 0, "'%s' is a public key; sign with its private half (the '.key' file 'corec keygen' made)",
+                            path);
+    return core_error_set(err, 0,
+                          "'%s' is not a PEM Ed25519 private key ('-----BEGIN PRIVATE KEY-----'); make a key pair "
+                          "with 'corec keygen PREFIX' and pass PREFIX.key", path);
+  }
   if (require_ed25519(key, path, err) < 0) {
     EVP_PKEY_free(key);
     return -1;
@@ -58,7 +66,12 @@ int core_key_load_public(const char *path, EVP_PKEY **out, core_error **err) {
     return core_error_set(err, 0, "'%s' holds a private key; trust the public half ('.pub') instead", path);
   cleanup_bio BIO *bio = BIO_new_mem_buf(pem.data, (int)pem.len);
   EVP_PKEY *key = bio ? PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL) : NULL;
-  if (key == NULL) return core_error_openssl(err, "'%s' is not a PEM public key", path);
+  if (key == NULL) {
+    ERR_clear_error(); /* OpenSSL's decoder reason ("unsupported") does not help; the fix does */
+    return core_error_set(err, 0,
+                          "'%s' is not a PEM Ed25519 public key ('-----BEGIN PUBLIC KEY-----'); the publisher makes "
+                          "one with 'corec keygen PREFIX' and shares PREFIX.pub", path);
+  }
   if (require_ed25519(key, path, err) < 0) {
     EVP_PKEY_free(key);
     return -1;

@@ -35,16 +35,34 @@ static int load_json_blob(core_tim *tim, const json_t *desc, const char *want_ty
   return 0;
 }
 
+/* An image index or manifest as corec writes it: an object with schemaVersion 2 and its
+ * media type. A reader that skips these would accept documents other tools read differently. */
+static int check_document(const json_t *doc, const char *media_type, const char *what, core_error **err) {
+  if (!json_is_object(doc)) return core_error_set(err, 0, "%s is not a JSON object", what);
+  json_t *version = json_object_get(doc, "schemaVersion");
+  if (!json_is_integer(version) || json_integer_value(version) != 2)
+    return core_error_set(err, 0, "%s must have schemaVersion 2 (an integer)", what);
+  const char *mt = json_string_value(json_object_get(doc, "mediaType"));
+  if (mt == NULL || strcmp(mt, media_type) != 0)
+    return core_error_set(err, 0, "%s has media type '%s', expected '%s'", what, mt ? mt : "(none)", media_type);
+  return 0;
+}
+
 /* The single entry of index.json: an image index holding the app and its signatures. */
 static int load_top_index(core_tim *tim, json_t **out, core_error **err) {
   cleanup_json json_t *index = NULL;
   if (core_json_parse(tim->index_json.data, tim->index_json.len, &index, err) < 0)
     return core_error_wrap(err, "index.json");
+  if (check_document(index, OCI_MT_INDEX, "index.json", err) < 0) return -1;
   json_t *manifests = json_object_get(index, "manifests");
   if (!json_is_array(manifests) || json_array_size(manifests) != 1)
-    return core_error_set(err, 0, "index.json must list exactly one image index (this is not a TIM artifact)");
+    return core_error_set(err, 0, "index.json must list exactly one image index, not %zu (this is not a TIM artifact)",
+                          json_array_size(manifests));
   if (load_json_blob(tim, json_array_get(manifests, 0), OCI_MT_INDEX, out, err) < 0)
     return core_error_wrap(err, "index.json");
+  if (check_document(*out, OCI_MT_INDEX, "the image index", err) < 0) return core_error_wrap(err, "index.json");
+  if (!json_is_array(json_object_get(*out, "manifests")))
+    return core_error_set(err, 0, "index.json: the image index has no manifests array");
   return 0;
 }
 
@@ -74,7 +92,9 @@ static int verify_signatures(const char *path, core_tim *tim, json_t *entries, c
     const char *at = json_string_value(json_object_get(desc, "artifactType"));
     if (!at || strcmp(at, CORE_DSSE_MEDIA_TYPE) != 0) continue;
     cleanup_json json_t *sig_manifest = NULL;
-    if (load_json_blob(tim, desc, OCI_MT_MANIFEST, &sig_manifest, err) < 0) return core_error_wrap(err, "'%s'", path);
+    if (load_json_blob(tim, desc, OCI_MT_MANIFEST, &sig_manifest, err) < 0 ||
+        check_document(sig_manifest, OCI_MT_MANIFEST, "a signature manifest", err) < 0)
+      return core_error_wrap(err, "'%s'", path);
     core_digest subject;
     uint64_t subject_size;
     json_t *subj = json_object_get(sig_manifest, "subject");
@@ -112,10 +132,17 @@ static int verify_signatures(const char *path, core_tim *tim, json_t *entries, c
     return core_error_set(err, 0,
                           "'%s' is not signed: corerun boots only signed artifacts; build it with 'corec build', "
                           "which signs it", path);
-  if (invalid[0])
+  if (invalid[0]) {
+    const char *origin = "?";
+    for (size_t k = 0; k < trust->n_keys; k++)
+      if (strcmp(trust->keys[k].id, invalid) == 0) origin = trust->keys[k].origin;
+    /* The key id is outside what is signed, so anyone can claim one. Every blob already
+     * hashed to its name, so the signature itself is what does not fit the key. */
     return core_error_set(err, 0,
-                          "'%s': the signature by trusted key %.16s does not verify: the artifact was modified after "
-                          "it was signed; rebuild it or fetch it again", path, invalid);
+                          "'%s': its signature names trusted key %.16s (%s) but does not verify with that key: it "
+                          "was made by a different key claiming that key's id, or its signature bytes were altered; "
+                          "do not run it, and get the artifact again from its publisher", path, invalid, origin);
+  }
   if (trust->n_keys == 0)
     return core_error_set(err, 0,
                           "'%s' is signed by key %.16s, but no key is trusted (looked in %s); add the publisher's "
@@ -155,7 +182,6 @@ int core_tim_open_verified(const char *path, const core_trust *trust, core_verif
   cleanup_json json_t *top = NULL;
   if (load_top_index(app->tim, &top, err) < 0) return core_error_wrap(err, "'%s'", path);
   json_t *entries = json_object_get(top, "manifests");
-  if (!json_is_array(entries)) return core_error_set(err, 0, "'%s': the image index lists no manifests", path);
 
   const json_t *app_desc = NULL;
   size_t i;
@@ -174,7 +200,13 @@ int core_tim_open_verified(const char *path, const core_trust *trust, core_verif
   if (verify_signatures(path, app->tim, entries, &app->manifest, trust, app, err) < 0) return -1;
 
   cleanup_json json_t *manifest = NULL;
-  if (load_json_blob(app->tim, app_desc, OCI_MT_MANIFEST, &manifest, err) < 0) return core_error_wrap(err, "'%s'", path);
+  if (load_json_blob(app->tim, app_desc, OCI_MT_MANIFEST, &manifest, err) < 0 ||
+      check_document(manifest, OCI_MT_MANIFEST, "the app manifest", err) < 0)
+    return core_error_wrap(err, "'%s'", path);
+  const char *at = json_string_value(json_object_get(manifest, "artifactType"));
+  if (at == NULL || strcmp(at, TIM_ARTIFACT_TYPE) != 0)
+    return core_error_set(err, 0, "'%s': the app manifest has artifactType '%s', expected '%s'", path, at ? at : "(none)",
+                          TIM_ARTIFACT_TYPE);
   json_t *layers = json_object_get(manifest, "layers");
   if (!json_is_array(layers)) return core_error_set(err, 0, "'%s': the manifest lists no layers", path);
   if (load_json_blob(app->tim, json_object_get(manifest, "config"), TIM_MT_CONFIG, &app->config, err) < 0 ||
