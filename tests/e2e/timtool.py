@@ -3,7 +3,6 @@
 attacker or a broken disk would. Only the tests use it; it is not part of core."""
 import base64
 import hashlib
-import io
 import json
 import sys
 import tarfile
@@ -26,12 +25,59 @@ def put_json(files, obj):
     return digest, len(data)
 
 
+# The canonical tar of spec/tim.md, written independently of lib/tim_format.c so that a test
+# comparing the two catches a drift in either. Keyword arguments make one field wrong on purpose.
+def header(name, size=0, type=b"0", mode=None, uid=0, gid=0, mtime=0, linkname=b"", magic=b"ustar\x0000",
+           uname=b"", gname=b"", prefix=b"", size_field=None, checksum=None):
+    name = name.encode() if isinstance(name, str) else name
+    h = bytearray(512)
+    h[0:len(name)] = name[:100]
+    h[100:108] = b"%06o \0" % (mode if mode is not None else (0o755 if type == b"5" else 0o644))
+    h[108:116] = b"%06o \0" % uid
+    h[116:124] = b"%06o \0" % gid
+    h[124:136] = size_field if size_field is not None else b"%011o " % size
+    h[136:148] = b"%011o " % mtime
+    h[156:157] = type
+    h[157:157 + len(linkname)] = linkname
+    h[257:257 + len(magic)] = magic
+    h[265:265 + len(uname)] = uname
+    h[297:297 + len(gname)] = gname
+    h[329:345] = b"000000 \x00" * 2
+    h[345:345 + len(prefix)] = prefix
+    h[148:156] = b" " * 8
+    h[148:156] = checksum if checksum is not None else b"%06o\0 " % sum(h)
+    return bytes(h)
+
+
+def padded(data):
+    return data + b"\0" * (-len(data) % 512)
+
+
+def entry(name, data=b"", type=b"0", **fields):
+    return header(name, len(data), type, **fields) + padded(data)
+
+
+END = b"\0" * 1024
+
+
+def canonical(files):
+    """The entries of a TIM in the order corec writes them, as (name, type, data)."""
+    out = [("oci-layout", b"0", files["oci-layout"]), ("index.json", b"0", files["index.json"]),
+           ("blobs/", b"5", b""), ("blobs/sha256/", b"5", b"")]
+    out += [(n, b"0", files[n]) for n in sorted(files) if n.startswith("blobs/sha256/")]
+    return out
+
+
 def save(files, path):
-    with tarfile.open(path, "w", format=tarfile.USTAR_FORMAT) as tar:
-        for name in sorted(files):
-            info = tarfile.TarInfo(name)
-            info.size = len(files[name])
-            tar.addfile(info, io.BytesIO(files[name]))
+    with open(path, "wb") as f:
+        for name, type, data in canonical(files):
+            f.write(entry(name, data, type))
+        f.write(END)
+
+
+def resave(path, out):
+    """Reads a TIM and writes it again: equal bytes when this file and corec agree on the format."""
+    save(load(path), out)
 
 
 def top_index(files):
@@ -79,6 +125,20 @@ def forge_sig(path, out):
     save(files, out)
 
 
+def claim_keyid(path, keyid, out):
+    """Makes the signature claim another key's id: the id is outside what is signed, so anyone can."""
+    files = load(path)
+    index, desc, top = top_index(files)
+    entry, manifest = sig_manifest(files, top)
+    env = json.loads(blob(files, manifest["layers"][0]["digest"]))
+    env["signatures"][0]["keyid"] = keyid
+    manifest["annotations"]["dev.core.signature.keyid"] = keyid
+    manifest["layers"][0]["digest"], manifest["layers"][0]["size"] = put_json(files, env)
+    entry["digest"], entry["size"] = put_json(files, manifest)
+    rewrite_top(files, index, desc, top)
+    save(files, out)
+
+
 def strip_sig(path, out):
     files = load(path)
     index, desc, top = top_index(files)
@@ -113,5 +173,6 @@ def envelope(path):
 
 if __name__ == "__main__":
     commands = {"offsets": offsets, "flip": flip, "forge-sig": forge_sig, "strip-sig": strip_sig,
-                "graft-sig": graft_sig, "envelope": envelope}
+                "graft-sig": graft_sig, "envelope": envelope, "resave": resave,
+                "claim-keyid": claim_keyid}
     commands[sys.argv[1]](*sys.argv[2:])
