@@ -49,4 +49,10 @@ refused "a truncated artifact is refused" "$WORK/truncated.tim" "truncated"
 
 printf 'not a tar' >"$WORK/garbage.tim"
 refused "a file that is not a TIM is refused" "$WORK/garbage.tim" "not a TIM"
+
+# A path that is not an artifact at all: the reason, and what to give instead.
+refused "a missing artifact is refused with the reason" "$WORK/nonexistent.tim" \
+  "opening artifact '$WORK/nonexistent.tim': No such file or directory"
+mkdir "$WORK/somedir"
+refused "a directory given as the artifact is refused" "$WORK/somedir" "'$WORK/somedir' is a directory, not an artifact: give the path of a .tim file"
 finish
