@@ -1,6 +1,6 @@
-/* Unit tests for the TIM writer (linker/tim_write.c) and reader (lib/tim_read.c): a round
- * trip, byte-for-byte determinism, and the reader refusing corrupted, truncated and foreign
- * archives. */
+/* Unit tests for the TIM format (lib/tim_format.c), writer (linker/tim_write.c) and reader
+ * (lib/tim_read.c, lib/tim_tar.c): the canonical header's bytes, a round trip, byte-for-byte
+ * determinism, and the reader refusing corrupted, truncated, oversized and foreign archives. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -23,6 +23,7 @@
 
 #include "fsutil.h"
 #include "oci.h"
+#include "tim_format.h"
 #include "tim_read.h"
 #include "tim_write.h"
 
@@ -309,33 +310,129 @@ static void test_truncated(void **state) {
   core_buf_release(&file);
 }
 
+/* The known bytes of two headers from a TIM written before lib/tim_format.c existed (by
+ * libarchive's ustar writer): the format must not change under the files already out there. */
+static void test_header_bytes(void **state) {
+  (void)state;
+  core_error *err = NULL;
+  uint8_t h[CORE_TAR_BLOCK], want[CORE_TAR_BLOCK] = {0};
+  assert_int_equal(core_tar_header(h, "oci-layout", CORE_TAR_FILE, 30, &err), 0);
+  memcpy(want, "oci-layout", 10);
+  memcpy(want + 100, "000644 \0" "000000 \0" "000000 \0" "00000000036 " "00000000000 " "011174\0 " "0", 57);
+  memcpy(want + 257, "ustar\0" "00", 8);
+  memcpy(want + 329, "000000 \0" "000000 \0", 16);
+  assert_memory_equal(h, want, sizeof want);
+
+  assert_int_equal(core_tar_header(h, "blobs/", CORE_TAR_DIR, 0, &err), 0);
+  memset(want, 0, sizeof want);
+  memcpy(want, "blobs/", 6);
+  memcpy(want + 100, "000755 \0" "000000 \0" "000000 \0" "00000000000 " "00000000000 " "010266\0 " "5", 57);
+  memcpy(want + 257, "ustar\0" "00", 8);
+  memcpy(want + 329, "000000 \0" "000000 \0", 16);
+  assert_memory_equal(h, want, sizeof want);
+
+  /* The largest size ustar holds, and nothing past it or that the format cannot say. */
+  assert_int_equal(core_tar_header(h, "index.json", CORE_TAR_FILE, CORE_TAR_MAX_SIZE, &err), 0);
+  assert_memory_equal(h + 124, "77777777777 ", 12);
+  const struct {
+    const char *name;
+    core_tar_type type;
+    uint64_t size;
+    const char *msg;
+  } bad[] = {
+      {"index.json", CORE_TAR_FILE, CORE_TAR_MAX_SIZE + 1, "more than ustar can hold"},
+      {"blobs/", CORE_TAR_DIR, 1, "cannot have data"},
+      {"", CORE_TAR_FILE, 0, "does not fit"},
+      {"x", (core_tar_type)'1', 0, "only regular files and directories"},
+      {"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", CORE_TAR_FILE,
+       0, "does not fit"},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+    assert_int_equal(core_tar_header(h, bad[i].name, bad[i].type, bad[i].size, &err), -1);
+    if (strstr(err->msg, bad[i].msg) == NULL) fail_msg("'%s' does not say '%s'", err->msg, bad[i].msg);
+    core_error_freep(&err);
+  }
+  assert_string_equal(core_tar_field_name(0), "name");
+  assert_string_equal(core_tar_field_name(130), "size");
+  assert_string_equal(core_tar_field_name(154), "checksum");
+  assert_string_equal(core_tar_field_name(300), "gname");
+}
+
+/* Another tar reader (libarchive) reads the header as the entry it describes. */
+static void test_header_read_by_libarchive(void **state) {
+  (void)state;
+  core_error *err = NULL;
+  uint8_t tar[4 * CORE_TAR_BLOCK] = {0};
+  assert_int_equal(core_tar_header(tar, "blobs/sha256/x", CORE_TAR_FILE, 5, &err), 0);
+  memcpy(tar + CORE_TAR_BLOCK, "hello", 5);
+  struct archive *a = archive_read_new();
+  archive_read_support_format_tar(a);
+  assert_int_equal(archive_read_open_memory(a, tar, sizeof tar), ARCHIVE_OK);
+  struct archive_entry *e;
+  assert_int_equal(archive_read_next_header(a, &e), ARCHIVE_OK);
+  assert_string_equal(archive_entry_pathname(e), "blobs/sha256/x");
+  assert_int_equal(archive_entry_size(e), 5);
+  assert_int_equal(archive_entry_filetype(e), AE_IFREG);
+  assert_int_equal(archive_entry_perm(e), 0644);
+  assert_int_equal(archive_entry_uid(e), 0);
+  assert_int_equal(archive_entry_mtime(e), 0);
+  const char *uname = archive_entry_uname(e);
+  assert_true(uname == NULL || uname[0] == 0);
+  char data[8];
+  assert_int_equal(archive_read_data(a, data, sizeof data), 5);
+  assert_memory_equal(data, "hello", 5);
+  assert_int_equal(archive_read_next_header(a, &e), ARCHIVE_EOF);
+  archive_read_free(a);
+}
+
 typedef struct entry {
   const char *name;
   int type;
   const char *data;
 } entry;
 
-/* Writes a ustar archive of the given entries with libarchive, independently of the writer. */
-static void write_tar(const char *path, const entry *entries, size_t n) {
-  struct archive *a = archive_write_new();
-  struct archive_entry *e = archive_entry_new();
-  assert_int_equal(archive_write_set_format_ustar(a), ARCHIVE_OK);
-  assert_int_equal(archive_write_open_filename(a, path), ARCHIVE_OK);
-  for (size_t i = 0; i < n; i++) {
-    archive_entry_clear(e);
-    archive_entry_set_pathname(e, entries[i].name);
-    archive_entry_set_filetype(e, (unsigned)entries[i].type);
-    archive_entry_set_perm(e, 0644);
-    size_t len = entries[i].type == AE_IFREG && entries[i].data ? strlen(entries[i].data) : 0;
-    if (entries[i].type == AE_IFLNK) archive_entry_set_symlink(e, entries[i].data);
-    archive_entry_set_size(e, (la_int64_t)len);
-    assert_int_equal(archive_write_header(a, e), ARCHIVE_OK);
-    if (len) assert_int_equal(archive_write_data(a, entries[i].data, len), (la_ssize_t)len);
+/* Appends one entry to a tar in memory: a canonical header, or a raw one with another type. */
+static void add_entry(core_buf *tar, const entry *en) {
+  core_error *err = NULL;
+  uint8_t h[CORE_TAR_BLOCK];
+  size_t len = en->data ? strlen(en->data) : 0;
+  int canonical = en->type == CORE_TAR_FILE || en->type == CORE_TAR_DIR;
+  assert_int_equal(core_tar_header(h, en->name, canonical ? (core_tar_type)en->type : CORE_TAR_FILE, len, &err), 0);
+  if (!canonical) { /* a foreign entry, with a valid checksum: refused for its type */
+    h[156] = (uint8_t)en->type;
+    memset(h + 148, ' ', 8);
+    unsigned sum = 0;
+    for (size_t i = 0; i < sizeof h; i++) sum += h[i];
+    char chk[8];
+    snprintf(chk, sizeof chk, "%06o", sum);
+    memcpy(h + 148, chk, 7);
   }
-  assert_int_equal(archive_write_close(a), ARCHIVE_OK);
-  archive_entry_free(e);
-  archive_write_free(a);
+  static const uint8_t zeros[CORE_TAR_BLOCK];
+  assert_int_equal(core_buf_append(tar, h, sizeof h, &err), 0);
+  if (len) assert_int_equal(core_buf_append(tar, en->data, len, &err), 0);
+  assert_int_equal(core_buf_append(tar, zeros, core_tar_padding(len), &err), 0);
 }
+
+/* Writes the entries and, unless end is NULL, the given bytes after them (the end marker). */
+static void write_tar(const char *path, const entry *entries, size_t n, const void *end, size_t end_len) {
+  core_buf tar = CORE_BUF_INIT;
+  core_error *err = NULL;
+  for (size_t i = 0; i < n; i++) add_entry(&tar, &entries[i]);
+  if (end_len) assert_int_equal(core_buf_append(&tar, end, end_len, &err), 0);
+  write_bytes(path, tar.data, tar.len);
+  core_buf_release(&tar);
+}
+
+static const uint8_t end_marker[2 * CORE_TAR_BLOCK];
+#define LAYOUT {"oci-layout", CORE_TAR_FILE, OCI_LAYOUT_FILE}
+#define INDEX {"index.json", CORE_TAR_FILE, INDEX_JSON}
+#define DIRS {"blobs/", CORE_TAR_DIR, NULL}, {"blobs/sha256/", CORE_TAR_DIR, NULL}
+#define EMPTY_BLOB "blobs/sha256/e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+#define TAR(path, ...)                                                   \
+  do {                                                                   \
+    const entry es_[] = {__VA_ARGS__};                                   \
+    write_tar(path, es_, sizeof es_ / sizeof *es_, end_marker, sizeof end_marker); \
+  } while (0)
 
 static void test_foreign_tars(void **state) {
   const char *dir = *state;
@@ -344,55 +441,75 @@ static void test_foreign_tars(void **state) {
 
   /* First, a hand-made archive the reader does accept, so the refusals below are for
    * the one thing each changes. */
-  const entry good[] = {{"oci-layout", AE_IFREG, OCI_LAYOUT_FILE}, {"index.json", AE_IFREG, INDEX_JSON}};
-  write_tar(path, good, 2);
+  TAR(path, LAYOUT, INDEX, DIRS, {EMPTY_BLOB, CORE_TAR_FILE, NULL});
   core_error *err = NULL;
   core_tim *tim = NULL;
   int rc = core_tim_read(path, &tim, &err);
   if (rc != 0) fail_msg("%s", err->msg);
-  assert_int_equal(tim->n_blobs, 0);
+  assert_int_equal(tim->n_blobs, 1);
   core_tim_free(tim);
 
-  const entry extra[] = {{"oci-layout", AE_IFREG, OCI_LAYOUT_FILE},
-                         {"index.json", AE_IFREG, INDEX_JSON},
-                         {"notes.txt", AE_IFREG, "hello"}};
-  write_tar(path, extra, 3);
+  TAR(path, LAYOUT, INDEX, DIRS, {"notes.txt", CORE_TAR_FILE, "hello"});
   expect_read_error(path, "unexpected entry 'notes.txt'");
-
-  const entry link[] = {{"oci-layout", AE_IFREG, OCI_LAYOUT_FILE},
-                        {"index.json", AE_IFREG, INDEX_JSON},
-                        {"blobs/sha256/e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", AE_IFLNK,
-                         "/etc/passwd"}};
-  write_tar(path, link, 3);
-  expect_read_error(path, "not a regular file");
-
-  const entry bad_name[] = {{"oci-layout", AE_IFREG, OCI_LAYOUT_FILE},
-                            {"index.json", AE_IFREG, INDEX_JSON},
-                            {"blobs/sha256/E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855", AE_IFREG, ""}};
-  write_tar(path, bad_name, 3);
+  TAR(path, LAYOUT, INDEX, DIRS, {EMPTY_BLOB, '2', NULL});
+  expect_read_error(path, "is a symbolic link (type '2')");
+  TAR(path, LAYOUT, INDEX, DIRS, {EMPTY_BLOB, '1', "data on a hard link"});
+  expect_read_error(path, "is a hard link (type '1')");
+  TAR(path, LAYOUT, INDEX, DIRS, {"blobs/sha256/E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855", CORE_TAR_FILE, ""});
   expect_read_error(path, "unexpected entry");
-
-  const entry twice[] = {{"oci-layout", AE_IFREG, OCI_LAYOUT_FILE},
-                         {"index.json", AE_IFREG, INDEX_JSON},
-                         {"blobs/sha256/e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", AE_IFREG, ""},
-                         {"blobs/sha256/e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", AE_IFREG, ""}};
-  write_tar(path, twice, 4);
+  TAR(path, LAYOUT, INDEX, DIRS, {EMPTY_BLOB, CORE_TAR_FILE, NULL}, {EMPTY_BLOB, CORE_TAR_FILE, NULL});
   expect_read_error(path, "appears twice");
-
-  const entry no_layout[] = {{"index.json", AE_IFREG, INDEX_JSON}};
-  write_tar(path, no_layout, 1);
-  expect_read_error(path, "oci-layout");
-
-  const entry no_index[] = {{"oci-layout", AE_IFREG, OCI_LAYOUT_FILE}};
-  write_tar(path, no_index, 1);
-  expect_read_error(path, "index.json");
-
-  const entry bad_layout[] = {{"oci-layout", AE_IFREG, "{}"}, {"index.json", AE_IFREG, INDEX_JSON}};
-  write_tar(path, bad_layout, 2);
-  expect_read_error(path, "imageLayoutVersion");
+  TAR(path, INDEX, DIRS);
+  expect_read_error(path, "is 'index.json', expected the file 'oci-layout'");
+  TAR(path, LAYOUT);
+  expect_read_error(path, "ends before its 'index.json' entry");
+  TAR(path, LAYOUT, INDEX, DIRS, LAYOUT);
+  expect_read_error(path, "unexpected entry 'oci-layout'");
+  TAR(path, {"oci-layout", CORE_TAR_FILE, "{\"imageLayoutVersion\": \"1.0.0\"}"}, INDEX, DIRS);
+  expect_read_error(path, "oci-layout is not");
+  TAR(path, {"oci-layout", CORE_TAR_FILE, "{}"}, INDEX, DIRS);
+  expect_read_error(path, "oci-layout is not");
 
   write_bytes(path, "this is not a tar archive at all\n", 33);
-  expect_read_error(path, NULL);
+  expect_read_error(path, "not a TIM artifact");
+  expect_read_error(dir, "is a directory");
+  snprintf(path, sizeof path, "%s/absent.tim", dir);
+  expect_read_error(path, "No such file or directory");
+}
+
+/* Sizes are believed only up to what the file holds; the end is two zero blocks, then EOF. */
+static void test_sizes_and_end(void **state) {
+  const char *dir = *state;
+  char path[256];
+  snprintf(path, sizeof path, "%s/sizes.tim", dir);
+  const entry es[] = {LAYOUT, INDEX, DIRS};
+  core_buf tar = CORE_BUF_INIT;
+  core_error *err = NULL;
+  for (size_t i = 0; i < 4; i++) add_entry(&tar, &es[i]);
+  assert_int_equal(core_buf_append(&tar, end_marker, sizeof end_marker, &err), 0);
+  size_t full = tar.len;
+
+  /* index.json's header claiming 4 GiB in a file of a few KiB. */
+  uint8_t h[CORE_TAR_BLOCK];
+  assert_int_equal(core_tar_header(h, "index.json", CORE_TAR_FILE, 4ull << 30, &err), 0);
+  uint8_t saved[CORE_TAR_BLOCK];
+  memcpy(saved, tar.data + 1024, sizeof saved);
+  memcpy(tar.data + 1024, h, sizeof h);
+  write_bytes(path, tar.data, full);
+  expect_read_error(path, "claims 4294967296 bytes, but only");
+  memcpy(tar.data + 1024, saved, sizeof saved);
+
+  write_bytes(path, tar.data, full);
+  core_tim *tim = NULL;
+  if (core_tim_read(path, &tim, &err) != 0) fail_msg("%s", err->msg);
+  core_tim_free(tim);
+
+  assert_int_equal(core_buf_append(&tar, "x", 1, &err), 0);
+  write_bytes(path, tar.data, tar.len);
+  expect_read_error(path, "1 bytes after its end-of-archive marker");
+  write_bytes(path, tar.data, full - CORE_TAR_BLOCK);
+  expect_read_error(path, "inside its end-of-archive marker");
+  core_buf_release(&tar);
 }
 
 int main(void) {
@@ -406,6 +523,9 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_corrupted_blob, make_tmpdir, remove_tmpdir),
       cmocka_unit_test_setup_teardown(test_truncated, make_tmpdir, remove_tmpdir),
       cmocka_unit_test_setup_teardown(test_foreign_tars, make_tmpdir, remove_tmpdir),
+      cmocka_unit_test(test_header_bytes),
+      cmocka_unit_test(test_header_read_by_libarchive),
+      cmocka_unit_test_setup_teardown(test_sizes_and_end, make_tmpdir, remove_tmpdir),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
