@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define FIX "; only the exact tar corec writes is accepted (spec/tim.md): rebuild the artifact with 'corec build' or fetch it again"
+#define CANONICAL_ONLY "; only the exact tar corec writes is accepted (spec/tim.md): rebuild the artifact with 'corec build' or fetch it again"
 
 int core_tim_tar_open(core_tim_tar *t, const char *path, core_error **err) {
   *t = (core_tim_tar){.path = path, .fd = -1};
@@ -97,18 +97,18 @@ static int parse_size(const core_tim_tar *t, const core_tim_tar_entry *e, const 
   if (f[0] & 0x80) {
     uint64_t v = 0;
     for (size_t i = 4; i < 12; i++) v = v << 8 | f[i];
-    return core_error_set(err, 0, "'%s': entry '%s' at offset %llu gives its size in base-256 (%llu bytes claimed)" FIX,
+    return core_error_set(err, 0, "'%s': entry '%s' at offset %llu gives its size in base-256 (%llu bytes claimed)" CANONICAL_ONLY,
                           t->path, e->shown, (unsigned long long)e->header_at, (unsigned long long)v);
   }
   uint64_t v = 0;
   for (size_t i = 0; i < 11; i++) {
     if (f[i] < '0' || f[i] > '7')
-      return core_error_set(err, 0, "'%s': entry '%s' at offset %llu has a size field that is not 11 octal digits" FIX,
+      return core_error_set(err, 0, "'%s': entry '%s' at offset %llu has a size field that is not 11 octal digits" CANONICAL_ONLY,
                             t->path, e->shown, (unsigned long long)e->header_at);
     v = v << 3 | (uint64_t)(f[i] - '0');
   }
   if (f[11] != ' ')
-    return core_error_set(err, 0, "'%s': entry '%s' at offset %llu has a size field that is not 11 octal digits and a space" FIX,
+    return core_error_set(err, 0, "'%s': entry '%s' at offset %llu has a size field that is not 11 octal digits and a space" CANONICAL_ONLY,
                           t->path, e->shown, (unsigned long long)e->header_at);
   *out = v;
   return 0;
@@ -133,10 +133,10 @@ static int check_end(core_tim_tar *t, uint64_t at, core_error **err) {
   uint8_t block[CORE_TAR_BLOCK];
   if (core_tim_tar_pread(t, at + CORE_TAR_BLOCK, block, sizeof block, err) < 0) return -1;
   if (!all_zero(block, sizeof block))
-    return core_error_set(err, 0, "'%s': a single zero block at offset %llu is followed by more data; a TIM ends with exactly two zero blocks" FIX,
+    return core_error_set(err, 0, "'%s': a single zero block at offset %llu is followed by more data; a TIM ends with exactly two zero blocks" CANONICAL_ONLY,
                           t->path, a);
   if (t->size != at + 2 * CORE_TAR_BLOCK)
-    return core_error_set(err, 0, "'%s' has %llu bytes after its end-of-archive marker (at offset %llu); a TIM ends right after it" FIX,
+    return core_error_set(err, 0, "'%s' has %llu bytes after its end-of-archive marker (at offset %llu); a TIM ends right after it" CANONICAL_ONLY,
                           t->path, (unsigned long long)(t->size - at - 2 * CORE_TAR_BLOCK), a);
   return 0;
 }
@@ -146,7 +146,7 @@ int core_tim_tar_next(core_tim_tar *t, core_tim_tar_entry *e, core_error **err) 
   if (t->pad_len) {
     if (core_tim_tar_pread(t, t->pad_at, h, t->pad_len, err) < 0) return -1;
     if (!all_zero(h, t->pad_len))
-      return core_error_set(err, 0, "'%s': the padding at offset %llu after an entry's data is not zeros" FIX, t->path,
+      return core_error_set(err, 0, "'%s': the padding at offset %llu after an entry's data is not zeros" CANONICAL_ONLY, t->path,
                             (unsigned long long)t->pad_at);
     t->pad_len = 0;
   }
@@ -175,18 +175,18 @@ int core_tim_tar_next(core_tim_tar *t, core_tim_tar_entry *e, core_error **err) 
     if (at == 0)
       return core_error_set(err, 0, "'%s' is not a TIM artifact (a ustar tar of an OCI image layout): its first block is %s",
                             t->path, what);
-    return core_error_set(err, 0, "'%s': the block at offset %llu ('%s') is %s" FIX, t->path, a, e->shown, what);
+    return core_error_set(err, 0, "'%s': the block at offset %llu ('%s') is %s" CANONICAL_ONLY, t->path, a, e->shown, what);
   }
   if (!checksum_ok(h))
-    return core_error_set(err, 0, "'%s': the header of entry '%s' at offset %llu has a wrong checksum (it is corrupted)" FIX,
+    return core_error_set(err, 0, "'%s': the header of entry '%s' at offset %llu has a wrong checksum (it is corrupted)" CANONICAL_ONLY,
                           t->path, e->shown, a);
   if (h[156] != CORE_TAR_FILE && h[156] != CORE_TAR_DIR)
-    return core_error_set(err, 0, "'%s': entry '%s' at offset %llu is a %s (type '%c'); a TIM holds only regular files and the directories blobs/ and blobs/sha256/" FIX,
+    return core_error_set(err, 0, "'%s': entry '%s' at offset %llu is a %s (type '%c'); a TIM holds only regular files and the directories blobs/ and blobs/sha256/" CANONICAL_ONLY,
                           t->path, e->shown, a, type_name(h[156]), h[156] >= 0x20 && h[156] < 0x7f ? h[156] : '?');
   e->type = (core_tar_type)h[156];
   if (parse_size(t, e, h + 124, &e->size, err) < 0) return -1;
   if (e->type == CORE_TAR_DIR && e->size != 0)
-    return core_error_set(err, 0, "'%s': directory '%s' at offset %llu claims %llu bytes of data" FIX, t->path, e->shown, a,
+    return core_error_set(err, 0, "'%s': directory '%s' at offset %llu claims %llu bytes of data" CANONICAL_ONLY, t->path, e->shown, a,
                           (unsigned long long)e->size);
   /* Before anything is read or allocated: the data and its padding must be in the file. */
   e->data_at = at + CORE_TAR_BLOCK;
@@ -196,13 +196,13 @@ int core_tim_tar_next(core_tim_tar *t, core_tim_tar_entry *e, core_error **err) 
                           t->path, e->shown, a, (unsigned long long)e->size, (unsigned long long)room,
                           (unsigned long long)t->size);
   if (strlen(e->name) == 0)
-    return core_error_set(err, 0, "'%s': the entry at offset %llu has an empty name" FIX, t->path, a);
+    return core_error_set(err, 0, "'%s': the entry at offset %llu has an empty name" CANONICAL_ONLY, t->path, a);
   if (core_tar_header(want, e->name, e->type, e->size, err) < 0) return core_error_wrap(err, "'%s'", t->path);
   /* The checksum last: it differs whenever another field does, and that field is the news. */
   for (size_t k = 0; k < CORE_TAR_BLOCK; k++) {
     size_t i = k < CORE_TAR_BLOCK - 8 ? (k < 148 ? k : k + 8) : k - (CORE_TAR_BLOCK - 8) + 148;
     if (h[i] != want[i])
-      return core_error_set(err, 0, "'%s': the header of entry '%s' at offset %llu differs from the canonical one in its %s field (byte %zu)" FIX,
+      return core_error_set(err, 0, "'%s': the header of entry '%s' at offset %llu differs from the canonical one in its %s field (byte %zu)" CANONICAL_ONLY,
                             t->path, e->shown, a, core_tar_field_name(i), i);
   }
   t->next = e->data_at + e->size + core_tar_padding(e->size);
