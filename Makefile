@@ -95,7 +95,7 @@ check-san: deps
 
 # Fuzzing: each tests/fuzz/*.c is a libFuzzer target, built with clang and the sanitizers
 # against the library code (an archive, so a target pulls in only what it uses), then run
-# for a bounded time from the seeds in tests/fuzz/corpus/. Crashes land in $(FUZZ_BUILD).
+# for a bounded time from the seeds in tests/fuzz/corpus/NAME/. Crashes land in $(FUZZ_BUILD).
 FUZZ_CC      ?= clang
 FUZZ_BUILD   := build-fuzz
 FUZZ_RUNS    ?= 20000
@@ -118,12 +118,14 @@ $(FUZZ_BUILD)/%: tests/fuzz/%.c $(FUZZ_BUILD)/libcore.a
 	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer $< $(FUZZ_BUILD)/libcore.a $(COREC_LIBS) -o $@
 
 .PHONY: fuzz-smoke
+# Each target has its seeds in tests/fuzz/corpus/NAME/ and, optionally, tests/fuzz/NAME.dict.
 fuzz-smoke: $(patsubst tests/fuzz/%.c,$(FUZZ_BUILD)/%,$(FUZZ_SRCS))
 	@for t in $^; do \
 	  name=$$(basename $$t); mkdir -p $(FUZZ_BUILD)/corpus/$$name; \
+	  dict=; [ -f tests/fuzz/$$name.dict ] && dict=-dict=tests/fuzz/$$name.dict; \
 	  echo "fuzz: $$name ($(FUZZ_RUNS) runs, at most $(FUZZ_TIME)s)"; \
-	  $$t -runs=$(FUZZ_RUNS) -max_total_time=$(FUZZ_TIME) -max_len=4096 -artifact_prefix=$(FUZZ_BUILD)/ \
-	      -dict=tests/fuzz/app.dict $(FUZZ_BUILD)/corpus/$$name tests/fuzz/corpus || exit 1; \
+	  $$t -runs=$(FUZZ_RUNS) -max_total_time=$(FUZZ_TIME) -max_len=8192 -artifact_prefix=$(FUZZ_BUILD)/ \
+	      $$dict $(FUZZ_BUILD)/corpus/$$name tests/fuzz/corpus/$$name || exit 1; \
 	done
 
 install: all

@@ -54,7 +54,7 @@ for BUILD in "${builds[@]}"; do
   fi
 done
 
-# A bounded fuzzing run of the front end (clang, libFuzzer, ASan+UBSan): one result.
+# A bounded fuzzing run of the front end and the artifact reader (clang, libFuzzer, ASan+UBSan): one result.
 if [ "$mode" = all ]; then
   echo "== fuzz smoke (tests/fuzz)"
   if make -s fuzz-smoke >/tmp/core-fuzz.$$.log 2>&1; then
