@@ -1,6 +1,5 @@
 /* Unit tests for the KVM verdict (runtime/accel.c): its key, its file format (only an exact,
- * well-formed verdict for this host boot and QEMU counts), the probe bound, and the "alive"
- * line on the status port (runtime/qemu.c). */
+ * well-formed verdict for this host boot and QEMU counts) and the probe bound. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -14,7 +13,6 @@
 #include <sys/stat.h>
 
 #include "accel.h"
-#include "qemu.h"
 #include "tmpdir.h"
 
 static const core_kvm_key key = {.boot_id = "d861a4d3-842c-44e2-8c20-de33f5905612",
@@ -166,29 +164,12 @@ static void test_probe_seconds(void **state) {
   }
 }
 
-static void test_status_alive(void **state) {
-  (void)state;
-  assert_true(core_qemu_status_alive("alive\n"));
-  assert_true(core_qemu_status_alive("alive\nexit-status 0\n"));
-  assert_true(core_qemu_status_alive("noise\nalive\n"));
-  assert_false(core_qemu_status_alive(NULL));
-  assert_false(core_qemu_status_alive(""));
-  assert_false(core_qemu_status_alive("aliv"));
-  assert_false(core_qemu_status_alive("alive")); /* not yet a whole line */
-  assert_false(core_qemu_status_alive("not alive\n"));
-  /* The "alive" line does not disturb the exit status that follows it. */
-  int guest = -1;
-  core_error *err = NULL;
-  assert_int_equal(core_qemu_decode_status(((42 << 1) | 1) << 8, "alive\nexit-status 42\n", &guest, &err), 0);
-  assert_int_equal(guest, 42);
-}
-
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_round_trip),         cmocka_unit_test(test_reason_stays_one_line),
       cmocka_unit_test(test_other_key_is_ignored), cmocka_unit_test(test_damaged_or_foreign_is_ignored),
       cmocka_unit_test_setup_teardown(test_load_and_save, make_tmpdir, remove_tmpdir),     cmocka_unit_test(test_first_line),
-      cmocka_unit_test(test_probe_seconds),      cmocka_unit_test(test_status_alive),
+      cmocka_unit_test(test_probe_seconds),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
