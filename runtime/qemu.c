@@ -106,15 +106,23 @@ static void stop_handlers_restore(stop_handlers *h) {
   h->installed = 0;
 }
 
-/* The terminal as it was before QEMU put it in raw mode; put back after every QEMU, since
- * one that is killed or dies cannot do it itself. */
+/* Standard input as it was before QEMU made it raw and non-blocking (both live in what
+ * corerun shares with its shell); put back after every QEMU, since one that is killed or
+ * dies cannot do it itself. */
 typedef struct saved_tty {
   struct termios t;
   int have;
+  int flags; /* file status flags; -1: unknown */
 } saved_tty;
+
+static void saved_tty_save(saved_tty *s) {
+  s->have = isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &s->t) == 0;
+  s->flags = fcntl(STDIN_FILENO, F_GETFL);
+}
 
 static void saved_tty_restore(saved_tty *s) {
   if (s->have) tcsetattr(STDIN_FILENO, TCSANOW, &s->t);
+  if (s->flags >= 0) fcntl(STDIN_FILENO, F_SETFL, s->flags);
 }
 
 /* The verdict a run that dropped KVM writes, once the guest is alive under TCG: a guest that
@@ -296,45 +304,56 @@ static int run_attempt(const core_qemu_opts *o, const core_qemu_monitor *monitor
   return watch_qemu(pid, own_group, status_fd, monitor, o, a, err);
 }
 
-int core_qemu_run(const core_qemu_opts *o, int kernel_fd, int initrd_fd, int *guest_status, core_error **err) {
+/* Chooses the first attempt's accelerator: TCG when asked for, when the KVM device does not
+ * open, or (auto only) when this host boot and QEMU already have a verdict against KVM; else
+ * KVM on probation. *have_key says whether a verdict can be written for this run. */
+static int plan_first_attempt(const core_qemu_opts *o, qemu_attempt *a, core_kvm_key *key, char **verdict_path,
+                              int *have_key, core_error **err) {
   const char *binary = o->binary ? o->binary : "qemu-system-x86_64";
   const char *kvm_device = o->kvm_device ? o->kvm_device : "/dev/kvm";
-  qemu_attempt a = {.accel = CORE_ACCEL_TCG};
+  a->accel = CORE_ACCEL_TCG;
+  a->probe_seconds = 0;
+  *have_key = 0;
+  if (o->accel == CORE_ACCEL_TCG) return 0;
+  int fd = open(kvm_device, O_RDWR | O_CLOEXEC);
+  if (fd < 0) {
+    int e = errno;
+    if (o->accel == CORE_ACCEL_KVM) return core_error_set(err, e, "--accel kvm: cannot open %s", kvm_device);
+    if (!o->quiet)
+      fprintf(stderr, "corerun: %s is not usable (%s); booting with TCG software emulation (slower)\n", kvm_device, strerror(e));
+    return 0;
+  }
+  close(fd);
+  /* Only auto reads the verdict: --accel kvm asks for KVM whatever happened before. Without
+   * a key (no boot id, a QEMU that will not say its version) nothing is remembered. */
+  cleanup_free char *remembered = NULL;
+  if (o->accel == CORE_ACCEL_AUTO)
+    *have_key = core_kvm_key_get(binary, key, NULL) == 0 && core_kvm_verdict_path(verdict_path, NULL) == 0;
+  if (*have_key && core_kvm_verdict_load(*verdict_path, key, &remembered) == 1) {
+    if (!o->quiet)
+      fprintf(stderr, "corerun: KVM failed its probe earlier in this host boot (%s); booting with TCG software "
+                      "emulation (slower); remove %s to probe again\n", remembered, *verdict_path);
+    return 0;
+  }
+  a->accel = CORE_ACCEL_KVM;
+  a->probe_seconds = o->probe_seconds ? o->probe_seconds : CORE_KVM_PROBE_SECONDS_DEFAULT;
+  if (!o->quiet) fprintf(stderr, "corerun: booting with KVM\n");
+  return 0;
+}
+
+int core_qemu_run(const core_qemu_opts *o, int kernel_fd, int initrd_fd, int *guest_status, core_error **err) {
+  qemu_attempt a = {0};
   cleanup_kvm_key core_kvm_key key = {0};
   cleanup_free char *verdict_path = NULL;
-  cleanup_free char *remembered = NULL;
   int have_key = 0;
-  if (o->accel != CORE_ACCEL_TCG) {
-    int fd = open(kvm_device, O_RDWR | O_CLOEXEC);
-    int e = errno;
-    if (fd < 0 && o->accel == CORE_ACCEL_KVM) return core_error_set(err, e, "--accel kvm: cannot open %s", kvm_device);
-    if (fd < 0 && !o->quiet)
-      fprintf(stderr, "corerun: %s is not usable (%s); booting with TCG software emulation (slower)\n", kvm_device, strerror(e));
-    if (fd >= 0) {
-      close(fd);
-      a.accel = CORE_ACCEL_KVM;
-      a.probe_seconds = o->probe_seconds ? o->probe_seconds : CORE_KVM_PROBE_SECONDS_DEFAULT;
-    }
-    /* Only auto reads the verdict: --accel kvm asks for KVM whatever happened before. Without
-     * a key (no boot id, a QEMU that will not say its version) nothing is remembered. */
-    if (fd >= 0 && o->accel == CORE_ACCEL_AUTO)
-      have_key = core_kvm_key_get(binary, &key, NULL) == 0 && core_kvm_verdict_path(&verdict_path, NULL) == 0;
-    if (have_key && core_kvm_verdict_load(verdict_path, &key, &remembered) == 1) {
-      if (!o->quiet)
-        fprintf(stderr, "corerun: KVM failed its probe earlier in this host boot (%s); booting with TCG software "
-                        "emulation (slower); remove %s to probe again\n", remembered, verdict_path);
-      a.accel = CORE_ACCEL_TCG;
-      a.probe_seconds = 0;
-    }
-    if (a.accel == CORE_ACCEL_KVM && !o->quiet) fprintf(stderr, "corerun: booting with KVM\n");
-  }
+  if (plan_first_attempt(o, &a, &key, &verdict_path, &have_key, err) < 0) return -1;
 
   __attribute__((cleanup(core_qemu_monitor_release))) core_qemu_monitor monitor = {0};
   if (core_qemu_monitor_init(&monitor, err) < 0) return -1;
   __attribute__((cleanup(stop_handlers_restore))) stop_handlers handlers = {0};
   stop_handlers_install(&handlers);
-  __attribute__((cleanup(saved_tty_restore))) saved_tty tty = {0};
-  tty.have = isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &tty.t) == 0;
+  __attribute__((cleanup(saved_tty_restore))) saved_tty tty = {.flags = -1};
+  saved_tty_save(&tty);
 
   int r = run_attempt(o, &monitor, kernel_fd, initrd_fd, &a, err);
   saved_tty_restore(&tty);
