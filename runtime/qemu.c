@@ -71,6 +71,8 @@ int core_qemu_decode_status(int wait_status, const char *text, int *guest_status
   return core_error_set(err, 0, "qemu failed with exit status %d before the guest reported", rc);
 }
 
+static const char *qemu_binary(const core_qemu_opts *o) { return o->binary ? o->binary : "qemu-system-x86_64"; }
+
 static void read_fd_text(int fd, char *buf, size_t cap) {
   ssize_t n = pread(fd, buf, cap - 1, 0);
   buf[n > 0 ? n : 0] = 0;
@@ -249,7 +251,7 @@ static int run_attempt(const core_qemu_opts *o, const core_qemu_monitor *monitor
   cleanup_free char *append = NULL;
   if (asprintf(&append, "console=ttyS0 panic=-1%s%s", o->cmdline && *o->cmdline ? " " : "", o->cmdline ? o->cmdline : "") < 0)
     return core_error_set(err, ENOMEM, "allocating");
-  const char *binary = o->binary ? o->binary : "qemu-system-x86_64";
+  const char *binary = qemu_binary(o);
   const char *fixed[] = {binary, "-M", "q35", "-accel", a->accel == CORE_ACCEL_KVM ? "kvm" : "tcg",
                          "-cpu", a->accel == CORE_ACCEL_KVM ? "host" : "max", "-m", mem, "-smp", smp,
                          "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",
@@ -306,10 +308,10 @@ static int run_attempt(const core_qemu_opts *o, const core_qemu_monitor *monitor
 
 /* Chooses the first attempt's accelerator: TCG when asked for, when the KVM device does not
  * open, or (auto only) when this host boot and QEMU already have a verdict against KVM; else
- * KVM on probation. *have_key says whether a verdict can be written for this run. */
+ * KVM on probation. *verdict_path is set when auto may remember a verdict; *have_key says
+ * whether the key was made. */
 static int plan_first_attempt(const core_qemu_opts *o, qemu_attempt *a, core_kvm_key *key, char **verdict_path,
                               int *have_key, core_error **err) {
-  const char *binary = o->binary ? o->binary : "qemu-system-x86_64";
   const char *kvm_device = o->kvm_device ? o->kvm_device : "/dev/kvm";
   a->accel = CORE_ACCEL_TCG;
   a->probe_seconds = 0;
@@ -324,11 +326,13 @@ static int plan_first_attempt(const core_qemu_opts *o, qemu_attempt *a, core_kvm
     return 0;
   }
   close(fd);
-  /* Only auto reads the verdict: --accel kvm asks for KVM whatever happened before. Without
-   * a key (no boot id, a QEMU that will not say its version) nothing is remembered. */
+  /* Only auto reads the verdict: --accel kvm asks for KVM whatever happened before. The key
+   * costs a `qemu --version`, so it is made only when there is a verdict to check (or, later,
+   * one to write). Without a key (no boot id, a QEMU that will not say its version) nothing
+   * is remembered. */
   cleanup_free char *remembered = NULL;
-  if (o->accel == CORE_ACCEL_AUTO)
-    *have_key = core_kvm_key_get(binary, key, NULL) == 0 && core_kvm_verdict_path(verdict_path, NULL) == 0;
+  if (o->accel == CORE_ACCEL_AUTO && core_kvm_verdict_path(verdict_path, NULL) == 0 && access(*verdict_path, F_OK) == 0)
+    *have_key = core_kvm_key_get(qemu_binary(o), key, NULL) == 0;
   if (*have_key && core_kvm_verdict_load(*verdict_path, key, &remembered) == 1) {
     if (!o->quiet)
       fprintf(stderr, "corerun: KVM failed its probe earlier in this host boot (%s); booting with TCG software "
@@ -365,6 +369,7 @@ int core_qemu_run(const core_qemu_opts *o, int kernel_fd, int initrd_fd, int *gu
      * again as they are: coreinit says "alive" before it mounts anything, so a guest that never
      * said it never touched them. Its monitor socket goes, so the next QEMU can make its own. */
     unlink(monitor.socket);
+    if (!have_key && verdict_path) have_key = core_kvm_key_get(qemu_binary(o), &key, NULL) == 0;
     verdict_note note = {.key = &key, .path = verdict_path, .reason = a.reason};
     qemu_attempt b = {.accel = CORE_ACCEL_TCG, .note = have_key ? &note : NULL};
     r = run_attempt(o, &monitor, kernel_fd, initrd_fd, &b, err);
