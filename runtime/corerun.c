@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "accel.h"
 #include "cleanup.h"
 #include "devices.h"
 #include "json.h"
@@ -31,7 +32,10 @@ static const char run_help[] =
     "  --trust FILE       also trust this Ed25519 public key (PEM); may be repeated\n"
     "  --memory SIZE      guest memory, e.g. 512M or 1G (default: the artifact's)\n"
     "  --cpus N           guest CPUs (default: the artifact's)\n"
-    "  --accel MODE       auto (KVM when /dev/kvm is usable, else TCG), kvm or tcg (default auto)\n"
+    "  --accel MODE       auto (default): KVM if /dev/kvm opens and the guest shows a sign of life\n"
+    "                     within CORE_KVM_PROBE_SECONDS (default 5), else TCG; a failed probe is\n"
+    "                     remembered for this host boot and QEMU version in $CORE_HOME/kvm-verdict\n"
+    "                     (delete it to probe again). kvm: KVM or fail, never TCG. tcg: TCG only\n"
     "  --qemu PATH        QEMU binary (default qemu-system-x86_64, or $CORE_QEMU)\n"
     "  -p, --publish HOST:GUEST[/udp]\n"
     "                     publish a guest port (adds to, or re-maps, the app's own ports)\n"
@@ -50,7 +54,11 @@ static const char run_help[] =
     "\n"
     "Trusted keys: $CORE_HOME/trust.d/*.pub (CORE_HOME defaults to ~/.core; CORE_CONFIG_DIR\n"
     "overrides it), /etc/core/trust.d/*.pub, and --trust files. There is no way to boot an\n"
-    "artifact that does not verify.\n";
+    "artifact that does not verify.\n"
+    "\n"
+    "Environment: CORE_QEMU (the QEMU binary), CORE_HOME, CORE_CONFIG_DIR (see above),\n"
+    "CORE_KVM_PROBE_SECONDS (how long a KVM guest has to say it is alive, 1 to 600 s, default 5),\n"
+    "CORE_KVM_DEVICE (the KVM device, default /dev/kvm; an override for testing).\n";
 
 typedef struct run_args {
   const char *artifact;
@@ -64,6 +72,8 @@ typedef struct run_args {
   char **command;
   size_t command_argc;
   unsigned stop_timeout;
+  const char *kvm_device;
+  unsigned probe_seconds;
   const char *publish[MAX_DEVICE_FLAGS];
   const char *volumes[MAX_DEVICE_FLAGS];
   core_device_flags devices;
@@ -99,6 +109,10 @@ static int parse_run_args(int argc, char **argv, run_args *a, core_error **err) 
                                        {0, 0, 0, 0}};
   memset(a, 0, sizeof *a);
   a->qemu = getenv("CORE_QEMU");
+  a->kvm_device = getenv("CORE_KVM_DEVICE");
+  if (a->kvm_device && *a->kvm_device == 0) a->kvm_device = NULL;
+  const char *probe = getenv("CORE_KVM_PROBE_SECONDS");
+  if (probe && *probe && core_kvm_probe_seconds_parse(probe, &a->probe_seconds, err) < 0) return -1;
   int c;
   optind = 1;
   /* "+" stops at the first operand, so the guest command's own flags are left alone. */
@@ -197,6 +211,8 @@ static int cmd_run(int argc, char **argv, int *exit_status, core_error **err) {
       .cmdline = json_string_value(json_object_get(json_object_get(app->config, "kernel"), "cmdline")),
       .quiet = a.quiet,
       .stop_timeout = a.stop_timeout,
+      .kvm_device = a.kvm_device,
+      .probe_seconds = a.probe_seconds,
   };
   if (q.memory_mib < 64 || q.cpus < 1) return core_error_set(err, 0, "the artifact's runtime config has no valid resources");
   /* Devices are planned and prepared before QEMU starts: a bad --volume fails nothing half-way. */

@@ -101,6 +101,9 @@ void init_shutdown_steps(init_supervisor *s);
 void init_processes_stop(void);
 
 /* report.c: tells the host how the run ended, then powers off. */
+/* report.c: "alive" on the status device, the first sign that the guest runs coreinit
+ * (the host uses it to tell a working accelerator from a hung one). */
+void init_report_alive(const char *status_device);
 _Noreturn void init_report(const init_result *res, const char *status_device);
 
 #endif

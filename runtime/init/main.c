@@ -12,6 +12,9 @@ static int init_boot(init_conf *conf, init_supervisor *sup, init_error *err) {
   if (init_mounts_setup(err) < 0) return -1;
   if (init_console_open(err) < 0) return -1;
   if (init_conf_load(conf, err) < 0) return -1;
+  /* As early as the status device is known: the host may be waiting for this to decide
+   * whether its accelerator can run a guest at all. */
+  init_report_alive(conf->status_device);
   for (size_t i = 0; i < conf->warnings.n; i++)
     fprintf(stderr, "coreinit: warning: %s\n", conf->warnings.v[i]);
   if (conf->hostname && init_hostname_set(conf->hostname, err) < 0) return -1;

@@ -1,5 +1,5 @@
-/* Tells the host how the run ended (spec/init.md, "Reporting the status"), then
- * powers the machine off. */
+/* Tells the host that coreinit is running and, at the end, how the run ended (spec/init.md,
+ * "Reporting the status"), then powers the machine off. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -17,7 +17,7 @@
 /* QEMU's isa-debug-exit device: a byte written here makes QEMU exit with (byte << 1) | 1. */
 #define INIT_DEBUG_EXIT_PORT 0xf4
 
-static void init_report_device(const char *path, int status) {
+static void init_report_device(const char *path, const char *line) {
   int fd = open(path, O_WRONLY | O_NOCTTY | O_CLOEXEC);
   if (fd < 0) {
     fprintf(stderr, "coreinit: opening status device '%s': %s\n", path, strerror(errno));
@@ -30,13 +30,16 @@ static void init_report_device(const char *path, int status) {
     cfmakeraw(&t);
     tcsetattr(fd, TCSANOW, &t);
   }
-  char line[32];
-  int n = snprintf(line, sizeof line, "exit-status %d\n", status);
+  ssize_t n = (ssize_t)strlen(line);
   if (write(fd, line, (size_t)n) != n)
     fprintf(stderr, "coreinit: writing to status device '%s': %s\n", path, strerror(errno));
   /* The VM stops the instant the port is written: the line must have left the UART. */
   tcdrain(fd);
   close(fd);
+}
+
+void init_report_alive(const char *status_device) {
+  if (status_device) init_report_device(status_device, "alive\n");
 }
 
 _Noreturn void init_report(const init_result *res, const char *status_device) {
@@ -52,7 +55,9 @@ _Noreturn void init_report(const init_result *res, const char *status_device) {
   else
     fprintf(stderr, "coreinit: main command exited with status %d\n", res->status);
   tcdrain(2);
-  if (status_device) init_report_device(status_device, res->status);
+  char line[32];
+  snprintf(line, sizeof line, "exit-status %d\n", res->status);
+  if (status_device) init_report_device(status_device, line);
 
 #if defined(__x86_64__) || defined(__i386__)
   /* Without the device the write goes nowhere and we fall through to power-off. */

@@ -1,5 +1,6 @@
 /* Unit tests for core_qemu_decode_status (runtime/qemu.c): QEMU's wait status and the text
- * coreinit wrote on its status port become the guest's exit status, or a clear error. */
+ * coreinit wrote on its status port become the guest's exit status, or a clear error; and
+ * core_qemu_status_alive, which finds coreinit's first word there. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -111,6 +112,25 @@ static void test_killed(void **state) {
   expect_error(killed(SIGTERM), "exit-status 0\n", "signal 15");
 }
 
+static void test_status_alive(void **state) {
+  (void)state;
+  assert_true(core_qemu_status_alive("alive\n"));
+  assert_true(core_qemu_status_alive("alive\nexit-status 0\n"));
+  assert_true(core_qemu_status_alive("noise\nalive\n"));
+  assert_false(core_qemu_status_alive(NULL));
+  assert_false(core_qemu_status_alive(""));
+  assert_false(core_qemu_status_alive("aliv"));
+  assert_false(core_qemu_status_alive("alive")); /* not yet a whole line */
+  assert_false(core_qemu_status_alive("not alive\n"));
+  /* The "alive" line does not disturb the exit status that follows it. */
+  int guest;
+  assert_int_equal(decode(exited(debug_exit(42)), "alive\nexit-status 42\n", &guest), 0);
+  assert_int_equal(guest, 42);
+  assert_int_equal(decode(exited(debug_exit(200)), "alive\nexit-status 200\n", &guest), 0);
+  assert_int_equal(guest, 200);
+  expect_error(exited(0), "alive\n", "powered off");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_status_port_and_debug_exit),
@@ -120,6 +140,7 @@ int main(void) {
       cmocka_unit_test(test_powered_off),
       cmocka_unit_test(test_qemu_failed),
       cmocka_unit_test(test_killed),
+      cmocka_unit_test(test_status_alive),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
