@@ -26,6 +26,7 @@ typedef struct diag_file {
   char *text; /* NULL when not registered and not (yet) read */
   size_t len;
   bool loaded; /* text is set, or reading it was tried and failed */
+  bool hidden; /* never quoted: see core_diag_hide_source */
 } diag_file;
 
 struct core_diag {
@@ -94,6 +95,21 @@ void core_diag_set_source(core_diag *d, const char *file, const char *text, size
   free(f->text);
   f->text = copy;
   f->len = len;
+  f->loaded = true;
+}
+
+void core_diag_hide_source(core_diag *d, const char *file) {
+  if (d == NULL || file == NULL) return;
+  diag_file *f = file_get(d, file);
+  if (f == NULL) {
+    d->oom = true;
+    return;
+  }
+  f->hidden = true;
+  /* Dropping the copy too: nothing later can quote what is no longer held. */
+  free(f->text);
+  f->text = NULL;
+  f->len = 0;
   f->loaded = true;
 }
 
@@ -272,6 +288,7 @@ static const char *level_name(core_diag_level l) {
 #define SNIPPET_BEFORE 50
 
 static void render_snippet(out *o, const diag_entry *e, diag_file *f) {
+  if (f->hidden) return;
   file_load(f);
   const char *line = NULL;
   size_t n = 0;

@@ -10,6 +10,7 @@
 
 #include "cleanup.h"
 #include "fsutil.h"
+#include "input_file.h"
 
 #define YAML_TAG_PREFIX "tag:yaml.org,2002:"
 
@@ -488,12 +489,14 @@ int core_yaml_parse(const char *file, const char *text, size_t len, core_diag *d
 
 int core_yaml_load_file(const char *path, core_yaml_doc **out, core_error **err) {
   __attribute__((cleanup(core_buf_release))) core_buf b = CORE_BUF_INIT;
-  if (core_read_file(path, &b, err) < 0) return -1;
+  if (core_read_input_file(path, CORE_INPUT_MAX_BYTES, &b, err) < 0) return -1;
   cleanup_diag core_diag *d = core_diag_new(path);
   if (d == NULL) return core_error_set(err, ENOMEM, "reading '%s'", path);
   core_diag_set_source(d, path, (const char *)b.data, b.len);
   core_yaml_doc *doc = NULL;
-  if (core_yaml_parse(path, (const char *)b.data, b.len, d, &doc) < 0 || core_diag_error_count(d) > 0) {
+  int parsed = core_yaml_parse(path, (const char *)b.data, b.len, d, &doc);
+  if (parsed < 0) core_diag_hide_source(d, path); /* not YAML: possibly anything, never echoed */
+  if (parsed < 0 || core_diag_error_count(d) > 0) {
     core_yaml_doc_free(doc);
     return core_diag_to_error(d, err) < 0 ? -1 : core_error_set(err, 0, "'%s': cannot be read as YAML", path);
   }
