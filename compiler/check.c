@@ -38,6 +38,12 @@ static const field top_fields[] = {
     {NULL, false, NULL},
 };
 
+bool core_app_top_key(const char *key) {
+  for (const field *f = top_fields; f->name; f++)
+    if (strcmp(f->name, key) == 0) return true;
+  return false;
+}
+
 static void check_name(checker *c, const core_yaml_node *n) {
   const char *s = check_string(c, n, "name");
   if (s == NULL) return;

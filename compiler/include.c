@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "check.h"
 #include "cleanup.h"
 #include "fsutil.h"
 #include "input_file.h"
@@ -62,6 +63,18 @@ static void mark_done(includer *c, const char *real) {
 
 static core_yaml_node *load_file(includer *c, const char *path, const char *text, size_t len, const char *real,
                                  const char *shown, const core_yaml_node *at);
+
+/* Whether a mapping is of the kind expected, an app (or part of one): empty, or with at least
+ * one app.yml key. /etc/shadow parses as a mapping (each line, ending in ':', a key), as do
+ * most secrets files; none has an app.yml key, and an app with a typo still has others. */
+static bool app_like(const core_yaml_node *map) {
+  if (map->n_pairs == 0) return true;
+  for (size_t i = 0; i < map->n_pairs; i++) {
+    const char *k = map->pairs[i].key->value;
+    if (core_app_top_key(k) || strcmp(k, "include") == 0 || strcmp(k, "variables") == 0) return true;
+  }
+  return false;
+}
 
 /* "a.yml -> b.yml -> a.yml": the chain from where the cycle starts, closed by the repeat. */
 static char *cycle_text(const includer *c, size_t from, const char *shown) {
@@ -239,6 +252,22 @@ static core_yaml_node *load_file(includer *c, const char *path, const char *text
     core_diag_error(c->diag, &root->pos, root->len, NULL,
                     "an included file must be a mapping of app.yml keys, found %s",
                     core_yaml_describe(root, found, sizeof found));
+    return NULL;
+  }
+  if (!app_like(root)) {
+    /* Neither its lines nor its keys are shown: the file may be anything. */
+    core_diag_hide_source(c->diag, path);
+    char vb[160];
+    const char *hint = "an app.yml file has keys such as 'name', 'kernel', 'services' or 'files'; its lines are not "
+                       "shown, as it may hold anything";
+    if (at)
+      core_diag_error(c->diag, &at->pos, at->len, hint,
+                      "'%s' is not an app.yml file: none of its %zu top-level keys is an app.yml key",
+                      core_diag_excerpt(shown, vb, sizeof vb), root->n_pairs);
+    else
+      core_diag_error(c->diag, &root->pos, 0, hint,
+                      "'%s' is not an app.yml file: none of its %zu top-level keys is an app.yml key",
+                      core_diag_excerpt(shown, vb, sizeof vb), root->n_pairs);
     return NULL;
   }
   const core_yaml_node *list = core_yaml_get(root, "include");
