@@ -287,10 +287,13 @@ int core_store_get_verified(core_store *s, const core_digest *d, char **path, co
   if (strcmp(now.str, d->str) != 0) {
     /* A damaged blob must never be used again; removing it lets the next fetch replace it. */
     unlink(p);
-    return core_error_set(err, CORE_STORE_ECORRUPT,
-                          "blob %s in the content store '%s' no longer matches its digest (its content hashes to "
-                          "%s): the store was damaged or edited; the blob has been removed",
-                          d->str, s->dir, now.str);
+    core_error_set(err, 0,
+                   "blob %s in the content store '%s' no longer matches its digest (its content hashes to %s): the "
+                   "store was damaged or edited; the blob has been removed",
+                   d->str, s->dir, now.str);
+    /* Set after: the kind is for the resolver, strerror's "Bad message" is not for the user. */
+    if (err && *err) (*err)->errnum = CORE_STORE_ECORRUPT;
+    return -1;
   }
   /* The modification time records the last use, for 'corec cache gc --older-than'. A store
    * shared with other users may refuse this; the blob is still good, so it is not an error. */
