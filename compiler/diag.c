@@ -10,6 +10,7 @@
 #include "buf.h"
 #include "cleanup.h"
 #include "fsutil.h"
+#include "input_file.h"
 #include "json.h"
 
 typedef struct diag_entry {
@@ -245,7 +246,8 @@ static void file_load(diag_file *f) {
   if (f->loaded) return;
   f->loaded = true;
   core_buf b = CORE_BUF_INIT;
-  if (core_read_file(f->name, &b, NULL) < 0) return; /* then the snippet is left out */
+  /* The file may have changed since it was parsed: read it as any input, within the cap. */
+  if (core_read_input_file(f->name, CORE_INPUT_MAX_BYTES, &b, NULL) < 0) return; /* then no snippet */
   f->len = b.len;
   f->text = (char *)core_buf_take(&b, NULL);
 }
