@@ -8,7 +8,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "check.h"
 #include "cleanup.h"
 #include "corec.h"
 #include "fsutil.h"
@@ -29,13 +28,16 @@ static const char lock_help[] =
     "      --store DIR     the content store (default $CORE_STORE_DIR, else $CORE_HOME/store)\n"
     "      --quiet         no progress output\n"
     "      --json-events   progress as JSON lines on stderr\n"
+    CORE_LOAD_FLAGS_HELP
     "  -h, --help          show this help\n";
 
 int corec_lock(int argc, char **argv, core_error **err) {
   static const struct option opts[] = {{"store", required_argument, NULL, 's'}, {"quiet", no_argument, NULL, 'q'},
                                        {"json-events", no_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'},
-                                       {0, 0, 0, 0}};
+                                       {"var", required_argument, NULL, 'v'},   {"env-var", required_argument, NULL, 'e'},
+                                       {"linuxkit", no_argument, NULL, 'K'},    {0, 0, 0, 0}};
   core_resolve_opts ro = {.update_lock = 1};
+  cleanup_load_opts core_load_opts lo = CORE_LOAD_OPTS_INIT;
   int c;
   optind = 1;
   while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -44,6 +46,15 @@ int corec_lock(int argc, char **argv, core_error **err) {
       case 'q': ro.quiet = 1; break;
       case 'j': ro.json_events = 1; break;
       case 'h': fputs(lock_help, stdout); return 0;
+      case 'K': lo.linuxkit = 1; break;
+      case 'v':
+      case 'e': {
+        /* As corec build does: the loader owns the meaning of --var and --env-var. */
+        char *pair[] = {c == 'v' ? "--var" : "--env-var", optarg};
+        int at = 0;
+        if (core_load_opts_parse_flag(&lo, 2, pair, &at, err) < 0) return -1;
+        break;
+      }
       default: fputs(lock_help, stderr); return 2;
     }
   }
@@ -51,7 +62,7 @@ int corec_lock(int argc, char **argv, core_error **err) {
   cleanup_app_config core_app_config *cfg = NULL;
   cleanup_plan core_plan *plan = NULL;
   /* The same front end as build (includes, variables), so both lock the same sources. */
-  if (core_app_load(argv[optind], NULL, &cfg, err) < 0 || core_plan_make(cfg, &ro, &plan, err) < 0) return -1;
+  if (core_app_load(argv[optind], &lo, &cfg, err) < 0 || core_plan_make(cfg, &ro, &plan, err) < 0) return -1;
   cleanup_free char *lock_path = core_path_join(cfg->dir ? cfg->dir : ".", "app.lock");
   if (lock_path == NULL) return core_error_set(err, ENOMEM, "allocating");
   cleanup_lockfile core_lockfile *lock = NULL;

@@ -82,6 +82,20 @@ else
 fi
 cp "$APP/app.lock" "$WORK/lock.orig"
 
+# corec lock reads the app as build does (includes, --var) and prints what the one lock
+# reader reads back.
+mkdir -p "$WORK/lockapp"
+printf 'rootfs:\n  - source: {url: "http://127.0.0.1:${PORT}/greeting.tar"}\n' >"$WORK/lockapp/part.yml"
+printf 'name: l\nkernel: {source: %s}\nmain: x\ninclude: [part.yml]\n' "$DEBS/linux-image-cloud-amd64.deb" \
+  >"$WORK/lockapp/app.yml"
+if "$COREC" lock --quiet --var "PORT=$PORT" "$WORK/lockapp/app.yml" >"$WORK/lock.out" 2>&1 &&
+  contains "$WORK/lock.out" "pinned url {\"url\":\"http://127.0.0.1:$PORT/greeting.tar\"}: {\"sha256\":\"sha256:$SHA\"}" &&
+  contains "$WORK/lockapp/app.lock" "sha256:$SHA"; then
+  ok "corec lock follows includes and --var, and prints the pins it wrote"
+else
+  not_ok "corec lock follows includes and --var, and prints the pins it wrote" "$(cat "$WORK/lock.out")"
+fi
+
 # 3. A duplicate key in app.lock: build and gc refuse it alike; gc deletes nothing.
 "$COREC" cache ls >"$WORK/ls.before" 2>&1
 # A second "sources", empty, after the real one: a reader that lets the last key win sees no
