@@ -19,6 +19,7 @@ typedef struct diag_entry {
   int line, col, len;
   char *msg;
   char *hint;
+  char *msg_hidden; /* shown instead of msg when the file is hidden: see core_diag_set_private */
   size_t parent; /* notes: index of the entry they belong to; others: their own index */
 } diag_entry;
 
@@ -58,6 +59,7 @@ void core_diag_free(core_diag *d) {
   for (size_t i = 0; i < d->n; i++) {
     free(d->v[i].msg);
     free(d->v[i].hint);
+    free(d->v[i].msg_hidden);
   }
   for (size_t i = 0; i < d->n_files; i++) {
     free(d->files[i].name);
@@ -165,6 +167,21 @@ static void diag_vadd(core_diag *d, core_diag_level level, const core_pos *pos, 
   }
   d->v[d->n++] = e;
   d->last_dropped = false;
+}
+
+void core_diag_set_private(core_diag *d, const char *fallback) {
+  if (d == NULL || d->last_dropped || d->n == 0) return; /* not added: nothing to replace */
+  diag_entry *e = &d->v[d->n - 1];
+  free(e->msg_hidden);
+  if ((e->msg_hidden = strdup(fallback)) == NULL) d->oom = true;
+}
+
+/* The message to show: one quoting a hidden file's content gives way to its fallback. */
+static const char *entry_msg(const core_diag *d, const diag_entry *e) {
+  if (e->msg_hidden && e->file)
+    for (size_t i = 0; i < d->n_files; i++)
+      if (d->files[i].name == e->file && d->files[i].hidden) return e->msg_hidden;
+  return e->msg;
 }
 
 void core_diag_add(core_diag *d, core_diag_level level, const core_pos *pos, int len, const char *hint,
@@ -342,11 +359,11 @@ static void render_snippet(out *o, const diag_entry *e, diag_file *f) {
 
 static void render_entry(out *o, core_diag *d, const diag_entry *e) {
   if (e->file && e->line > 0)
-    out_printf(o, "%s:%d:%d: %s: %s\n", e->file, e->line, e->col, level_name(e->level), e->msg);
+    out_printf(o, "%s:%d:%d: %s: %s\n", e->file, e->line, e->col, level_name(e->level), entry_msg(d, e));
   else if (e->file)
-    out_printf(o, "%s: %s: %s\n", e->file, level_name(e->level), e->msg);
+    out_printf(o, "%s: %s: %s\n", e->file, level_name(e->level), entry_msg(d, e));
   else
-    out_printf(o, "%s: %s\n", level_name(e->level), e->msg);
+    out_printf(o, "%s: %s\n", level_name(e->level), entry_msg(d, e));
   if (e->file && e->line > 0) {
     for (size_t i = 0; i < d->n_files; i++)
       if (d->files[i].name == e->file) render_snippet(o, e, &d->files[i]);
@@ -445,7 +462,7 @@ static json_t *entry_json(const core_diag *d, const diag_entry *e, bool note) {
   bad |= json_object_set_new(j, "line", json_integer(e->file ? e->line : 0));
   bad |= json_object_set_new(j, "col", json_integer(e->file && e->line > 0 ? e->col : 0));
   if (!note) bad |= json_object_set_new(j, "severity", json_string(level_name(e->level)));
-  bad |= json_object_set_new(j, "message", json_string(e->msg));
+  bad |= json_object_set_new(j, "message", json_string(entry_msg(d, e)));
   if (!note && e->hint) bad |= json_object_set_new(j, "hint", json_string(e->hint));
   if (bad) {
     json_decref(j);

@@ -42,6 +42,10 @@ void core_diag_hide_source(core_diag *d, const char *file);
 void core_diag_add(core_diag *d, core_diag_level level, const core_pos *pos, int len, const char *hint,
                    const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 
+/* Marks the diagnostic added last as quoting its file's content (a key, an anchor name):
+ * when the file is hidden (core_diag_hide_source), fallback is shown in its place. */
+void core_diag_set_private(core_diag *d, const char *fallback);
+
 /* Shorthands for the common cases. */
 void core_diag_error(core_diag *d, const core_pos *pos, int len, const char *hint, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));

@@ -150,6 +150,7 @@ static int check_tag(parser *p, core_yaml_node *n, const yaml_char_t *tag_u) {
   char buf[128];
   core_diag_error(p->diag, &n->pos, n->len, "remove the tag; a value's type comes from the key it is given to",
                   "YAML tag '%s' is not supported here", tag_short(tag, buf, sizeof buf));
+  core_diag_set_private(p->diag, "a YAML tag is not supported here");
   return 0; /* the tree stays usable: the tag is ignored */
 }
 
@@ -161,6 +162,7 @@ static int count_nodes(parser *p, size_t n, const core_pos *pos, int len, const 
   if (alias)
     core_diag_error(p->diag, pos, len, "aliases that expand into aliases multiply; write the values out instead",
                     "alias '*%s' makes the document larger than %d nodes", alias, CORE_YAML_MAX_NODES);
+  if (alias) core_diag_set_private(p->diag, "an alias makes the document too large");
   else
     core_diag_error(p->diag, pos, len, NULL, "the document has more than %d nodes", CORE_YAML_MAX_NODES);
   return -1;
@@ -218,7 +220,9 @@ static int remove_duplicate_keys(parser *p, core_yaml_node *map) {
     char kb[80];
     core_diag_excerpt(b->value, kb, sizeof kb);
     core_diag_error(p->diag, &b->pos, b->len, NULL, "duplicate key '%s'", kb);
+    core_diag_set_private(p->diag, "duplicate key");
     core_diag_note(p->diag, &a->pos, a->len, "'%s' first given here", kb);
+    core_diag_set_private(p->diag, "first given here");
     drop[sorted[i] - map->pairs] = true;
     any = true;
   }
@@ -308,7 +312,9 @@ static int on_alias(parser *p, const yaml_event_t *e) {
   for (size_t i = 0; i < p->depth; i++)
     if (p->stack[i].anchor && strcmp(p->stack[i].anchor, name) == 0) {
       core_diag_error(p->diag, &pos, len, NULL, "alias '*%s' refers to a node that contains it", name);
+      core_diag_set_private(p->diag, "an alias refers to a node that contains it");
       core_diag_note(p->diag, &p->stack[i].node->pos, 0, "anchor '&%s' is defined here", name);
+      core_diag_set_private(p->diag, "its anchor is defined here");
       return -1;
     }
   core_yaml_node *target = NULL;
@@ -317,6 +323,7 @@ static int on_alias(parser *p, const yaml_event_t *e) {
   if (target == NULL) {
     core_diag_error(p->diag, &pos, len, "define it first with '&' on an earlier node", "unknown anchor '%s'",
                     name);
+    core_diag_set_private(p->diag, "an alias names an unknown anchor");
     return -1;
   }
   if (count_nodes(p, target->weight, &pos, len, name) < 0) return -1;

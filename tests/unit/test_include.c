@@ -316,7 +316,10 @@ static void test_unparsed_includes_are_not_quoted(void **state) {
   write_file("shadow", "root:$y$j9T$SHADOWSECRET:19000:0:99999:7:::\ndaemon:*:19000:0:99999:7:::\n");
   /* a PEM key: lines without ': ' are one long plain scalar, valid YAML, not a mapping */
   write_file("key.pem", "-----BEGIN PRIVATE KEY-----\nPEMSECRETMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----\n");
-  write_file("app.yml", "name: x\ninclude: [binary.yml, bad.yml, tabbed.yml, shadow, key.pem]\n");
+  /* messages that would name a key or an anchor of such a file name neither */
+  write_file("dups", "root:DUPSECRET:::\nroot:DUPSECRET:::\n");
+  write_file("alias", "*ALIASSECRET\n");
+  write_file("app.yml", "name: x\ninclude: [binary.yml, bad.yml, tabbed.yml, shadow, key.pem, dups, alias]\n");
   result r = load("app.yml", NULL);
   assert_contains(r.text, "binary.yml:1:41: error: control characters are not allowed (byte 0x00)\n      = hint");
   assert_contains(r.text, "bad.yml:2:1: error: did not find expected ',' or ']'\nbad.yml:1:8: note: ");
@@ -325,7 +328,10 @@ static void test_unparsed_includes_are_not_quoted(void **state) {
                           "app.yml key\n");
   assert_contains(r.text, "key.pem:1:1: error: an included file must be a mapping of app.yml keys, found a string\n"
                           "tabbed.yml:");
-  const char *secrets[] = {"NULSECRET", "FLOWSECRET", "TABSECRET", "SHADOWSECRET", "root:", "daemon", "PEMSECRET", "BEGIN"};
+  assert_contains(r.text, "dups:2:1: error: duplicate key\ndups:1:1: note: first given here\n");
+  assert_contains(r.text, "alias:1:1: error: an alias names an unknown anchor\n");
+  const char *secrets[] = {"NULSECRET", "FLOWSECRET", "TABSECRET", "SHADOWSECRET", "root:",
+                           "daemon",    "PEMSECRET",  "BEGIN",     "DUPSECRET",    "ALIASSECRET"};
   for (size_t i = 0; i < sizeof secrets / sizeof *secrets; i++)
     if (strstr(r.text, secrets[i])) fail_msg("'%s' was quoted in\n%s", secrets[i], r.text);
   /* The same holds for the diagnostics as JSON (corec check --json). */
