@@ -8,11 +8,12 @@
 #include <string.h>
 #include <time.h>
 
-#include "check.h"
 #include "cleanup.h"
 #include "corec.h"
 #include "fsutil.h"
 #include "json.h"
+#include "load.h"
+#include "lockfile.h"
 #include "plan.h"
 #include "store.h"
 #include "store_admin.h"
@@ -27,13 +28,16 @@ static const char lock_help[] =
     "      --store DIR     the content store (default $CORE_STORE_DIR, else $CORE_HOME/store)\n"
     "      --quiet         no progress output\n"
     "      --json-events   progress as JSON lines on stderr\n"
+    CORE_LOAD_FLAGS_HELP
     "  -h, --help          show this help\n";
 
 int corec_lock(int argc, char **argv, core_error **err) {
   static const struct option opts[] = {{"store", required_argument, NULL, 's'}, {"quiet", no_argument, NULL, 'q'},
                                        {"json-events", no_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'},
-                                       {0, 0, 0, 0}};
+                                       {"var", required_argument, NULL, 'v'},   {"env-var", required_argument, NULL, 'e'},
+                                       {"linuxkit", no_argument, NULL, 'K'},    {0, 0, 0, 0}};
   core_resolve_opts ro = {.update_lock = 1};
+  cleanup_load_opts core_load_opts lo = CORE_LOAD_OPTS_INIT;
   int c;
   optind = 1;
   while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -42,28 +46,38 @@ int corec_lock(int argc, char **argv, core_error **err) {
       case 'q': ro.quiet = 1; break;
       case 'j': ro.json_events = 1; break;
       case 'h': fputs(lock_help, stdout); return 0;
+      case 'K': lo.linuxkit = 1; break;
+      case 'v':
+      case 'e': {
+        /* As corec build does: the loader owns the meaning of --var and --env-var. */
+        char *pair[] = {c == 'v' ? "--var" : "--env-var", optarg};
+        int at = 0;
+        if (core_load_opts_parse_flag(&lo, 2, pair, &at, err) < 0) return -1;
+        break;
+      }
       default: fputs(lock_help, stderr); return 2;
     }
   }
   if (optind != argc - 1) return core_error_set(err, 0, "lock takes one app.yml; see 'corec lock --help'");
   cleanup_app_config core_app_config *cfg = NULL;
   cleanup_plan core_plan *plan = NULL;
-  if (core_app_check(argv[optind], &cfg, err) < 0 || core_plan_make(cfg, &ro, &plan, err) < 0) return -1;
+  /* The same front end as build (includes, variables), so both lock the same sources. */
+  if (core_app_load(argv[optind], &lo, &cfg, err) < 0 || core_plan_make(cfg, &ro, &plan, err) < 0) return -1;
   cleanup_free char *lock_path = core_path_join(cfg->dir ? cfg->dir : ".", "app.lock");
   if (lock_path == NULL) return core_error_set(err, ENOMEM, "allocating");
-  json_error_t jerr;
-  cleanup_json json_t *doc = json_load_file(lock_path, 0, &jerr);
-  json_t *sources = json_object_get(doc, "sources");
-  if (json_array_size(sources) == 0) {
+  cleanup_lockfile core_lockfile *lock = NULL;
+  if (core_lockfile_load(lock_path, &lock, err) < 0) return -1;
+  if (core_lockfile_count(lock) == 0) {
     printf("%s: no remote sources; nothing to lock\n", argv[optind]);
     return 0;
   }
-  size_t i;
-  json_t *e;
-  json_array_foreach(sources, i, e) {
-    cleanup_free char *src = json_dumps(json_object_get(e, "source"), JSON_COMPACT | JSON_SORT_KEYS);
-    cleanup_free char *pin = json_dumps(json_object_get(e, "pin"), JSON_COMPACT | JSON_SORT_KEYS);
-    printf("pinned %s %s: %s\n", json_string_value(json_object_get(e, "kind")), src ? src : "?", pin ? pin : "?");
+  for (size_t i = 0; i < core_lockfile_count(lock); i++) {
+    const char *kind;
+    const json_t *source, *pin;
+    core_lockfile_entry(lock, i, &kind, &source, &pin);
+    cleanup_free char *src = json_dumps(source, JSON_COMPACT | JSON_SORT_KEYS);
+    cleanup_free char *pn = json_dumps(pin, JSON_COMPACT | JSON_SORT_KEYS);
+    printf("pinned %s %s: %s\n", kind, src ? src : "?", pn ? pn : "?");
   }
   printf("wrote %s\n", lock_path);
   return 0;
@@ -80,7 +94,9 @@ static const char cache_help[] =
     "  gc       removes the blobs that no app.lock under ROOT (searched recursively; default the\n"
     "           current directory) refers to; with --older-than, only those also unused for DAYS\n"
     "           days. Waits for builds using the store to finish. Also removes temporary files\n"
-    "           that interrupted downloads left (older than an hour)\n"
+    "           that interrupted downloads left (older than an hour). Each app.lock is read as\n"
+    "           'corec build' reads it: one it refuses (invalid, a duplicate key, not a regular\n"
+    "           file) stops gc before it removes anything (exit status 1)\n"
     "  verify   re-hashes every blob; corrupt ones are removed and listed (exit status 1)\n"
     "\n"
     "      --store DIR   the content store (default $CORE_STORE_DIR, else $CORE_HOME/store)\n"
@@ -146,13 +162,13 @@ static int cache_verify(core_store *s, core_error **err) {
 static json_t *g_referenced;
 static core_error **g_err;
 
-static void collect_digests(json_t *j) {
+static void collect_digests(const json_t *j) {
   if (json_is_string(j) && core_digest_is_valid(json_string_value(j))) {
     json_object_set_new(g_referenced, json_string_value(j), json_true());
   } else if (json_is_object(j)) {
     const char *k;
     json_t *v;
-    json_object_foreach(j, k, v) collect_digests(v);
+    json_object_foreach((json_t *)j, k, v) collect_digests(v);
   } else if (json_is_array(j)) {
     size_t i;
     json_t *v;
@@ -164,15 +180,22 @@ static int visit(const char *path, const struct stat *st, int flag, struct FTW *
   (void)st;
   if (flag == FTW_D && path[ftw->base] == '.' && ftw->level > 0 && strcmp(path + ftw->base, ".") != 0)
     return FTW_SKIP_SUBTREE; /* .git and other hidden directories hold no app.lock of interest */
-  if (flag != FTW_F || strcmp(path + ftw->base, "app.lock") != 0) return FTW_CONTINUE;
-  json_error_t jerr;
-  cleanup_json json_t *doc = json_load_file(path, 0, &jerr);
-  if (doc == NULL) {
-    /* Guessing what a broken lock pins could delete what a build needs: stop instead. */
-    core_error_set(g_err, 0, "'%s' is not valid JSON (%s); fix or remove it before gc", path, jerr.text);
+  /* FTW_F is anything but a directory or a link (a FIFO too); a link named app.lock is read
+   * through, as a build reads it. The lock reader refuses what is not a regular file. */
+  if ((flag != FTW_F && flag != FTW_SL) || strcmp(path + ftw->base, "app.lock") != 0) return FTW_CONTINUE;
+  /* The reader 'corec build' uses: a lock a build refuses pins nothing gc can trust, and
+   * guessing what it pins could delete what a build needs, so gc stops and removes nothing. */
+  cleanup_lockfile core_lockfile *lock = NULL;
+  if (core_lockfile_load(path, &lock, g_err) < 0) {
+    core_error_wrap(g_err, "gc removed nothing: fix or remove the lock file '%s', then run gc again", path);
     return FTW_STOP;
   }
-  collect_digests(json_object_get(doc, "sources"));
+  for (size_t i = 0; i < core_lockfile_count(lock); i++) {
+    const char *kind;
+    const json_t *source, *pin;
+    core_lockfile_entry(lock, i, &kind, &source, &pin);
+    collect_digests(pin);
+  }
   return FTW_CONTINUE;
 }
 

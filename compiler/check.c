@@ -12,6 +12,7 @@
 #include "check_util.h"
 #include "cleanup.h"
 #include "fsutil.h"
+#include "input_file.h"
 
 #define MIB (UINT64_C(1) << 20)
 #define NAME_MAX_LEN 63
@@ -36,6 +37,12 @@ static const field top_fields[] = {
     {"groups", false, NULL},
     {NULL, false, NULL},
 };
+
+bool core_app_top_key(const char *key) {
+  for (const field *f = top_fields; f->name; f++)
+    if (strcmp(f->name, key) == 0) return true;
+  return false;
+}
 
 static void check_name(checker *c, const core_yaml_node *n) {
   const char *s = check_string(c, n, "name");
@@ -168,7 +175,10 @@ core_app_config *core_app_check_diag(const char *path, const char *text, size_t 
   core_diag_set_source(diag, path, text, len);
   cleanup_yaml_doc core_yaml_doc *doc = NULL;
   core_app_config *cfg = NULL;
-  if (core_yaml_parse(path, text, len, diag, &doc) == 0) cfg = core_app_check_doc(doc, path, diag);
+  int parsed = core_yaml_parse(path, text, len, diag, &doc);
+  /* Quoted only once it parsed as a mapping: the rule of compiler/include.c. */
+  if (parsed < 0 || (doc->root && doc->root->kind != CORE_YAML_MAPPING)) core_diag_hide_source(diag, path);
+  if (parsed == 0) cfg = core_app_check_doc(doc, path, diag);
   if (cfg && core_diag_error_count(diag) > 0) {
     core_app_config_free(cfg);
     cfg = NULL;
@@ -181,7 +191,7 @@ core_app_config *core_app_check_diag(const char *path, const char *text, size_t 
 core_app_config *core_app_check_file_diag(const char *path, core_diag *diag) {
   __attribute__((cleanup(core_buf_release))) core_buf b = CORE_BUF_INIT;
   cleanup_error core_error *err = NULL;
-  if (core_read_file(path, &b, &err) < 0) {
+  if (core_read_input_file(path, CORE_INPUT_MAX_BYTES, &b, &err) < 0) {
     core_pos whole = {.file = path, .line = 0, .col = 0};
     core_diag_error(diag, &whole, 0, NULL, "%s", err->msg);
     return NULL;
@@ -200,6 +210,6 @@ int core_app_check_text(const char *path, const char *text, size_t len, core_app
 
 int core_app_check(const char *path, core_app_config **out, core_error **err) {
   __attribute__((cleanup(core_buf_release))) core_buf b = CORE_BUF_INIT;
-  if (core_read_file(path, &b, err) < 0) return -1;
+  if (core_read_input_file(path, CORE_INPUT_MAX_BYTES, &b, err) < 0) return -1;
   return core_app_check_text(path, (const char *)b.data, b.len, out, err);
 }

@@ -3,12 +3,16 @@
 #ifndef CORE_CHECK_H
 #define CORE_CHECK_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "app_config.h"
 #include "diag.h"
 #include "error.h"
 #include "yaml_ast.h"
+
+/* Whether key is one of app.yml's top-level keys ('name', 'kernel', 'services'...). */
+bool core_app_top_key(const char *key);
 
 /* Reads, parses and validates path. On success *out is a new config (free it with
  * core_app_config_free). On failure *out is untouched and *err holds every diagnostic,

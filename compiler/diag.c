@@ -10,6 +10,7 @@
 #include "buf.h"
 #include "cleanup.h"
 #include "fsutil.h"
+#include "input_file.h"
 #include "json.h"
 
 typedef struct diag_entry {
@@ -18,6 +19,7 @@ typedef struct diag_entry {
   int line, col, len;
   char *msg;
   char *hint;
+  char *msg_hidden; /* shown instead of msg when the file is hidden: see core_diag_set_private */
   size_t parent; /* notes: index of the entry they belong to; others: their own index */
 } diag_entry;
 
@@ -26,6 +28,7 @@ typedef struct diag_file {
   char *text; /* NULL when not registered and not (yet) read */
   size_t len;
   bool loaded; /* text is set, or reading it was tried and failed */
+  bool hidden; /* never quoted: see core_diag_hide_source */
 } diag_file;
 
 struct core_diag {
@@ -56,6 +59,7 @@ void core_diag_free(core_diag *d) {
   for (size_t i = 0; i < d->n; i++) {
     free(d->v[i].msg);
     free(d->v[i].hint);
+    free(d->v[i].msg_hidden);
   }
   for (size_t i = 0; i < d->n_files; i++) {
     free(d->files[i].name);
@@ -94,6 +98,21 @@ void core_diag_set_source(core_diag *d, const char *file, const char *text, size
   free(f->text);
   f->text = copy;
   f->len = len;
+  f->loaded = true;
+}
+
+void core_diag_hide_source(core_diag *d, const char *file) {
+  if (d == NULL || file == NULL) return;
+  diag_file *f = file_get(d, file);
+  if (f == NULL) {
+    d->oom = true;
+    return;
+  }
+  f->hidden = true;
+  /* Dropping the copy too: nothing later can quote what is no longer held. */
+  free(f->text);
+  f->text = NULL;
+  f->len = 0;
   f->loaded = true;
 }
 
@@ -148,6 +167,21 @@ static void diag_vadd(core_diag *d, core_diag_level level, const core_pos *pos, 
   }
   d->v[d->n++] = e;
   d->last_dropped = false;
+}
+
+void core_diag_set_private(core_diag *d, const char *fallback) {
+  if (d == NULL || d->last_dropped || d->n == 0) return; /* not added: nothing to replace */
+  diag_entry *e = &d->v[d->n - 1];
+  free(e->msg_hidden);
+  if ((e->msg_hidden = strdup(fallback)) == NULL) d->oom = true;
+}
+
+/* The message to show: one quoting a hidden file's content gives way to its fallback. */
+static const char *entry_msg(const core_diag *d, const diag_entry *e) {
+  if (e->msg_hidden && e->file)
+    for (size_t i = 0; i < d->n_files; i++)
+      if (d->files[i].name == e->file && d->files[i].hidden) return e->msg_hidden;
+  return e->msg;
 }
 
 void core_diag_add(core_diag *d, core_diag_level level, const core_pos *pos, int len, const char *hint,
@@ -229,7 +263,8 @@ static void file_load(diag_file *f) {
   if (f->loaded) return;
   f->loaded = true;
   core_buf b = CORE_BUF_INIT;
-  if (core_read_file(f->name, &b, NULL) < 0) return; /* then the snippet is left out */
+  /* The file may have changed since it was parsed: read it as any input, within the cap. */
+  if (core_read_input_file(f->name, CORE_INPUT_MAX_BYTES, &b, NULL) < 0) return; /* then no snippet */
   f->len = b.len;
   f->text = (char *)core_buf_take(&b, NULL);
 }
@@ -272,6 +307,7 @@ static const char *level_name(core_diag_level l) {
 #define SNIPPET_BEFORE 50
 
 static void render_snippet(out *o, const diag_entry *e, diag_file *f) {
+  if (f->hidden) return;
   file_load(f);
   const char *line = NULL;
   size_t n = 0;
@@ -323,11 +359,11 @@ static void render_snippet(out *o, const diag_entry *e, diag_file *f) {
 
 static void render_entry(out *o, core_diag *d, const diag_entry *e) {
   if (e->file && e->line > 0)
-    out_printf(o, "%s:%d:%d: %s: %s\n", e->file, e->line, e->col, level_name(e->level), e->msg);
+    out_printf(o, "%s:%d:%d: %s: %s\n", e->file, e->line, e->col, level_name(e->level), entry_msg(d, e));
   else if (e->file)
-    out_printf(o, "%s: %s: %s\n", e->file, level_name(e->level), e->msg);
+    out_printf(o, "%s: %s: %s\n", e->file, level_name(e->level), entry_msg(d, e));
   else
-    out_printf(o, "%s: %s\n", level_name(e->level), e->msg);
+    out_printf(o, "%s: %s\n", level_name(e->level), entry_msg(d, e));
   if (e->file && e->line > 0) {
     for (size_t i = 0; i < d->n_files; i++)
       if (d->files[i].name == e->file) render_snippet(o, e, &d->files[i]);
@@ -426,7 +462,7 @@ static json_t *entry_json(const core_diag *d, const diag_entry *e, bool note) {
   bad |= json_object_set_new(j, "line", json_integer(e->file ? e->line : 0));
   bad |= json_object_set_new(j, "col", json_integer(e->file && e->line > 0 ? e->col : 0));
   if (!note) bad |= json_object_set_new(j, "severity", json_string(level_name(e->level)));
-  bad |= json_object_set_new(j, "message", json_string(e->msg));
+  bad |= json_object_set_new(j, "message", json_string(entry_msg(d, e)));
   if (!note && e->hint) bad |= json_object_set_new(j, "hint", json_string(e->hint));
   if (bad) {
     json_decref(j);

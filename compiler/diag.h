@@ -31,11 +31,20 @@ static inline void core_diag_freep(core_diag **d) { core_diag_free(*d); }
  * parsed. Files never registered are read from disk when rendered. The text is copied. */
 void core_diag_set_source(core_diag *d, const char *file, const char *text, size_t len);
 
+/* Never shows a line of file, from memory or disk: for a file that did not parse as YAML of
+ * the expected kind, which may be anything (`include: [/etc/shadow]`), and must not be
+ * echoed into a CI log. Its diagnostics keep their file:line:col. */
+void core_diag_hide_source(core_diag *d, const char *file);
+
 /* Adds a diagnostic at pos (NULL, or line 0, for one about the whole file). len is the
  * length of the token in characters, 0 when unknown: the caret is then drawn alone.
  * hint may be NULL. Allocation failures are remembered and reported when rendering. */
 void core_diag_add(core_diag *d, core_diag_level level, const core_pos *pos, int len, const char *hint,
                    const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
+/* Marks the diagnostic added last as quoting its file's content (a key, an anchor name):
+ * when the file is hidden (core_diag_hide_source), fallback is shown in its place. */
+void core_diag_set_private(core_diag *d, const char *fallback);
 
 /* Shorthands for the common cases. */
 void core_diag_error(core_diag *d, const core_pos *pos, int len, const char *hint, const char *fmt, ...)

@@ -10,8 +10,10 @@
 #include <string.h>
 
 #include "buf.h"
+#include "check.h"
 #include "cleanup.h"
 #include "fsutil.h"
+#include "input_file.h"
 #include "templates.h"
 
 #define STDLIB_PREFIX "stdlib:"
@@ -33,6 +35,7 @@ typedef struct includer {
   char **done; /* real paths of files already merged: each is merged once */
   size_t n_done;
   size_t n_files;
+  size_t n_bytes; /* read so far, over all files: bounded by CORE_INCLUDE_MAX_TOTAL_BYTES */
   bool oom;
 } includer;
 
@@ -60,6 +63,18 @@ static void mark_done(includer *c, const char *real) {
 
 static core_yaml_node *load_file(includer *c, const char *path, const char *text, size_t len, const char *real,
                                  const char *shown, const core_yaml_node *at);
+
+/* Whether a mapping is of the kind expected, an app (or part of one): empty, or with at least
+ * one app.yml key. /etc/shadow parses as a mapping (each line, ending in ':', a key), as do
+ * most secrets files; none has an app.yml key, and an app with a typo still has others. */
+static bool app_like(const core_yaml_node *map) {
+  if (map->n_pairs == 0) return true;
+  for (size_t i = 0; i < map->n_pairs; i++) {
+    const char *k = map->pairs[i].key->value;
+    if (core_app_top_key(k) || strcmp(k, "include") == 0 || strcmp(k, "variables") == 0) return true;
+  }
+  return false;
+}
 
 /* "a.yml -> b.yml -> a.yml": the chain from where the cycle starts, closed by the repeat. */
 static char *cycle_text(const includer *c, size_t from, const char *shown) {
@@ -178,23 +193,43 @@ static core_yaml_node *load_file(includer *c, const char *path, const char *text
   cleanup_buf core_buf b = CORE_BUF_INIT;
   if (text == NULL) {
     cleanup_error core_error *e = NULL;
-    if (core_read_file(path, &b, &e) < 0) {
-      char vb[160];
-      if (at)
-        core_diag_error(c->diag, &at->pos, at->len, NULL, "cannot read include '%s': %s",
-                        core_diag_excerpt(shown, vb, sizeof vb), e ? e->msg : "error");
+    /* Each file within the cap, and all of them together within theirs: what is left of the
+     * total bounds this read, so a hostile set of files never makes more than that be read. */
+    size_t left = c->n_bytes < CORE_INCLUDE_MAX_TOTAL_BYTES ? CORE_INCLUDE_MAX_TOTAL_BYTES - c->n_bytes : 0;
+    size_t cap = left < CORE_INPUT_MAX_BYTES ? left : CORE_INPUT_MAX_BYTES;
+    if (core_read_input_file(path, cap, &b, &e) < 0) {
+      char vb[160], why[512];
+      if (e && e->errnum == EFBIG && cap < CORE_INPUT_MAX_BYTES)
+        snprintf(why, sizeof why, "the app and its includes are over %u bytes together", CORE_INCLUDE_MAX_TOTAL_BYTES);
       else
-        core_diag_error(c->diag, NULL, 0, NULL, "%s", e ? e->msg : "cannot read the app");
+        snprintf(why, sizeof why, "%s", e ? e->msg : "error");
+      const char *hint = e && e->errnum == EFBIG
+                             ? "app.yml and the files it includes are YAML text; split or shorten them"
+                         : e && (e->errnum == EISDIR || e->errnum == EINVAL)
+                             ? "name a YAML file (a symbolic link to one is fine)"
+                             : NULL;
+      if (at)
+        core_diag_error(c->diag, &at->pos, at->len, hint, "cannot read include '%s': %s",
+                        core_diag_excerpt(shown, vb, sizeof vb), why);
+      else
+        core_diag_error(c->diag, NULL, 0, hint, "%s", why);
       return NULL;
     }
     text = (const char *)b.data;
     len = b.len;
   }
+  c->n_bytes += len;
   c->n_files++;
   mark_done(c, real);
   core_diag_set_source(c->diag, path, text, len);
   cleanup_yaml_doc core_yaml_doc *doc = NULL;
-  if (core_yaml_parse(path, text, len, c->diag, &doc) < 0) return NULL;
+  /* Any file may be named here (/etc/shadow): its lines are quoted in diagnostics only once
+   * it has parsed as YAML (a duplicate key still leaves a tree) of the kind expected, a
+   * mapping of app.yml keys; libyaml's problem and position are reported either way. */
+  if (core_yaml_parse(path, text, len, c->diag, &doc) < 0) {
+    core_diag_hide_source(c->diag, path);
+    return NULL;
+  }
   if (core_yaml_doc_add_source(c->out, path, text, len) == NULL) {
     oom(c);
     return NULL;
@@ -210,11 +245,29 @@ static core_yaml_node *load_file(includer *c, const char *path, const char *text
     return NULL;
   }
   if (root->kind != CORE_YAML_MAPPING) {
+    /* A text file of plain lines parses as one long scalar: not an app, not to be quoted. */
+    core_diag_hide_source(c->diag, path);
     if (at == NULL) return root; /* the checker says what the top level must be */
     char found[96];
     core_diag_error(c->diag, &root->pos, root->len, NULL,
                     "an included file must be a mapping of app.yml keys, found %s",
                     core_yaml_describe(root, found, sizeof found));
+    return NULL;
+  }
+  if (!app_like(root)) {
+    /* Neither its lines nor its keys are shown: the file may be anything. */
+    core_diag_hide_source(c->diag, path);
+    char vb[160];
+    const char *hint = "an app.yml file has keys such as 'name', 'kernel', 'services' or 'files'; its lines are not "
+                       "shown, as it may hold anything";
+    if (at)
+      core_diag_error(c->diag, &at->pos, at->len, hint,
+                      "'%s' is not an app.yml file: none of its %zu top-level keys is an app.yml key",
+                      core_diag_excerpt(shown, vb, sizeof vb), root->n_pairs);
+    else
+      core_diag_error(c->diag, &root->pos, 0, hint,
+                      "'%s' is not an app.yml file: none of its %zu top-level keys is an app.yml key",
+                      core_diag_excerpt(shown, vb, sizeof vb), root->n_pairs);
     return NULL;
   }
   const core_yaml_node *list = core_yaml_get(root, "include");

@@ -14,6 +14,9 @@
 /* Files loaded for one app, and nodes of the merged tree: bounds for hostile inputs. */
 #define CORE_INCLUDE_MAX_FILES 256
 #define CORE_INCLUDE_MAX_NODES (4 * CORE_YAML_MAX_NODES)
+/* Every file read (the app and each include) must be a regular file of at most
+ * CORE_INPUT_MAX_BYTES (lib/input_file.h); all of them together at most this. */
+#define CORE_INCLUDE_MAX_TOTAL_BYTES (32u << 20)
 
 /* How the lists of app.yml merge: which are joined, and by which key an item replaces an
  * earlier one. */

@@ -10,6 +10,7 @@
 
 #include "cleanup.h"
 #include "fsutil.h"
+#include "input_file.h"
 
 typedef struct lock_entry {
   char *kind;
@@ -50,6 +51,16 @@ void core_lockfile_freep(core_lockfile **l) {
 }
 
 const char *core_lockfile_path(const core_lockfile *l) { return l->path; }
+
+size_t core_lockfile_count(const core_lockfile *l) { return l->n; }
+
+void core_lockfile_entry(const core_lockfile *l, size_t i, const char **kind, const json_t **source,
+                         const json_t **pin) {
+  const lock_entry *e = &l->entries[i];
+  *kind = e->kind;
+  *source = e->source;
+  *pin = e->new_pin ? e->new_pin : e->old_pin;
+}
 
 static char *canonical(const json_t *j, core_error **err) {
   core_buf b = CORE_BUF_INIT;
@@ -105,6 +116,10 @@ static int parse(core_lockfile *l, core_error **err) {
     return core_error_set(err, 0, "'%s' has version %lld, but this corec reads version %d; use a matching corec or run "
                           "'corec lock' to rewrite it",
                           l->path, (long long)json_integer_value(version), CORE_LOCKFILE_VERSION);
+  /* Refused on the count it claims, before the matching below (quadratic) does any work. */
+  if (json_array_size(sources) > CORE_LOCKFILE_MAX_ENTRIES)
+    return core_error_set(err, 0, "'%s' has %zu sources, over the limit of %d; delete it and run 'corec lock'",
+                          l->path, json_array_size(sources), CORE_LOCKFILE_MAX_ENTRIES);
   size_t i;
   json_t *item;
   json_array_foreach(sources, i, item) {
@@ -131,11 +146,13 @@ int core_lockfile_load(const char *path, core_lockfile **out, core_error **err) 
   cleanup_lockfile core_lockfile *l = calloc(1, sizeof *l);
   if (l == NULL || (l->path = strdup(path)) == NULL) return core_error_set(err, ENOMEM, "allocating");
   core_error *cause = NULL;
-  if (core_read_file(path, &l->text, &cause) < 0) {
+  if (core_read_input_file(path, CORE_INPUT_MAX_BYTES, &l->text, &cause) < 0) {
     int e = cause->errnum;
     if (e != ENOENT) {
       *err = cause;
-      return -1;
+      return core_error_wrap(err, "%s", e == EFBIG || e == EISDIR || e == EINVAL
+                                            ? "app.lock must be a regular file written by corec (spec/lock.md)"
+                                            : "reading the lock file");
     }
     core_error_free(cause);
   } else {

@@ -12,15 +12,25 @@
 #include "json.h"
 
 #define CORE_LOCKFILE_VERSION 1
+/* A lock naming more sources than this is refused before its entries are matched. */
+#define CORE_LOCKFILE_MAX_ENTRIES 10000
 
 typedef struct core_lockfile core_lockfile;
 
-/* A missing file is an empty lock; a file that is not a valid lock is an error naming it. */
+/* The one reader of app.lock, for every command (build, lock, cache gc): a missing file is an
+ * empty lock; anything else must be a regular file of at most CORE_INPUT_MAX_BYTES holding a
+ * valid lock (duplicate JSON keys refused), else the error names the file and the problem. */
 int core_lockfile_load(const char *path, core_lockfile **out, core_error **err);
 void core_lockfile_free(core_lockfile *l);
 void core_lockfile_freep(core_lockfile **l);
 #define cleanup_lockfile __attribute__((cleanup(core_lockfile_freep)))
 const char *core_lockfile_path(const core_lockfile *l);
+
+/* The entries, in the file's order then this run's: i < core_lockfile_count. *pin is the one
+ * this run recorded, else the file's. Borrowed. */
+size_t core_lockfile_count(const core_lockfile *l);
+void core_lockfile_entry(const core_lockfile *l, size_t i, const char **kind, const json_t **source,
+                         const json_t **pin);
 
 /* The source as the lock names it: its kind ("url", "git", "oci", "deb") and the canonical
  * JSON of what app.yml wrote ({"url":...}, {"git":...,"ref":...}, ...). Local files are not

@@ -108,9 +108,18 @@ static char *display_name(const core_source *src) {
   return n < 0 ? NULL : s;
 }
 
+#define CORRUPT_HINT                                                                                     \
+  "build again: the blob is fetched again (which needs the network, or the bytes in another store); "    \
+  "'corec cache verify' re-hashes every blob and removes the corrupt ones"
+
 /* A fetcher's error, placed at the source in app.yml. */
 static int fetch_failed(core_error **err, const core_source *src, const char *name, core_error *cause,
                         const char *hint) {
+  if (cause->errnum == CORE_STORE_ECORRUPT) {
+    int rc = core_error_at(err, &src->pos, CORRUPT_HINT, "the store's copy of '%s' is corrupt: %s", name, cause->msg);
+    core_error_free(cause);
+    return rc;
+  }
   int rc = core_error_at(err, &src->pos, hint, "fetching '%s': %s", name, cause->msg);
   core_error_free(cause);
   return rc;
@@ -125,8 +134,8 @@ static int open_store(core_resolver *r, core_error **err) {
 
 /* A blob of the store as one part, re-hashed on the way (DESIGN: the store is trusted only
  * as far as its digests). format < 0 = decide from the content. */
-static int add_blob_part(core_resolver *r, const core_digest *d, int format, const char *media_type,
-                         core_resolved *out, core_error **err) {
+static int add_blob_part(core_resolver *r, const core_source *src, const char *name, const core_digest *d,
+                         int format, const char *media_type, core_resolved *out, core_error **err) {
   core_resolved_part *parts = realloc(out->parts, (out->n_parts + 1) * sizeof *parts);
   if (parts == NULL) return core_error_set(err, ENOMEM, "allocating");
   out->parts = parts;
@@ -134,7 +143,12 @@ static int add_blob_part(core_resolver *r, const core_digest *d, int format, con
   memset(p, 0, sizeof *p);
   p->has_digest = 1;
   p->digest = *d;
-  if (core_store_get_verified(r->store, d, &p->path, err) < 0) return -1;
+  core_error *cause = NULL;
+  if (core_store_get_verified(r->store, d, &p->path, &cause) < 0) {
+    if (cause->errnum == CORE_STORE_ECORRUPT) return fetch_failed(err, src, name, cause, NULL);
+    *err = cause;
+    return -1;
+  }
   struct stat st;
   if (stat(p->path, &st) < 0) return core_error_set(err, errno, "'%s'", p->path);
   p->size = (uint64_t)st.st_size;
@@ -177,7 +191,7 @@ static int resolve_url(core_resolver *r, const core_source *src, const json_t *l
   core_digest d;
   core_error *cause = NULL;
   if (core_fetch_url(&r->ctx, src->url, want, &d, &cause) < 0) return fetch_failed(err, src, name, cause, NULL);
-  if (add_blob_part(r, &d, -1, NULL, out, err) < 0) return -1;
+  if (add_blob_part(r, src, name, &d, -1, NULL, out, err) < 0) return -1;
   if ((out->pin = strdup(d.str)) == NULL) return core_error_set(err, ENOMEM, "allocating");
   return json_object_set_new(pin, "sha256", json_string(d.str)) < 0 ? core_error_set(err, ENOMEM, "allocating") : 0;
 }
@@ -195,7 +209,7 @@ static int resolve_git(core_resolver *r, const core_source *src, const json_t *l
   if (core_fetch_git(&r->ctx, src->url, commit, ref, src->path && src->path[0] ? src->path : NULL, resolved, &d,
                      &cause) < 0)
     return fetch_failed(err, src, name, cause, NULL);
-  if (add_blob_part(r, &d, CORE_LAYER_TAR, NULL, out, err) < 0) return -1;
+  if (add_blob_part(r, src, name, &d, CORE_LAYER_TAR, NULL, out, err) < 0) return -1;
   if ((out->pin = strdup(resolved)) == NULL) return core_error_set(err, ENOMEM, "allocating");
   return json_object_set_new(pin, "commit", json_string(resolved)) < 0 ? core_error_set(err, ENOMEM, "allocating")
                                                                          : 0;
@@ -211,7 +225,7 @@ static int resolve_oci(core_resolver *r, const core_source *src, const json_t *l
   int rc = 0;
   json_t *layers = json_array();
   for (size_t i = 0; i < img.n_layers && rc == 0; i++) {
-    rc = add_blob_part(r, &img.layers[i], CORE_LAYER_TAR, img.layer_media_types ? img.layer_media_types[i] : NULL,
+    rc = add_blob_part(r, src, name, &img.layers[i], CORE_LAYER_TAR, img.layer_media_types ? img.layer_media_types[i] : NULL,
                        out, err);
     if (rc == 0 && json_array_append_new(layers, json_string(img.layers[i].str)) < 0)
       rc = core_error_set(err, ENOMEM, "allocating");
@@ -250,7 +264,7 @@ static int resolve_deb(core_resolver *r, const core_source *src, const json_t *l
   core_digest d;
   if (core_fetch_deb(&r->ctx, package, version, lock_sha, &resolved, &d, &cause) < 0)
     return fetch_failed(err, src, name, cause, NULL);
-  if (add_blob_part(r, &d, CORE_LAYER_DEB, NULL, out, err) < 0) return -1;
+  if (add_blob_part(r, src, name, &d, CORE_LAYER_DEB, NULL, out, err) < 0) return -1;
   if ((out->pin = strdup(resolved)) == NULL || json_object_set_new(pin, "version", json_string(resolved)) < 0 ||
       json_object_set_new(pin, "sha256", json_string(d.str)) < 0 ||
       (package != src->package && json_object_set_new(pin, "package", json_string(package)) < 0))
@@ -322,8 +336,8 @@ int core_resolved_recheck(const core_resolved *res, core_error **err) {
     core_digest now;
     if (core_digest_file(p->path, &now, NULL, err) < 0) return -1;
     if (strcmp(now.str, p->digest.str) != 0)
-      return core_error_set(err, 0, "'%s' changed during the build (was %s, now %s); build again", p->path,
-                            p->digest.str, now.str);
+      return core_error_at(err, &res->pos, "build again", "'%s' changed during the build (was %s, now %s)",
+                           p->path, p->digest.str, now.str);
   }
   return 0;
 }

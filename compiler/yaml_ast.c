@@ -10,6 +10,7 @@
 
 #include "cleanup.h"
 #include "fsutil.h"
+#include "input_file.h"
 
 #define YAML_TAG_PREFIX "tag:yaml.org,2002:"
 
@@ -149,6 +150,7 @@ static int check_tag(parser *p, core_yaml_node *n, const yaml_char_t *tag_u) {
   char buf[128];
   core_diag_error(p->diag, &n->pos, n->len, "remove the tag; a value's type comes from the key it is given to",
                   "YAML tag '%s' is not supported here", tag_short(tag, buf, sizeof buf));
+  core_diag_set_private(p->diag, "a YAML tag is not supported here");
   return 0; /* the tree stays usable: the tag is ignored */
 }
 
@@ -160,6 +162,7 @@ static int count_nodes(parser *p, size_t n, const core_pos *pos, int len, const 
   if (alias)
     core_diag_error(p->diag, pos, len, "aliases that expand into aliases multiply; write the values out instead",
                     "alias '*%s' makes the document larger than %d nodes", alias, CORE_YAML_MAX_NODES);
+  if (alias) core_diag_set_private(p->diag, "an alias makes the document too large");
   else
     core_diag_error(p->diag, pos, len, NULL, "the document has more than %d nodes", CORE_YAML_MAX_NODES);
   return -1;
@@ -217,7 +220,9 @@ static int remove_duplicate_keys(parser *p, core_yaml_node *map) {
     char kb[80];
     core_diag_excerpt(b->value, kb, sizeof kb);
     core_diag_error(p->diag, &b->pos, b->len, NULL, "duplicate key '%s'", kb);
+    core_diag_set_private(p->diag, "duplicate key");
     core_diag_note(p->diag, &a->pos, a->len, "'%s' first given here", kb);
+    core_diag_set_private(p->diag, "first given here");
     drop[sorted[i] - map->pairs] = true;
     any = true;
   }
@@ -307,7 +312,9 @@ static int on_alias(parser *p, const yaml_event_t *e) {
   for (size_t i = 0; i < p->depth; i++)
     if (p->stack[i].anchor && strcmp(p->stack[i].anchor, name) == 0) {
       core_diag_error(p->diag, &pos, len, NULL, "alias '*%s' refers to a node that contains it", name);
+      core_diag_set_private(p->diag, "an alias refers to a node that contains it");
       core_diag_note(p->diag, &p->stack[i].node->pos, 0, "anchor '&%s' is defined here", name);
+      core_diag_set_private(p->diag, "its anchor is defined here");
       return -1;
     }
   core_yaml_node *target = NULL;
@@ -316,6 +323,7 @@ static int on_alias(parser *p, const yaml_event_t *e) {
   if (target == NULL) {
     core_diag_error(p->diag, &pos, len, "define it first with '&' on an earlier node", "unknown anchor '%s'",
                     name);
+    core_diag_set_private(p->diag, "an alias names an unknown anchor");
     return -1;
   }
   if (count_nodes(p, target->weight, &pos, len, name) < 0) return -1;
@@ -488,12 +496,14 @@ int core_yaml_parse(const char *file, const char *text, size_t len, core_diag *d
 
 int core_yaml_load_file(const char *path, core_yaml_doc **out, core_error **err) {
   __attribute__((cleanup(core_buf_release))) core_buf b = CORE_BUF_INIT;
-  if (core_read_file(path, &b, err) < 0) return -1;
+  if (core_read_input_file(path, CORE_INPUT_MAX_BYTES, &b, err) < 0) return -1;
   cleanup_diag core_diag *d = core_diag_new(path);
   if (d == NULL) return core_error_set(err, ENOMEM, "reading '%s'", path);
   core_diag_set_source(d, path, (const char *)b.data, b.len);
   core_yaml_doc *doc = NULL;
-  if (core_yaml_parse(path, (const char *)b.data, b.len, d, &doc) < 0 || core_diag_error_count(d) > 0) {
+  int parsed = core_yaml_parse(path, (const char *)b.data, b.len, d, &doc);
+  if (parsed < 0) core_diag_hide_source(d, path); /* not YAML: possibly anything, never echoed */
+  if (parsed < 0 || core_diag_error_count(d) > 0) {
     core_yaml_doc_free(doc);
     return core_diag_to_error(d, err) < 0 ? -1 : core_error_set(err, 0, "'%s': cannot be read as YAML", path);
   }

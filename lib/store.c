@@ -14,6 +14,7 @@
 
 #include "cleanup.h"
 #include "fsutil.h"
+#include "input_file.h"
 #include "store_admin.h"
 
 struct core_store {
@@ -272,25 +273,52 @@ int core_store_has(core_store *s, const core_digest *d) {
   return p && stat(p, &st) == 0 && S_ISREG(st.st_mode);
 }
 
+static int hash_fd(int fd, const char *path, core_digest *out, core_error **err) {
+  cleanup_hasher core_hasher *h = NULL;
+  if (core_hasher_new(&h, err) < 0) return -1;
+  static __thread char buf[1 << 16];
+  for (;;) {
+    ssize_t n = read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return core_error_set(err, errno, "reading blob '%s'", path);
+    if (n == 0) break;
+    if (core_hasher_update(h, buf, (size_t)n, err) < 0) return -1;
+  }
+  return core_hasher_final(h, out, err);
+}
+
 int core_store_get_verified(core_store *s, const core_digest *d, char **path, core_error **err) {
   if (!core_digest_is_valid(d->str)) return core_error_set(err, 0, "'%s' is not a sha256 digest", d->str);
   cleanup_free char *p = core_store_blob_path(s, d);
   if (p == NULL) return core_error_set(err, ENOMEM, "allocating a path");
   core_digest now;
-  core_error *cause = NULL;
-  if (core_digest_file(p, &now, NULL, &cause) < 0) {
-    int e = cause->errnum;
-    core_error_free(cause);
-    if (e == ENOENT) return core_error_set(err, ENOENT, "%s is not in the store '%s'; fetch it again", d->str, s->dir);
-    return core_error_set(err, e, "reading blob '%s': %s", p, strerror(e));
+  /* A blob is a regular file the store wrote. Anything else under its name (a link to
+   * /dev/zero, a FIFO) is refused without being followed, read or waited on. */
+  cleanup_close int fd = open(p, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+  struct stat st;
+  if (fd < 0 && errno == ENOENT)
+    return core_error_set(err, ENOENT, "%s is not in the store '%s'; fetch it again", d->str, s->dir);
+  if (fd < 0 && errno != ELOOP) return core_error_set(err, errno, "reading blob '%s'", p);
+  if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+    if (fd < 0 || !S_ISDIR(st.st_mode)) unlink(p);
+    core_error_set(err, 0,
+                   "blob %s in the content store '%s' is not a regular file (%s): the store was damaged or edited; "
+                   "it has been removed",
+                   d->str, s->dir, fd < 0 ? "a symbolic link" : core_file_type_name(st.st_mode));
+    if (err && *err) (*err)->errnum = CORE_STORE_ECORRUPT;
+    return -1;
   }
+  if (hash_fd(fd, p, &now, err) < 0) return -1;
   if (strcmp(now.str, d->str) != 0) {
     /* A damaged blob must never be used again; removing it lets the next fetch replace it. */
     unlink(p);
-    return core_error_set(err, 0,
-                          "blob %s in the store was corrupt (its content hashes to %s) and has been removed; "
-                          "run the build again to fetch it again",
-                          d->str, now.str);
+    core_error_set(err, 0,
+                   "blob %s in the content store '%s' no longer matches its digest (its content hashes to %s): the "
+                   "store was damaged or edited; the blob has been removed",
+                   d->str, s->dir, now.str);
+    /* Set after: the kind is for the resolver, strerror's "Bad message" is not for the user. */
+    if (err && *err) (*err)->errnum = CORE_STORE_ECORRUPT;
+    return -1;
   }
   /* The modification time records the last use, for 'corec cache gc --older-than'. A store
    * shared with other users may refuse this; the blob is still good, so it is not an error. */

@@ -4,6 +4,7 @@
 #ifndef CORE_STORE_H
 #define CORE_STORE_H
 
+#include <errno.h>
 #include <stdint.h>
 
 #include "digest.h"
@@ -40,8 +41,12 @@ int core_store_put_file(core_store *s, const char *path, core_digest *out, core_
 
 /* 1 if present, 0 if not. Does not re-hash. */
 int core_store_has(core_store *s, const core_digest *d);
+/* The errnum of an error about a blob whose content no longer matches its digest. */
+#define CORE_STORE_ECORRUPT EBADMSG
+
 /* The blob's path after re-hashing it; a blob whose content no longer matches is removed
- * and reported as an error that says to fetch again. The caller frees *path. */
+ * and reported as an error with errnum CORE_STORE_ECORRUPT, which the resolver places at
+ * the source in app.yml. The caller frees *path. */
 int core_store_get_verified(core_store *s, const core_digest *d, char **path, core_error **err);
 
 /* Small named references (e.g. "git/<url-hash>" -> a bare repository directory) live under

@@ -636,15 +636,12 @@ static void test_main_forms(void **state) {
 
 static void test_yaml_errors_come_through(void **state) {
   (void)state;
+  /* A file that is not YAML may be anything (a secret): its position is given, no line. */
   expect_exact("name: t\nkernel:\n  source: k: v\nmain: x\n",
                "app.yml:3:12: error: mapping values are not allowed in this context\n"
-               "    3 |   source: k: v\n"
-               "      |            ^\n"
                "app.yml: 1 error\n");
   expect_exact("name: t\nkernel:\n\tsource: k\nmain: x\n",
                "app.yml:3:1: error: tabs are not allowed for indentation; use spaces\n"
-               "    3 | \tsource: k\n"
-               "      | ^\n"
                "app.yml: 1 error\n");
   /* duplicate keys leave a usable tree: the check still runs and reports its own errors */
   expect_errors("name: t\nkernel: {source: k}\nmain: x\nname: u\ncpus: 2\n",

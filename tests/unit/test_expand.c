@@ -192,7 +192,7 @@ static void test_doc_sources_of_values(void **state) {
 static void test_doc_types_after_expansion(void **state) {
   (void)state;
   const char *vars[] = {"P=8080"};
-  result r = run("plain: ${P}\nquoted: \"${P}\"\n", vars, 1, NULL, 0);
+  result r = run("plain: ${P}\nquoted: \"${P}\"\nname: t\n", vars, 1, NULL, 0);
   const core_yaml_node *plain = core_yaml_get(r.doc->root, "plain"), *quoted = core_yaml_get(r.doc->root, "quoted");
   assert_int_equal(core_yaml_scalar_type(plain), CORE_YAML_INT);
   assert_int_equal(core_yaml_scalar_type(quoted), CORE_YAML_STR);
@@ -221,7 +221,8 @@ static void test_doc_positions_in_other_styles(void **state) {
       "  and ${THREE}\n"               /* block scalar: the line below the indicator */
       "d: [x, \"é ${FOUR}\"]\n"        /* columns count characters */
       "e: plain text that\n"
-      "  folds ${FIVE}\n";
+      "  folds ${FIVE}\n"
+      "name: t\n"; /* an app.yml key: a file without one is not quoted */
   result r = run(yaml, NULL, 0, NULL, 0);
   assert_contains(r.text, "app.yml:1:7: error: undefined variable 'ONE'");
   assert_contains(r.text, "app.yml:2:18: error: undefined variable 'TWO'");
@@ -234,7 +235,7 @@ static void test_doc_positions_in_other_styles(void **state) {
 
 static void test_doc_syntax_errors(void **state) {
   (void)state;
-  result r = run("a: x ${bad-name}\nb: \"${OPEN\"\nc: ${}\nd: ${X:=1}\n", NULL, 0, NULL, 0);
+  result r = run("a: x ${bad-name}\nb: \"${OPEN\"\nc: ${}\nd: ${X:=1}\nname: t\n", NULL, 0, NULL, 0);
   assert_contains(r.text, "app.yml:1:6: error: invalid variable name 'bad-name'\n"
                           "    1 | a: x ${bad-name}\n"
                           "      |      ^~~~~~~~~~~\n");

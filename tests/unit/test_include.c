@@ -14,6 +14,8 @@
 #include <unistd.h>
 
 #include "diag.h"
+#include "input_file.h"
+#include "json.h"
 #include "include.h"
 #include "templates.h"
 #include "tmpdir.h"
@@ -242,6 +244,108 @@ static void test_errors_in_included_file_point_there(void **state) {
   result_free(&r);
 }
 
+/* Writes a file of size bytes that holds no data (sparse): cheap to make at any size. */
+static void sparse_file(const char *path, off_t size) {
+  write_file(path, "");
+  assert_int_equal(truncate(path, size), 0);
+}
+
+/* Include entries that are not regular files, or too large, are refused at the entry before
+ * anything is read: a device is not read until memory runs out, a FIFO is not waited on. The
+ * alarm turns a hang into a failure. */
+static void test_hostile_include_entries(void **state) {
+  (void)state;
+  alarm(30);
+  assert_int_equal(mkdir("adir", 0755), 0);
+  assert_int_equal(mkfifo("fifo.yml", 0644), 0);
+  sparse_file("big.yml", (off_t)CORE_INPUT_MAX_BYTES + 1);
+  write_file("real.yml", "hostname: linked\n");
+  assert_int_equal(symlink("real.yml", "link.yml"), 0);
+  write_file("app.yml", "name: x\ninclude:\n  - /dev/zero\n  - fifo.yml\n  - adir\n  - big.yml\n  - link.yml\n");
+  result r = load("app.yml", NULL);
+  assert_contains(r.text, "app.yml:3:5: error: cannot read include '/dev/zero': '/dev/zero' is a character device, "
+                          "not a regular file\n");
+  assert_contains(r.text, "app.yml:4:5: error: cannot read include 'fifo.yml': 'fifo.yml' is a FIFO, not a regular file\n");
+  assert_contains(r.text, "app.yml:5:5: error: cannot read include 'adir': 'adir' is a directory, not a regular file\n");
+  assert_contains(r.text, "hint: name a YAML file (a symbolic link to one is fine)");
+  char want[160];
+  snprintf(want, sizeof want, "app.yml:6:5: error: cannot read include 'big.yml': 'big.yml' is %u bytes, over the limit of %u bytes\n",
+           CORE_INPUT_MAX_BYTES + 1, CORE_INPUT_MAX_BYTES);
+  assert_contains(r.text, want);
+  assert_contains(r.text, "app.yml: 4 errors\n"); /* the symbolic link to a regular file is read */
+  assert_value(&r, "hostname", "linked");
+  result_free(&r);
+  alarm(0);
+}
+
+/* Files within the cap each, but over the total together: refused at the entry that passes
+ * it, and never more read than the total allows. */
+static void test_include_total_cap(void **state) {
+  (void)state;
+  size_t each = CORE_INPUT_MAX_BYTES - 1, n = CORE_INCLUDE_MAX_TOTAL_BYTES / each + 1;
+  char list[512] = "include:\n";
+  for (size_t i = 0; i < n; i++) {
+    char name[32];
+    snprintf(name, sizeof name, "part%zu.yml", i);
+    sparse_file(name, (off_t)each); /* NUL bytes: read in full, then refused as not YAML */
+    snprintf(list + strlen(list), sizeof list - strlen(list), "  - %s\n", name);
+  }
+  write_file("app.yml", list);
+  result r = load("app.yml", NULL);
+  char want[160];
+  snprintf(want, sizeof want, "cannot read include 'part%zu.yml': the app and its includes are over %u bytes together",
+           n - 1, CORE_INCLUDE_MAX_TOTAL_BYTES);
+  assert_contains(r.text, want);
+  result_free(&r);
+}
+
+/* `include: [/etc/shadow]` must not print the file into a CI log: a file that is not YAML, or
+ * not a mapping, is reported by position without its lines; one that is an app-like mapping
+ * is quoted as usual. */
+static void test_unparsed_includes_are_not_quoted(void **state) {
+  (void)state;
+  /* a NUL byte on the secret's own line: a parse error at line 1 */
+  FILE *fp = fopen("binary.yml", "w");
+  fputs("root:$y$j9T$NULSECRET:19000:0:99999:7:::", fp);
+  fputc(0, fp);
+  fputs("\n", fp);
+  fclose(fp);
+  write_file("bad.yml", "token: [FLOWSECRET\n");
+  write_file("tabbed.yml", "a:\n\tTABSECRET: 1\n");
+  /* /etc/shadow as it is: each line ends in ':', so each is a key: a mapping, but no app */
+  write_file("shadow", "root:$y$j9T$SHADOWSECRET:19000:0:99999:7:::\ndaemon:*:19000:0:99999:7:::\n");
+  /* a PEM key: lines without ': ' are one long plain scalar, valid YAML, not a mapping */
+  write_file("key.pem", "-----BEGIN PRIVATE KEY-----\nPEMSECRETMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----\n");
+  /* messages that would name a key or an anchor of such a file name neither */
+  write_file("dups", "root:DUPSECRET:::\nroot:DUPSECRET:::\n");
+  write_file("alias", "*ALIASSECRET\n");
+  write_file("app.yml", "name: x\ninclude: [binary.yml, bad.yml, tabbed.yml, shadow, key.pem, dups, alias]\n");
+  result r = load("app.yml", NULL);
+  assert_contains(r.text, "binary.yml:1:41: error: control characters are not allowed (byte 0x00)\n      = hint");
+  assert_contains(r.text, "bad.yml:2:1: error: did not find expected ',' or ']'\nbad.yml:1:8: note: ");
+  assert_contains(r.text, "tabbed.yml:2:1: error: tabs are not allowed for indentation; use spaces\napp.yml:");
+  assert_contains(r.text, "app.yml:2:44: error: 'shadow' is not an app.yml file: none of its 2 top-level keys is an "
+                          "app.yml key\n");
+  assert_contains(r.text, "key.pem:1:1: error: an included file must be a mapping of app.yml keys, found a string\n"
+                          "tabbed.yml:");
+  assert_contains(r.text, "dups:2:1: error: duplicate key\ndups:1:1: note: first given here\n");
+  assert_contains(r.text, "alias:1:1: error: an alias names an unknown anchor\n");
+  const char *secrets[] = {"NULSECRET", "FLOWSECRET", "TABSECRET", "SHADOWSECRET", "root:",
+                           "daemon",    "PEMSECRET",  "BEGIN",     "DUPSECRET",    "ALIASSECRET"};
+  for (size_t i = 0; i < sizeof secrets / sizeof *secrets; i++)
+    if (strstr(r.text, secrets[i])) fail_msg("'%s' was quoted in\n%s", secrets[i], r.text);
+  /* The same holds for the diagnostics as JSON (corec check --json). */
+  json_t *j = NULL;
+  core_error *err = NULL;
+  assert_int_equal(core_diag_to_json(r.diag, &j, &err), 0);
+  char *text = json_dumps(j, 0);
+  for (size_t i = 0; i < sizeof secrets / sizeof *secrets; i++)
+    if (strstr(text, secrets[i])) fail_msg("'%s' was quoted in\n%s", secrets[i], text);
+  free(text);
+  json_decref(j);
+  result_free(&r);
+}
+
 static void test_depth_limit(void **state) {
   (void)state;
   /* app.yml -> f1 -> ... -> f16 is allowed; one more is not */
@@ -249,7 +353,7 @@ static void test_depth_limit(void **state) {
   for (int i = 1; i <= 17; i++) {
     snprintf(name, sizeof name, "f%d.yml", i);
     snprintf(text, sizeof text, i < 17 ? "include: [f%d.yml]\nv%d: 1\n" : "v%d: 1\n", i + 1, i);
-    if (i == 17) snprintf(text, sizeof text, "v17: 1\n");
+    if (i == 17) snprintf(text, sizeof text, "v17: 1\nhostname: h\n"); /* an app.yml key: see app_like */
     write_file(name, text);
   }
   write_file("app.yml", "include: [f2.yml]\n");
@@ -347,6 +451,9 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_missing_and_malformed, enter_tmpdir, leave_tmpdir),
       cmocka_unit_test_setup_teardown(test_errors_in_included_file_point_there, enter_tmpdir, leave_tmpdir),
       cmocka_unit_test_setup_teardown(test_depth_limit, enter_tmpdir, leave_tmpdir),
+      cmocka_unit_test_setup_teardown(test_hostile_include_entries, enter_tmpdir, leave_tmpdir),
+      cmocka_unit_test_setup_teardown(test_include_total_cap, enter_tmpdir, leave_tmpdir),
+      cmocka_unit_test_setup_teardown(test_unparsed_includes_are_not_quoted, enter_tmpdir, leave_tmpdir),
       cmocka_unit_test_setup_teardown(test_stdlib, enter_tmpdir, leave_tmpdir),
       cmocka_unit_test_setup_teardown(test_stdlib_list, enter_tmpdir, leave_tmpdir),
       cmocka_unit_test_setup_teardown(test_shipped_templates, enter_tmpdir, leave_tmpdir),

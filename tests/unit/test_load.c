@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "fsutil.h"
+#include "input_file.h"
 #include "load.h"
 #include "starter.h"
 #include "templates.h"
@@ -93,6 +94,73 @@ static void test_load_variables_key_is_removed_and_warnings_returned(void **stat
   assert_contains(warnings, "warning: --var 'TYPO' is not used");
   free(warnings);
   core_app_config_free(cfg);
+}
+
+/* The app named on the command line follows the rules of includes: a regular file within the
+ * cap (a symbolic link to one is fine), refused promptly otherwise. The alarm turns a hang on
+ * a FIFO into a failure. */
+static void test_load_hostile_app_paths(void **state) {
+  (void)state;
+  alarm(30);
+  assert_int_equal(mkfifo("fifo.yml", 0644), 0);
+  assert_int_equal(mkdir("adir.yml", 0755), 0);
+  write_file("big.yml", "");
+  assert_int_equal(truncate("big.yml", (off_t)CORE_INPUT_MAX_BYTES + 1), 0);
+  const struct {
+    const char *path, *want;
+  } cases[] = {
+      {"/dev/zero", "'/dev/zero' is a character device, not a regular file"},
+      {"fifo.yml", "'fifo.yml' is a FIFO, not a regular file"},
+      {"adir.yml", "'adir.yml' is a directory, not a regular file"},
+      {"big.yml", "over the limit of 8388608 bytes"},
+      {"none.yml", "opening 'none.yml': No such file or directory"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    core_app_config *cfg = NULL;
+    core_error *err = NULL;
+    assert_int_equal(core_app_load(cases[i].path, NULL, &cfg, &err), -1);
+    assert_null(cfg);
+    assert_contains(err->msg, cases[i].want);
+    core_error_free(err);
+  }
+  write_file("real.yml", "name: t\nkernel: {source: vmlinuz}\nmain: x\n");
+  assert_int_equal(symlink("real.yml", "link.yml"), 0);
+  core_app_config *cfg = NULL;
+  core_error *err = NULL;
+  if (core_app_load("link.yml", NULL, &cfg, &err) < 0) fail_msg("%s", err->msg);
+  core_app_config_free(cfg);
+  alarm(0);
+}
+
+/* An app.yml that is a link to a secret (a checkout can hold one): not YAML, or YAML but no
+ * app, is reported by position without a line of it; an app with a typo is quoted. */
+static void test_load_does_not_quote_what_is_not_an_app(void **state) {
+  (void)state;
+  write_file("shadow", "root:$y$j9T$SHADOWSECRET:19000:0:99999:7:::\nbin:*:19000:0:99999:7:::\n");
+  write_file("token", "ghp_TOKENSECRET\"unterminated: [\n");
+  write_file("typo.yml", "name: t\nkernel: {source: vmlinuz}\nmain: x\nservics: QUOTED\n");
+  const struct {
+    const char *path, *want, *secret;
+  } cases[] = {
+      {"shadow", "shadow:1:1: error: 'shadow' is not an app.yml file: none of its 2 top-level keys is an app.yml key\n",
+       "SHADOWSECRET"},
+      {"token", "token:2:1: error: ", "TOKENSECRET"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    core_app_config *cfg = NULL;
+    core_error *err = NULL;
+    assert_int_equal(core_app_load(cases[i].path, NULL, &cfg, &err), -1);
+    assert_contains(err->msg, cases[i].want);
+    if (strstr(err->msg, cases[i].secret) || strstr(err->msg, " | "))
+      fail_msg("a line of '%s' was quoted:\n%s", cases[i].path, err->msg);
+    core_error_free(err);
+  }
+  core_app_config *cfg = NULL;
+  core_error *err = NULL;
+  assert_int_equal(core_app_load("typo.yml", NULL, &cfg, &err), -1);
+  assert_contains(err->msg, "typo.yml:4:1: error: unknown key 'servics' (did you mean 'services'?)\n"
+                            "    4 | servics: QUOTED\n");
+  core_error_free(err);
 }
 
 static void test_flags(void **state) {
@@ -179,6 +247,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_load_whole_pipeline, enter_tmpdir, leave_tmpdir),
       cmocka_unit_test_setup_teardown(test_load_reports_every_stage, enter_tmpdir, leave_tmpdir),
       cmocka_unit_test_setup_teardown(test_load_variables_key_is_removed_and_warnings_returned, enter_tmpdir, leave_tmpdir),
+      cmocka_unit_test_setup_teardown(test_load_hostile_app_paths, enter_tmpdir, leave_tmpdir),
+      cmocka_unit_test_setup_teardown(test_load_does_not_quote_what_is_not_an_app, enter_tmpdir, leave_tmpdir),
       cmocka_unit_test(test_flags),
       cmocka_unit_test_setup_teardown(test_starter, enter_tmpdir, leave_tmpdir),
   };

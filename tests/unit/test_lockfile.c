@@ -13,9 +13,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cleanup.h"
 #include "fsutil.h"
+#include "input_file.h"
 #include "lockfile.h"
 
 static json_t *source_of(core_source *src, const char **kind) {
@@ -168,12 +170,80 @@ static void test_bad_files(void **state) {
              "sources[1] repeats");
 }
 
+/* Hostile locks: a duplicate key (which a lenient reader lets win), entry types that are not
+ * a file, a file over the cap, and more entries than allowed, each refused before the work
+ * it would cause; the alarm turns a hang on a FIFO into a failure. */
+static void test_hostile_files(void **state) {
+  alarm(30);
+  expect_bad(*state, "{\"version\":1,\"version\":1,\"sources\":[]}", "duplicate object key");
+  expect_bad(*state,
+             "{\"version\":1,\"sources\":[{\"kind\":\"url\",\"source\":{\"url\":\"u\"},"
+             "\"pin\":{\"sha256\":\"sha256:aa\",\"sha256\":\"sha256:bb\"}}]}",
+             "duplicate object key");
+  char *dir = *state;
+  cleanup_free char *fifo = core_path_join(dir, "fifo.lock");
+  cleanup_free char *big = core_path_join(dir, "big.lock");
+  cleanup_free char *many = core_path_join(dir, "many.lock");
+  assert_int_equal(mkfifo(fifo, 0644), 0);
+  FILE *f = fopen(big, "w");
+  fclose(f);
+  assert_int_equal(truncate(big, (off_t)CORE_INPUT_MAX_BYTES + 1), 0);
+  const struct {
+    const char *path, *want;
+  } cases[] = {
+      {fifo, "is a FIFO, not a regular file"},
+      {dir, "is a directory, not a regular file"},
+      {"/dev/zero", "is a character device, not a regular file"},
+      {big, "over the limit of 8388608 bytes"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    core_error *err = NULL;
+    cleanup_lockfile core_lockfile *l = NULL;
+    assert_int_equal(core_lockfile_load(cases[i].path, &l, &err), -1);
+    if (strstr(err->msg, cases[i].want) == NULL || strstr(err->msg, cases[i].path) == NULL)
+      fail_msg("'%s' not in '%s'", cases[i].want, err->msg);
+    core_error_free(err);
+  }
+  /* The count is checked before any entry is matched against the others. */
+  f = fopen(many, "w");
+  fputs("{\"version\":1,\"sources\":[", f);
+  for (int i = 0; i <= CORE_LOCKFILE_MAX_ENTRIES; i++) fprintf(f, "%s{}", i ? "," : "");
+  fputs("]}", f);
+  fclose(f);
+  core_error *err = NULL;
+  cleanup_lockfile core_lockfile *l = NULL;
+  assert_int_equal(core_lockfile_load(many, &l, &err), -1);
+  assert_non_null(strstr(err->msg, "has 10001 sources, over the limit of 10000"));
+  core_error_free(err);
+  alarm(0);
+}
+
+/* The entries as the one reader hands them to 'corec lock' and 'corec cache gc'. */
+static void test_entries(void **state) {
+  cleanup_free char *path = core_path_join(*state, "app.lock");
+  const char *text = "{\"version\":1,\"sources\":[{\"kind\":\"url\",\"source\":{\"url\":\"u\"},"
+                     "\"pin\":{\"sha256\":\"sha256:aa\"}}]}";
+  core_error *err = NULL;
+  assert_int_equal(core_write_file_atomic(path, text, strlen(text), 0644, &err), 0);
+  cleanup_lockfile core_lockfile *l = NULL;
+  if (core_lockfile_load(path, &l, &err) < 0) fail_msg("%s", err->msg);
+  assert_int_equal(core_lockfile_count(l), 1);
+  const char *kind;
+  const json_t *source, *pin;
+  core_lockfile_entry(l, 0, &kind, &source, &pin);
+  assert_string_equal(kind, "url");
+  assert_string_equal(json_string_value(json_object_get(source, "url")), "u");
+  assert_string_equal(json_string_value(json_object_get(pin, "sha256")), "sha256:aa");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_source_forms),
       cmocka_unit_test_setup_teardown(test_round_trip, make_tmpdir, remove_tmpdir),
       cmocka_unit_test_setup_teardown(test_changed_pin, make_tmpdir, remove_tmpdir),
       cmocka_unit_test_setup_teardown(test_bad_files, make_tmpdir, remove_tmpdir),
+      cmocka_unit_test_setup_teardown(test_hostile_files, make_tmpdir, remove_tmpdir),
+      cmocka_unit_test_setup_teardown(test_entries, make_tmpdir, remove_tmpdir),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -20,6 +20,7 @@
 #include "fsutil.h"
 #include "resolve.h"
 #include "store.h"
+#include "store_admin.h"
 
 typedef struct fixture {
   char *dir;
@@ -91,6 +92,41 @@ static void test_local(void **state) {
   assert_non_null(strstr(err->msg, "app.yml:3:11"));
   core_error_freep(&err);
   core_resolved_release(&res);
+}
+
+/* A pinned blob damaged in the store: the error is placed at the source in app.yml, says
+ * what happened and how to recover, and the damaged blob is gone. */
+static void test_corrupt_blob_named_at_source(void **state) {
+  fixture *f = *state;
+  core_error *err = NULL;
+  core_digest d;
+  {
+    cleanup_store core_store *st = NULL;
+    if (core_store_open(f->store, &st, &err) < 0) fail_msg("%s", err->msg);
+    assert_int_equal(core_store_put(st, "layer bytes", 11, &d, &err), 0);
+    cleanup_free char *blob = core_store_blob_path(st, &d);
+    chmod(blob, 0644);
+    FILE *b = fopen(blob, "w");
+    fputs("LAYER BYTES", b);
+    fclose(b);
+  }
+  core_source s = source(f, CORE_SOURCE_URL);
+  s.url = "http://127.0.0.1:9/layer.tar"; /* never asked: offline, and the store has the pin */
+  s.sha256 = d.str;
+  core_resolve_opts o = {.store_dir = f->store, .quiet = 1, .offline = 1};
+  core_resolved res;
+  assert_int_equal(resolve_one(f, &o, &s, &res, &err), -1);
+  assert_non_null(strstr(err->msg, "app.yml:3:11: error: "));
+  assert_non_null(strstr(err->msg, "'http://127.0.0.1:9/layer.tar'"));
+  assert_non_null(strstr(err->msg, "no longer matches its digest"));
+  assert_non_null(strstr(err->msg, d.str));
+  assert_non_null(strstr(err->msg, "build again"));
+  assert_non_null(strstr(err->msg, "corec cache verify"));
+  core_error_freep(&err);
+  core_resolved_release(&res);
+  cleanup_store core_store *st = NULL;
+  if (core_store_open(f->store, &st, &err) < 0) fail_msg("%s", err->msg);
+  assert_int_equal(core_store_has(st, &d), 0);
 }
 
 static void test_deb_lock_cycle(void **state) {
@@ -255,6 +291,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_url_pins, setup, teardown),
       cmocka_unit_test_setup_teardown(test_git_ref, setup, teardown),
       cmocka_unit_test_setup_teardown(test_deb_lock_cycle, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_corrupt_blob_named_at_source, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -133,10 +133,43 @@ static void test_corruption(void **state) {
   assert_int_equal(core_store_has(s, &d), 1); /* has does not re-hash */
   cleanup_free char *path = NULL;
   assert_int_equal(core_store_get_verified(s, &d, &path, &err), -1);
-  assert_non_null(strstr(err->msg, "corrupt"));
-  assert_non_null(strstr(err->msg, "fetch it again"));
+  assert_int_equal(err->errnum, CORE_STORE_ECORRUPT); /* what the resolver places at the source */
+  assert_non_null(strstr(err->msg, "no longer matches its digest"));
+  assert_non_null(strstr(err->msg, d.str));
+  assert_non_null(strstr(err->msg, "has been removed"));
   core_error_freep(&err);
   assert_int_equal(core_store_has(s, &d), 0);
+}
+
+/* Whatever stands under a blob's name that is not a regular file (a link to /dev/zero, a
+ * FIFO, a link to the real bytes) is refused as corrupt without being followed, read or
+ * waited on, and removed; the alarm turns a hang into a failure. */
+static void test_blob_not_a_regular_file(void **state) {
+  alarm(30);
+  cleanup_store core_store *s = open_store(*state);
+  core_error *err = NULL;
+  core_digest d;
+  assert_int_equal(core_store_put(s, "abc", 3, &d, &err), 0);
+  cleanup_free char *p = core_store_blob_path(s, &d);
+  cleanup_free char *elsewhere = core_path_join(*state, "abc");
+  FILE *f = fopen(elsewhere, "w");
+  fputs("abc", f);
+  fclose(f);
+  for (int kind = 0; kind < 3; kind++) {
+    unlink(p);
+    if (kind == 0) assert_int_equal(symlink("/dev/zero", p), 0);
+    if (kind == 1) assert_int_equal(mkfifo(p, 0644), 0);
+    if (kind == 2) assert_int_equal(symlink(elsewhere, p), 0); /* even with the right bytes */
+    cleanup_free char *path = NULL;
+    assert_int_equal(core_store_get_verified(s, &d, &path, &err), -1);
+    assert_int_equal(err->errnum, CORE_STORE_ECORRUPT);
+    assert_non_null(strstr(err->msg, kind == 1 ? "is not a regular file (a FIFO)" : "(a symbolic link)"));
+    assert_non_null(strstr(err->msg, "has been removed"));
+    core_error_freep(&err);
+    struct stat st;
+    assert_int_equal(lstat(p, &st), -1);
+  }
+  alarm(0);
 }
 
 /* Each child stores one shared blob and one of its own, many times over. */
@@ -271,6 +304,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_put_file_and_cache_dir, make_tmpdir, remove_tmpdir),
       cmocka_unit_test_setup_teardown(test_writer_pin, make_tmpdir, remove_tmpdir),
       cmocka_unit_test_setup_teardown(test_corruption, make_tmpdir, remove_tmpdir),
+      cmocka_unit_test_setup_teardown(test_blob_not_a_regular_file, make_tmpdir, remove_tmpdir),
       cmocka_unit_test_setup_teardown(test_concurrent_writers, make_tmpdir, remove_tmpdir),
       cmocka_unit_test_setup_teardown(test_killed_writer, make_tmpdir, remove_tmpdir),
       cmocka_unit_test_setup_teardown(test_exclusive_lock, make_tmpdir, remove_tmpdir),
