@@ -2,8 +2,10 @@
 #include "link.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "check.h"
 #include "cleanup.h"
 #include "diag.h"
 #include "init_config.h"
@@ -44,6 +46,7 @@ static int add_bytes(core_rootfs *fs, const char *path, const void *data, size_t
 
 /* What every guest needs whatever its layers hold: mount points, the console, PID 1. */
 static int add_guest_skeleton(core_rootfs *fs, core_error **err) {
+  fs->origin = CORE_ORIGIN_OWNED; /* see CORE_ORIGIN_OWNED: nothing else may be here */
   static const struct {
     const char *path;
     mode_t mode;
@@ -208,6 +211,7 @@ static int add_files(const core_plan *plan, core_rootfs *fs, core_error **err) {
   const core_app_config *cfg = plan->cfg;
   for (size_t i = 0; i < cfg->n_files; i++) {
     const core_file *f = &cfg->files[i];
+    fs->origin = (int)(cfg->n_layers + i);
     const char *path = f->path[0] == '/' ? f->path + 1 : f->path;
     mode_t mode = f->mode >= 0 ? (mode_t)f->mode : f->type == CORE_FILE_DIRECTORY ? 0755 : 0644;
     cleanup_buf core_buf data = CORE_BUF_INIT;
@@ -243,23 +247,57 @@ static int add_files(const core_plan *plan, core_rootfs *fs, core_error **err) {
   return 0;
 }
 
+/* Rewrites an error about one node of the tree as a diagnostic at what app.yml says put it
+ * there: a rootfs entry (origin = its index) or a files: entry (after the layers). */
+static int blame(const core_app_config *cfg, int origin, core_error **err) {
+  cleanup_error core_error *cause = TAKE_PTR(*err);
+  if (origin >= 0 && (size_t)origin < cfg->n_layers) {
+    const core_layer *l = &cfg->layers[origin];
+    return core_error_at(err, &l->pos, NULL, "rootfs layer '%s': %s", source_label(&l->source), cause->msg);
+  }
+  if (origin >= 0 && (size_t)origin < cfg->n_layers + cfg->n_files) {
+    const core_file *f = &cfg->files[(size_t)origin - cfg->n_layers];
+    return core_error_at(err, &f->pos, NULL, "files entry '%s': %s", f->path, cause->msg);
+  }
+  *err = TAKE_PTR(cause);
+  return -1;
+}
+
+/* A size from the environment ("512M", "4G"), or 0 (the default) when unset. */
+static int env_size(const char *name, uint64_t *out, core_error **err) {
+  const char *v = getenv(name);
+  *out = 0;
+  if (v == NULL || v[0] == 0) return 0;
+  if (core_parse_size(v, out) < 0 || *out == 0)
+    return core_error_set(err, 0, "%s='%s' is not a size; write a whole number with an optional unit K, M, G or T (e.g. %s=8G)",
+                          name, v, name);
+  return 0;
+}
+
 /* Kernel, modules, layers, files and coreinit into one tree, and that tree into the initramfs. */
 static int link_initramfs(const core_plan *plan, core_kernel *kernel, core_buf *initramfs, json_t *modules,
                           core_error **err) {
   const core_app_config *cfg = plan->cfg;
   cleanup_rootfs core_rootfs fs = CORE_ROOTFS_INIT;
   cleanup_buf core_buf conf = CORE_BUF_INIT;
+  if (env_size(CORE_ROOTFS_MAX_ENTRY_ENV, &fs.max_entry, err) < 0 ||
+      env_size(CORE_ROOTFS_MAX_TOTAL_ENV, &fs.max_total, err) < 0)
+    return -1;
   if (core_link_kernel(&plan->kernel, kernel, err) < 0) return -1;
-  for (size_t i = 0; i < cfg->n_layers; i++)
+  for (size_t i = 0; i < cfg->n_layers; i++) {
+    fs.origin = (int)i;
     if (add_layer(&fs, &plan->layers[i], &cfg->layers[i], plan->quiet, plan->json_events, err) < 0)
-      return core_error_wrap(err, "rootfs layer %zu", i + 1);
-  if (add_files(plan, &fs, err) < 0 || core_link_users(cfg, &fs, err) < 0) return -1;
+      return blame(cfg, (int)i, err);
+  }
+  if (add_files(plan, &fs, err) < 0) return -1;
+  fs.origin = CORE_ORIGIN_LINKER;
+  if (core_link_users(cfg, &fs, err) < 0) return -1;
   if (core_init_config_head(cfg, &conf, err) < 0 || link_modules(cfg, kernel, &fs, &conf, modules, err) < 0 ||
       core_init_config_body(cfg, &conf, err) < 0)
     return -1;
-  if (add_guest_skeleton(&fs, err) < 0 || add_bytes(&fs, "etc/core/init.conf", conf.data, conf.len, 0644, err) < 0 ||
-      core_rootfs_finish(&fs, err) < 0)
+  if (add_guest_skeleton(&fs, err) < 0 || add_bytes(&fs, "etc/core/init.conf", conf.data, conf.len, 0644, err) < 0)
     return -1;
+  if (core_rootfs_finish(&fs, err) < 0) return blame(cfg, fs.error_origin, err);
   /* The sources must be what the plan pinned: a file changed mid-build is refused. */
   if (core_plan_recheck(plan, err) < 0) return -1;
   return core_initramfs_write(&fs, plan->source_date_epoch, initramfs, err);

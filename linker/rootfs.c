@@ -46,37 +46,103 @@ int core_rootfs_add(core_rootfs *fs, const char *path, core_node_type type, mode
     *data = (core_buf)CORE_BUF_INIT;
   }
   n->seq = fs->next_seq++;
+  n->origin = fs->origin;
   fs->n++;
   fs->sorted = 0;
   return 0;
 }
 
+/* "2.0 GiB", "512 KiB", "17 bytes": sizes in messages, as people read them. */
+static const char *size_text(uint64_t n, char *buf, size_t size) {
+  static const char *const units[] = {"KiB", "MiB", "GiB", "TiB"};
+  if (n < 1024) {
+    snprintf(buf, size, "%llu bytes", (unsigned long long)n);
+    return buf;
+  }
+  double v = (double)n / 1024;
+  size_t u = 0;
+  while (v >= 1024 && u + 1 < sizeof units / sizeof *units) v /= 1024, u++;
+  snprintf(buf, size, "%.1f %s", v, units[u]);
+  return buf;
+}
+
+static uint64_t max_entry(const core_rootfs *fs) { return fs->max_entry ? fs->max_entry : CORE_ROOTFS_MAX_ENTRY_DEFAULT; }
+static uint64_t max_total(const core_rootfs *fs) { return fs->max_total ? fs->max_total : CORE_ROOTFS_MAX_TOTAL_DEFAULT; }
+
+/* Refuses a file of size bytes (claimed or read) before it is held: over the limit for one
+ * file, or over what the whole tree may hold. */
+static int check_size(const core_rootfs *fs, const char *path, uint64_t size, core_error **err) {
+  char a[32], b[32], c[32];
+  if (size > max_entry(fs))
+    return core_error_set(err, EFBIG, "entry '%s' is %s, over the %s limit for one file (raise it with %s=SIZE, e.g. %s=%lluG)",
+                          path, size_text(size, a, sizeof a), size_text(max_entry(fs), b, sizeof b),
+                          CORE_ROOTFS_MAX_ENTRY_ENV, CORE_ROOTFS_MAX_ENTRY_ENV,
+                          (unsigned long long)((size >> 30) + 1));
+  if (size > max_total(fs) - fs->total)
+    return core_error_set(err, EFBIG,
+                          "entry '%s' (%s) takes the root file system past %s, its limit (%s read before it; raise it with %s=SIZE)",
+                          path, size_text(size, a, sizeof a), size_text(max_total(fs), b, sizeof b),
+                          size_text(fs->total, c, sizeof c), CORE_ROOTFS_MAX_TOTAL_ENV);
+  return 0;
+}
+
+/* A hard link names an entry already read (tar order): it becomes a copy of it, a symlink
+ * staying a symlink. A directory cannot be hard-linked on any file system we write to. */
+static int add_hard_link(core_rootfs *fs, const char *full, const char *path, const char *hardlink, const char *dest,
+                         mode_t mode, uint32_t uid, uint32_t gid, core_error **err) {
+  cleanup_free char *target = strdup(hardlink);
+  if (target == NULL) return core_error_set(err, ENOMEM, "allocating");
+  if (core_normalize_path(target) < 0 || target[0] == 0)
+    return core_error_set(err, 0, "hard link '%s' names '%s', which escapes the root", path, hardlink);
+  cleanup_free char *full_target = NULL;
+  if (asprintf(&full_target, "%s%s%s", dest, dest[0] ? "/" : "", target) < 0) return core_error_set(err, ENOMEM, "allocating");
+  for (size_t i = fs->n; i-- > 0;) {
+    const core_node *t = &fs->nodes[i];
+    if (strcmp(t->path, full_target) != 0) continue;
+    switch (t->type) {
+      case CORE_NODE_FILE: {
+        if (check_size(fs, path, t->data.len, err) < 0) return -1;
+        cleanup_buf core_buf copy = CORE_BUF_INIT;
+        if (core_buf_append(&copy, t->data.data, t->data.len, err) < 0) return -1;
+        fs->total += copy.len;
+        return core_rootfs_add(fs, full, CORE_NODE_FILE, mode, uid, gid, NULL, &copy, err);
+      }
+      case CORE_NODE_SYMLINK: {
+        char *link = strdup(t->target);
+        if (link == NULL) return core_error_set(err, ENOMEM, "allocating");
+        if (core_rootfs_add(fs, full, CORE_NODE_SYMLINK, 0777, uid, gid, link, NULL, err) < 0) {
+          free(link);
+          return -1;
+        }
+        return 0;
+      }
+      case CORE_NODE_DIR:
+        return core_error_set(err, 0, "entry '%s' is a hard link to the directory '%s'; directories cannot be hard-linked (rebuild the layer without it)",
+                              path, hardlink);
+      case CORE_NODE_CHAR:
+        return core_error_set(err, 0, "entry '%s' is a hard link to the device '%s'; layers may hold only files, directories and links",
+                              path, hardlink);
+    }
+  }
+  return core_error_set(err, 0, "entry '%s' is a hard link to '%s', which is not in the layer before it (a hard link names an earlier entry)",
+                        path, hardlink);
+}
+
 int core_rootfs_add_entry(core_rootfs *fs, core_layer_reader *r, struct archive_entry *e, const char *path,
                           const char *dest, int normalise, const char *source, core_error **err) {
+  (void)source; /* the caller names the layer: it knows how app.yml wrote it */
   cleanup_free char *full = NULL;
   if (asprintf(&full, "%s%s%s", dest, dest[0] ? "/" : "", path) < 0) return core_error_set(err, ENOMEM, "allocating");
   mode_t mode = archive_entry_perm(e);
   uint32_t uid = normalise ? 0 : (uint32_t)archive_entry_uid(e);
   uint32_t gid = normalise ? 0 : (uint32_t)archive_entry_gid(e);
   const char *hardlink = archive_entry_hardlink(e);
-  if (hardlink) {
-    /* A hard link becomes a copy of what it names: the initramfs has no use for sharing. */
-    cleanup_free char *target = strdup(hardlink);
-    if (target == NULL) return core_error_set(err, ENOMEM, "allocating");
-    if (core_normalize_path(target) < 0) return core_error_set(err, 0, "'%s': hard link '%s' escapes the root", source, path);
-    cleanup_free char *full_target = NULL;
-    if (asprintf(&full_target, "%s%s%s", dest, dest[0] ? "/" : "", target) < 0) return core_error_set(err, ENOMEM, "allocating");
-    for (size_t i = fs->n; i-- > 0;) {
-      if (strcmp(fs->nodes[i].path, full_target) != 0) continue;
-      cleanup_buf core_buf copy = CORE_BUF_INIT;
-      if (core_buf_append(&copy, fs->nodes[i].data.data, fs->nodes[i].data.len, err) < 0) return -1;
-      return core_rootfs_add(fs, full, CORE_NODE_FILE, mode, uid, gid, NULL, &copy, err);
-    }
-    return core_error_set(err, 0, "'%s': hard link '%s' names '%s', which comes later or not at all", source, path, hardlink);
-  }
+  if (hardlink) return add_hard_link(fs, full, path, hardlink, dest, mode, uid, gid, err);
   switch (archive_entry_filetype(e)) {
     case AE_IFDIR:
-      return core_rootfs_add(fs, full, CORE_NODE_DIR, normalise ? 0755 : mode, uid, gid, NULL, NULL, err);
+      if (core_rootfs_add(fs, full, CORE_NODE_DIR, normalise ? 0755 : mode, uid, gid, NULL, NULL, err) < 0) return -1;
+      fs->nodes[fs->n - 1].yields = fs->dirs_yield;
+      return 0;
     case AE_IFLNK: {
       char *target = strdup(archive_entry_symlink(e) ? archive_entry_symlink(e) : "");
       if (target == NULL) return core_error_set(err, ENOMEM, "allocating");
@@ -87,14 +153,25 @@ int core_rootfs_add_entry(core_rootfs *fs, core_layer_reader *r, struct archive_
       return 0;
     }
     case AE_IFREG: {
+      /* The claim first, so that a small archive cannot make us allocate what it says. */
+      la_int64_t claimed = archive_entry_size_is_set(e) ? archive_entry_size(e) : 0;
+      if (claimed < 0) return core_error_set(err, 0, "entry '%s' has a negative size; the layer is malformed", path);
+      if (check_size(fs, path, (uint64_t)claimed, err) < 0) return -1;
+      uint64_t room = max_total(fs) - fs->total;
+      uint64_t cap = max_entry(fs) < room ? max_entry(fs) : room;
       cleanup_buf core_buf data = CORE_BUF_INIT;
-      if (core_layer_reader_data(r, &data, err) < 0) return -1;
+      if (core_layer_reader_data(r, cap, &data, err) < 0) {
+        if ((*err)->errnum != EFBIG) return -1;
+        core_error_freep(err);
+        return check_size(fs, path, cap + 1, err); /* says which limit, with the size read */
+      }
+      fs->total += data.len;
       if (normalise) mode = (mode & 0111) ? 0755 : 0644;
       return core_rootfs_add(fs, full, CORE_NODE_FILE, mode, uid, gid, NULL, &data, err);
     }
     default:
-      return core_error_set(err, 0, "'%s': '%s' is a device, FIFO or socket; layers may hold only files, directories and links",
-                            source, path);
+      return core_error_set(err, 0, "entry '%s' is a device, FIFO or socket; layers may hold only files, directories and links",
+                            path);
   }
 }
 
@@ -103,14 +180,17 @@ int core_rootfs_add_layer(core_rootfs *fs, const char *source, const char *dest,
   if (core_layer_reader_open(source, &r, err) < 0) return -1;
   if (fs->on_bytes) core_layer_reader_on_bytes(r, fs->on_bytes, fs->on_bytes_ctx);
   int normalise = core_layer_reader_kind(r) == CORE_LAYER_DIR;
+  int rc;
+  fs->dirs_yield = 1;
   for (;;) {
     struct archive_entry *e;
     const char *path;
-    int rc = core_layer_reader_next(r, &e, &path, err);
-    if (rc < 0) return -1;
-    if (rc == 0) return 0;
-    if (core_rootfs_add_entry(fs, r, e, path, dest, normalise, source, err) < 0) return -1;
+    rc = core_layer_reader_next(r, &e, &path, err);
+    if (rc <= 0) break;
+    if ((rc = core_rootfs_add_entry(fs, r, e, path, dest, normalise, source, err)) < 0) break;
   }
+  fs->dirs_yield = 0;
+  return rc < 0 ? -1 : 0;
 }
 
 int core_rootfs_whiteout(core_rootfs *fs, const char *path, int opaque, uint64_t before, core_error **err) {
@@ -170,32 +250,179 @@ const core_node *core_rootfs_find(const core_rootfs *fs, const char *path) {
   return bsearch(path, fs->nodes, fs->n, sizeof *fs->nodes, by_path);
 }
 
-int core_rootfs_finish(core_rootfs *fs, core_error **err) {
-  apply_whiteouts(fs);
-  /* Every parent directory must exist; add the missing ones before sorting. */
+static const char *type_name(core_node_type t) {
+  switch (t) {
+    case CORE_NODE_FILE: return "a file";
+    case CORE_NODE_DIR: return "a directory";
+    case CORE_NODE_SYMLINK: return "a symlink";
+    case CORE_NODE_CHAR: return "a device";
+  }
+  return "?";
+}
+
+/* Sorts by path, the latest of equal paths last, and keeps only that one. What the linker
+ * owns is never replaced in silence: anything else there (a directory where it keeps a
+ * directory aside) is refused, naming who put it there. */
+static int sort_unique(core_rootfs *fs, core_error **err) {
+  qsort(fs->nodes, fs->n, sizeof *fs->nodes, by_path_then_seq);
+  size_t out = 0;
+  int rc = 0;
+  for (size_t i = 0; i < fs->n; i++) {
+    core_node *n = &fs->nodes[i];
+    if (out == 0 || strcmp(fs->nodes[out - 1].path, n->path) != 0) {
+      fs->nodes[out++] = *n;
+      continue;
+    }
+    core_node *kept = &fs->nodes[out - 1]; /* the earlier node at this path */
+    if (n->type == CORE_NODE_DIR && n->yields && kept->type == CORE_NODE_SYMLINK) {
+      node_release(n);
+      continue;
+    }
+    if (rc == 0 && n->origin == CORE_ORIGIN_OWNED && kept->origin != CORE_ORIGIN_OWNED &&
+        !(n->type == CORE_NODE_DIR && kept->type == CORE_NODE_DIR)) {
+      fs->error_origin = kept->origin;
+      int link = kept->type == CORE_NODE_SYMLINK;
+      if (n->type == CORE_NODE_DIR)
+        rc = core_error_set(err, 0, "'%s' is %s%s%s%s, but the linker needs it to be a directory: it writes into it",
+                            kept->path, type_name(kept->type), link ? " (to '" : "", link ? kept->target : "", link ? "')" : "");
+      else
+        rc = core_error_set(err, 0, "'%s' is a path the linker owns (coreinit, its configuration and the console are its own): "
+                            "this %s would be replaced without a word, so it is refused; leave it out",
+                            kept->path, type_name(kept->type) + 2);
+    }
+    node_release(kept); /* replaced by a later layer */
+    *kept = *n;
+  }
+  fs->n = out;
+  fs->sorted = 1;
+  return rc;
+}
+
+/* Where dir really is in the tree: each component looked up, symlinks followed inside the
+ * tree (absolute targets from its root, '..' stopping there), at most CORE_ROOTFS_MAX_LINKS
+ * of them. The result is a path of directories and missing names, or ends at a file. */
+static int resolve_dir(const core_rootfs *fs, const char *dir, char **out, core_error **err) {
+  cleanup_buf core_buf res = CORE_BUF_INIT; /* the resolved prefix, without a NUL */
+  cleanup_free char *todo = strdup(dir);
+  if (todo == NULL) return core_error_set(err, ENOMEM, "allocating");
+  size_t pos = 0;
+  int links = 0;
+  for (;;) {
+    while (todo[pos] == '/') pos++;
+    if (todo[pos] == 0) break;
+    size_t len = strcspn(todo + pos, "/");
+    const char *c = todo + pos;
+    pos += len;
+    if (len == 1 && c[0] == '.') continue;
+    if (len == 2 && c[0] == '.' && c[1] == '.') {
+      while (res.len && res.data[res.len - 1] != '/') res.len--;
+      if (res.len) res.len--; /* the slash; at the root '..' is the root */
+      continue;
+    }
+    size_t before = res.len;
+    if ((res.len && core_buf_append(&res, "/", 1, err) < 0) || core_buf_append(&res, c, len, err) < 0 ||
+        core_buf_append(&res, "", 1, err) < 0)
+      return -1;
+    res.len--; /* the NUL stays behind it, for the lookup */
+    const core_node *n = core_rootfs_find(fs, (const char *)res.data);
+    if (n == NULL || n->type != CORE_NODE_SYMLINK) continue;
+    if (++links > CORE_ROOTFS_MAX_LINKS)
+      return core_error_set(err, ELOOP, "'%s' goes through more than %d symlinks (a loop?)", dir, CORE_ROOTFS_MAX_LINKS);
+    res.len = n->target[0] == '/' ? 0 : before;
+    cleanup_free char *next = NULL;
+    if (asprintf(&next, "%s/%s", n->target, todo + pos) < 0) return core_error_set(err, ENOMEM, "allocating");
+    free(todo);
+    todo = TAKE_PTR(next);
+    pos = 0;
+  }
+  if (core_buf_append(&res, "", 1, err) < 0) return -1;
+  *out = (char *)res.data;
+  res = (core_buf)CORE_BUF_INIT;
+  return 0;
+}
+
+/* Moves every entry whose parent goes through a symlink to where the link leads. Returns
+ * how many moved. Paths are swapped in only after the pass: lookups need the sorted tree. */
+static long follow_links(core_rootfs *fs, core_error **err) {
+  cleanup_free char **moved = calloc(fs->n + 1, sizeof *moved);
+  if (moved == NULL) return core_error_set(err, ENOMEM, "allocating");
+  long n_moved = 0;
+  int rc = 0;
+  for (size_t i = 0; i < fs->n && rc == 0; i++) {
+    const char *slash = strrchr(fs->nodes[i].path, '/');
+    if (slash == NULL) continue;
+    /* A copy: cut in place, the path would be found as the parent it names. */
+    cleanup_free char *parent = strndup(fs->nodes[i].path, (size_t)(slash - fs->nodes[i].path));
+    cleanup_free char *dir = NULL;
+    if (parent == NULL) {
+      rc = core_error_set(err, ENOMEM, "allocating");
+      break;
+    }
+    rc = resolve_dir(fs, parent, &dir, err);
+    if (rc < 0) {
+      fs->error_origin = fs->nodes[i].origin;
+      break;
+    }
+    if (strcmp(dir, parent) == 0) continue;
+    if (asprintf(&moved[i], "%s%s%s", dir, dir[0] ? "/" : "", slash + 1) < 0) rc = core_error_set(err, ENOMEM, "allocating");
+    else n_moved++;
+  }
+  for (size_t i = 0; i < fs->n; i++) {
+    if (moved[i] == NULL) continue;
+    if (rc == 0) {
+      free(fs->nodes[i].path);
+      fs->nodes[i].path = moved[i];
+    } else {
+      free(moved[i]);
+    }
+  }
+  if (n_moved) fs->sorted = 0;
+  return rc < 0 ? -1 : n_moved;
+}
+
+/* Every parent must be a directory: missing ones are made; a file or device in the way is
+ * an error, blamed on whoever made it one (else on the entry that needs it). */
+static int add_parents(core_rootfs *fs, core_error **err) {
   size_t n = fs->n;
+  cleanup_free char *last = NULL; /* the parent last made: siblings are next to each other */
   for (size_t i = 0; i < n; i++) {
     cleanup_free char *parent = strdup(fs->nodes[i].path);
     if (parent == NULL) return core_error_set(err, ENOMEM, "allocating");
     for (char *slash = strrchr(parent, '/'); slash; slash = strrchr(parent, '/')) {
       *slash = 0;
-      const core_node *p = core_rootfs_find(fs, parent);
+      if (last && strcmp(last, parent) == 0) break;
+      const core_node *p = bsearch(parent, fs->nodes, n, sizeof *fs->nodes, by_path);
       if (p && p->type == CORE_NODE_DIR) break;
-      if (p) return core_error_set(err, 0, "'%s' needs '%s' to be a directory, but a layer made it a file or link",
-                                   fs->nodes[i].path, parent);
-      if (core_rootfs_add(fs, parent, CORE_NODE_DIR, 0755, 0, 0, NULL, NULL, err) < 0) return -1;
+      if (p) {
+        fs->error_origin = p->origin >= 0 ? p->origin : fs->nodes[i].origin;
+        return core_error_set(err, 0, "'%s' needs '%s' to be a directory, but it is %s", fs->nodes[i].path, parent,
+                              type_name(p->type));
+      }
+      int origin = fs->origin;
+      fs->origin = CORE_ORIGIN_LINKER;
+      int rc = core_rootfs_add(fs, parent, CORE_NODE_DIR, 0755, 0, 0, NULL, NULL, err);
+      fs->origin = origin;
+      if (rc < 0) return -1;
+      free(last);
+      if ((last = strdup(parent)) == NULL) return core_error_set(err, ENOMEM, "allocating");
     }
   }
-  qsort(fs->nodes, fs->n, sizeof *fs->nodes, by_path_then_seq);
-  size_t out = 0;
-  for (size_t i = 0; i < fs->n; i++) {
-    if (i + 1 < fs->n && strcmp(fs->nodes[i].path, fs->nodes[i + 1].path) == 0) {
-      node_release(&fs->nodes[i]); /* replaced by a later layer */
-      continue;
-    }
-    fs->nodes[out++] = fs->nodes[i];
-  }
-  fs->n = out;
-  fs->sorted = 1;
   return 0;
+}
+
+int core_rootfs_finish(core_rootfs *fs, core_error **err) {
+  fs->error_origin = CORE_ORIGIN_LINKER;
+  apply_whiteouts(fs);
+  if (sort_unique(fs, err) < 0) return -1;
+  /* A move can land on a symlink another entry went through; a few passes settle that. */
+  for (int pass = 0;; pass++) {
+    long moved = follow_links(fs, err);
+    if (moved < 0) return -1;
+    if (moved == 0) break;
+    if (pass == 8) return core_error_set(err, ELOOP, "symlinks in the tree keep moving entries (a loop through '%s'?)", fs->nodes[0].path);
+    if (sort_unique(fs, err) < 0) return -1;
+  }
+  /* Missing parents are added unsorted, after the sorted ones: bsearch sees only those. */
+  if (add_parents(fs, err) < 0) return -1;
+  return sort_unique(fs, err);
 }
