@@ -12,6 +12,7 @@
 
 static void node_release(core_node *n) {
   free(n->path);
+  free(n->written);
   free(n->target);
   core_buf_release(&n->data);
 }
@@ -370,7 +371,8 @@ static long follow_links(core_rootfs *fs, core_error **err) {
   for (size_t i = 0; i < fs->n; i++) {
     if (moved[i] == NULL) continue;
     if (rc == 0) {
-      free(fs->nodes[i].path);
+      if (fs->nodes[i].written == NULL) fs->nodes[i].written = fs->nodes[i].path;
+      else free(fs->nodes[i].path);
       fs->nodes[i].path = moved[i];
     } else {
       free(moved[i]);
@@ -395,8 +397,10 @@ static int add_parents(core_rootfs *fs, core_error **err) {
       if (p && p->type == CORE_NODE_DIR) break;
       if (p) {
         fs->error_origin = p->origin >= 0 ? p->origin : fs->nodes[i].origin;
-        return core_error_set(err, 0, "'%s' needs '%s' to be a directory, but it is %s", fs->nodes[i].path, parent,
-                              type_name(p->type));
+        const char *written = fs->nodes[i].written;
+        return core_error_set(err, 0, "'%s'%s%s%s needs '%s' to be a directory, but it is %s", fs->nodes[i].path,
+                              written ? " (written as '" : "", written ? written : "", written ? "' through a symlink)" : "",
+                              parent, type_name(p->type));
       }
       int origin = fs->origin;
       fs->origin = CORE_ORIGIN_LINKER;

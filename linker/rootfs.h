@@ -24,6 +24,7 @@ typedef struct core_node {
   uint64_t seq;    /* insertion order: the later of two equal paths wins */
   int origin;      /* who added it: a caller's index (a layer, a files: entry) or CORE_ORIGIN_* */
   int yields;      /* a directory that leaves an earlier symlink at its path in place (dpkg) */
+  char *written;   /* the path as added, when a symlinked parent moved it (for messages) */
 } core_node;
 
 /* Origins of the linker's own nodes. OWNED paths are the linker's alone (init, dev/console,
