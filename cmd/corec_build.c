@@ -91,6 +91,7 @@ int corec_build(int argc, char **argv, core_error **err) {
   }
   if (corec_signing_key(sign_key, &key, err) < 0) return -1;
   if (core_link(plan, &app, err) < 0) return -1;
+  if (app.warnings) fputs(app.warnings, stderr);
   if (core_seal_and_write(&app, key, output, err) < 0) return -1;
   printf("%s\n", app.manifest.str);
   return 0;

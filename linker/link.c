@@ -31,7 +31,9 @@ const void *core_coreinit_bytes(size_t *len) {
 void core_linked_app_release(core_linked_app *app) {
   core_blob_set_release(&app->blobs);
   free(app->name);
+  free(app->warnings);
   app->name = NULL;
+  app->warnings = NULL;
 }
 
 static int add_dir(core_rootfs *fs, const char *path, mode_t mode, core_error **err) {
@@ -60,7 +62,10 @@ static int add_guest_skeleton(core_rootfs *fs, core_error **err) {
   fs->nodes[fs->n - 1].rdev_minor = 1;
   size_t len;
   const void *init = core_coreinit_bytes(&len);
-  return add_bytes(fs, "init", init, len, 0755, err);
+  fs->origin = CORE_ORIGIN_OWNED_REPLACES; /* a LinuxKit init image's /init gives way, with a warning */
+  int rc = add_bytes(fs, "init", init, len, 0755, err);
+  fs->origin = CORE_ORIGIN_OWNED;
+  return rc;
 }
 
 /* Modules the app asked for, plus the drivers its devices need: virtio-net for networking,
@@ -263,6 +268,23 @@ static int blame(const core_app_config *cfg, int origin, core_error **err) {
   return -1;
 }
 
+/* One warning per layer entry coreinit replaced, at the layer that brought it. */
+static int replaced_warnings(const core_app_config *cfg, const core_rootfs *fs, char **out, core_error **err) {
+  if (fs->n_replaced == 0) return 0;
+  cleanup_diag core_diag *d = core_diag_new(cfg->layers[0].pos.file ? cfg->layers[0].pos.file : "app.yml");
+  if (d == NULL) return core_error_set(err, ENOMEM, "allocating");
+  for (size_t i = 0; i < fs->n_replaced; i++) {
+    const core_replaced *r = &fs->replaced[i];
+    if ((size_t)r->origin >= cfg->n_layers) continue; /* files: at /init are refused by the check */
+    const core_layer *l = &cfg->layers[r->origin];
+    core_diag_warning(d, &l->pos, 0, "leave it out of the layer to silence this",
+                      "rootfs layer '%s': its '/%s' is replaced by coreinit, the PID 1 of every core guest",
+                      source_label(&l->source), r->path);
+  }
+  if (core_diag_warning_count(d) && (*out = core_diag_render(d)) == NULL) return core_error_set(err, ENOMEM, "allocating");
+  return 0;
+}
+
 /* A size from the environment ("512M", "4G"), or 0 (the default) when unset. */
 static int env_size(const char *name, uint64_t *out, core_error **err) {
   const char *v = getenv(name);
@@ -276,7 +298,7 @@ static int env_size(const char *name, uint64_t *out, core_error **err) {
 
 /* Kernel, modules, layers, files and coreinit into one tree, and that tree into the initramfs. */
 static int link_initramfs(const core_plan *plan, core_kernel *kernel, core_buf *initramfs, json_t *modules,
-                          core_error **err) {
+                          char **warnings, core_error **err) {
   const core_app_config *cfg = plan->cfg;
   cleanup_rootfs core_rootfs fs = CORE_ROOTFS_INIT;
   cleanup_buf core_buf conf = CORE_BUF_INIT;
@@ -298,6 +320,7 @@ static int link_initramfs(const core_plan *plan, core_kernel *kernel, core_buf *
   if (add_guest_skeleton(&fs, err) < 0 || add_bytes(&fs, "etc/core/init.conf", conf.data, conf.len, 0644, err) < 0)
     return -1;
   if (core_rootfs_finish(&fs, err) < 0) return blame(cfg, fs.error_origin, err);
+  if (replaced_warnings(cfg, &fs, warnings, err) < 0) return -1;
   /* The sources must be what the plan pinned: a file changed mid-build is refused. */
   if (core_plan_recheck(plan, err) < 0) return -1;
   return core_initramfs_write(&fs, plan->source_date_epoch, initramfs, err);
@@ -321,7 +344,7 @@ int core_link(const core_plan *plan, core_linked_app *out, core_error **err) {
   uint64_t kernel_size, initramfs_size, config_size;
   if ((app.name = strdup(plan->cfg->name)) == NULL || modules == NULL) return core_error_set(err, ENOMEM, "allocating");
 
-  if (link_initramfs(plan, &kernel, &initramfs, modules, err) < 0 ||
+  if (link_initramfs(plan, &kernel, &initramfs, modules, &app.warnings, err) < 0 ||
       add_blob(&app.blobs, &kernel.image, &d_kernel, &kernel_size, err) < 0 ||
       add_blob(&app.blobs, &initramfs, &d_initramfs, &initramfs_size, err) < 0 ||
       runtime_config(plan->cfg, modules, &config, err) < 0 || add_blob(&app.blobs, &config, &d_config, &config_size, err) < 0) {

@@ -22,6 +22,8 @@ void core_rootfs_release(core_rootfs *fs) {
   free(fs->nodes);
   for (size_t i = 0; i < fs->n_whiteouts; i++) free(fs->whiteouts[i].path);
   free(fs->whiteouts);
+  for (size_t i = 0; i < fs->n_replaced; i++) free(fs->replaced[i].path);
+  free(fs->replaced);
   memset(fs, 0, sizeof *fs);
 }
 
@@ -278,6 +280,15 @@ static int sort_unique(core_rootfs *fs, core_error **err) {
     if (n->type == CORE_NODE_DIR && n->yields && kept->type == CORE_NODE_SYMLINK) {
       node_release(n);
       continue;
+    }
+    if (rc == 0 && n->origin == CORE_ORIGIN_OWNED_REPLACES && kept->origin >= 0) {
+      core_replaced *grown = realloc(fs->replaced, (fs->n_replaced + 1) * sizeof *grown);
+      if (grown == NULL) {
+        rc = core_error_set(err, ENOMEM, "allocating");
+      } else {
+        fs->replaced = grown;
+        fs->replaced[fs->n_replaced++] = (core_replaced){kept->origin, TAKE_PTR(kept->path)};
+      }
     }
     if (rc == 0 && n->origin == CORE_ORIGIN_OWNED && kept->origin != CORE_ORIGIN_OWNED &&
         !(n->type == CORE_NODE_DIR && kept->type == CORE_NODE_DIR)) {

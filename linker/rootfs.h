@@ -32,6 +32,15 @@ typedef struct core_node {
  * refused rather than silently replaced. LINKER nodes (modules, passwd) may replace. */
 #define CORE_ORIGIN_LINKER (-1)
 #define CORE_ORIGIN_OWNED (-2)
+/* Owned too, but what a layer put there is replaced and recorded in `replaced` (LinuxKit's
+ * init images bring their own /init; coreinit takes its place). */
+#define CORE_ORIGIN_OWNED_REPLACES (-3)
+
+/* An entry the linker replaced: who added it, and where. */
+typedef struct core_replaced {
+  int origin;
+  char *path;
+} core_replaced;
 
 /* What the tree may hold in memory unless the caller says otherwise: one file, and every
  * file read (files a later layer replaces included, since they were read all the same). */
@@ -65,6 +74,8 @@ typedef struct core_rootfs {
   uint64_t total;     /* bytes of file data read so far */
   int error_origin;   /* after core_rootfs_finish fails: the origin of the node at fault */
   int dirs_yield;     /* directories added now yield to symlinks (see core_rootfs_add_layer) */
+  core_replaced *replaced; /* filled by core_rootfs_finish, for warnings */
+  size_t n_replaced;
 } core_rootfs;
 
 #define CORE_ROOTFS_INIT {0}

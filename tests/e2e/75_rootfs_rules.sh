@@ -54,19 +54,26 @@ def entry(name, type=tarfile.REGTYPE, data=b"", link=""):
     m.size = len(data) if type == tarfile.REGTYPE else 0
     return m, (data if type == tarfile.REGTYPE else None)
 tar("init.tar", [entry("init", data=b"#!/bin/sh\n")])
+tar("conf.tar", [entry("etc/core/init.conf", data=b"arg=/bin/sh\n")])
 tar("hardlink-dir.tar", [entry("etc", tarfile.DIRTYPE), entry("etc2", tarfile.LNKTYPE, link="etc")])
 tar("hardlink-missing.tar", [entry("a", tarfile.LNKTYPE, link="nowhere")])
 tar("hardlink-sym.tar", [entry("usr/bin/tool", data=b"tool"), entry("usr/bin/t", tarfile.SYMTYPE, link="tool"),
                          entry("usr/bin/t2", tarfile.LNKTYPE, link="usr/bin/t")])
 PY
-for t in init hardlink-dir hardlink-missing hardlink-sym; do
+for t in init conf-layer hardlink-dir hardlink-missing hardlink-sym; do
   make_app "$WORK/$t" '["/bin/true"]'
-  printf '  - source: %s\n' "$WORK/$t.tar" >>"$WORK/$t/app.yml"
+  printf '  - source: %s\n' "$WORK/${t%-layer}.tar" >>"$WORK/$t/app.yml"
   sed -i '/^main:/{h;d};${G}' "$WORK/$t/app.yml" # keep main: last, after the new layer
 done
 build init
-check "a layer holding /init is refused, naming the layer" \
-  grep -qF "app.yml:9:5: error: rootfs layer '$WORK/init.tar': 'init' is a path the linker owns" "$WORK/err"
+check "a layer holding /init (a LinuxKit init image) builds" test -s "$WORK/init.tim"
+check "with a warning at the layer that coreinit replaces its /init" \
+  grep -qF "app.yml:9:5: warning: rootfs layer '$WORK/init.tar': its '/init' is replaced by coreinit" "$WORK/err"
+initramfs_list "$WORK/init.tim" "$WORK/init.digest" "$WORK/list"
+check "the /init in the artifact is coreinit, not the layer's 10 bytes" bash -c "! grep -qE ' 10 .* init\$' '$WORK/list'"
+build conf-layer
+check "a layer holding /etc/core/init.conf is refused, naming the layer" \
+  grep -qF "app.yml:9:5: error: rootfs layer '$WORK/conf.tar': 'etc/core/init.conf' is a path the linker owns" "$WORK/err"
 build hardlink-dir
 check "a hard link to a directory is refused, naming layer and entry" \
   grep -qF "app.yml:9:5: error: rootfs layer '$WORK/hardlink-dir.tar': entry 'etc2' is a hard link to the directory 'etc'" "$WORK/err"

@@ -631,6 +631,18 @@ static void test_linker_owned(void **state) {
   expect_finish_error(&fs, "'etc/core/init.conf' is a path the linker owns", 5);
   core_rootfs_release(&fs);
 
+  /* coreinit replaces a layer's /init (LinuxKit init images have one), and says whose. */
+  core_error *err0 = NULL;
+  fs = (core_rootfs)CORE_ROOTFS_INIT;
+  add_node(&fs, "init", CORE_NODE_FILE, NULL, 2);
+  add_node(&fs, "init", CORE_NODE_FILE, NULL, CORE_ORIGIN_OWNED_REPLACES);
+  assert_int_equal(core_rootfs_finish(&fs, &err0), 0);
+  assert_int_equal(fs.n_replaced, 1);
+  assert_int_equal(fs.replaced[0].origin, 2);
+  assert_string_equal(fs.replaced[0].path, "init");
+  assert_int_equal(find(&fs, "init")->origin, CORE_ORIGIN_OWNED_REPLACES);
+  core_rootfs_release(&fs);
+
   /* A layer's directory where the linker keeps one is fine: the linker's mode wins. */
   core_error *err = NULL;
   fs = (core_rootfs)CORE_ROOTFS_INIT;
