@@ -74,19 +74,24 @@ static uint64_t max_total(const core_rootfs *fs) { return fs->max_total ? fs->ma
 
 /* Refuses a file of size bytes (claimed or read) before it is held: over the limit for one
  * file, or over what the whole tree may hold. */
-static int check_size(const core_rootfs *fs, const char *path, uint64_t size, core_error **err) {
+static int check_total(const core_rootfs *fs, const char *path, uint64_t size, core_error **err) {
   char a[32], b[32], c[32];
-  if (size > max_entry(fs))
-    return core_error_set(err, EFBIG, "entry '%s' is %s, over the %s limit for one file (raise it with %s=SIZE, e.g. %s=%lluG)",
-                          path, size_text(size, a, sizeof a), size_text(max_entry(fs), b, sizeof b),
-                          CORE_ROOTFS_MAX_ENTRY_ENV, CORE_ROOTFS_MAX_ENTRY_ENV,
-                          (unsigned long long)((size >> 30) + 1));
   if (size > max_total(fs) - fs->total)
     return core_error_set(err, EFBIG,
                           "entry '%s' (%s) takes the root file system past %s, its limit (%s read before it; raise it with %s=SIZE)",
                           path, size_text(size, a, sizeof a), size_text(max_total(fs), b, sizeof b),
                           size_text(fs->total, c, sizeof c), CORE_ROOTFS_MAX_TOTAL_ENV);
   return 0;
+}
+
+static int check_size(const core_rootfs *fs, const char *path, uint64_t size, core_error **err) {
+  char a[32], b[32];
+  if (size > max_entry(fs))
+    return core_error_set(err, EFBIG, "entry '%s' is %s, over the %s limit for one file (raise it with %s=SIZE, e.g. %s=%lluG)",
+                          path, size_text(size, a, sizeof a), size_text(max_entry(fs), b, sizeof b),
+                          CORE_ROOTFS_MAX_ENTRY_ENV, CORE_ROOTFS_MAX_ENTRY_ENV,
+                          (unsigned long long)((size >> 30) + 1));
+  return check_total(fs, path, size, err);
 }
 
 /* A hard link names an entry already read (tar order): it becomes a copy of it, a symlink
@@ -134,6 +139,15 @@ static int add_hard_link(core_rootfs *fs, const char *full, const char *path, co
 int core_rootfs_add_entry(core_rootfs *fs, core_layer_reader *r, struct archive_entry *e, const char *path,
                           const char *dest, int normalise, const char *source, core_error **err) {
   (void)source; /* the caller names the layer: it knows how app.yml wrote it */
+  /* Names cost memory too, and compress as well as zeros: they are held to what a Linux
+   * path may be, and counted with the data against the whole tree's limit. */
+  const char *link = archive_entry_symlink(e) ? archive_entry_symlink(e) : archive_entry_hardlink(e);
+  size_t name_len = strlen(dest) + 1 + strlen(path), link_len = link ? strlen(link) : 0;
+  if (name_len >= CORE_ROOTFS_MAX_PATH || link_len >= CORE_ROOTFS_MAX_PATH)
+    return core_error_set(err, ENAMETOOLONG, "entry '%.64s...' has a name or link target of more than %d bytes, which no Linux path may have",
+                          path, CORE_ROOTFS_MAX_PATH - 1);
+  if (check_total(fs, path, name_len + link_len + sizeof(core_node), err) < 0) return -1;
+  fs->total += name_len + link_len + sizeof(core_node);
   cleanup_free char *full = NULL;
   if (asprintf(&full, "%s%s%s", dest, dest[0] ? "/" : "", path) < 0) return core_error_set(err, ENOMEM, "allocating");
   mode_t mode = archive_entry_perm(e);
@@ -336,6 +350,9 @@ static int resolve_dir(const core_rootfs *fs, const char *dir, char **out, core_
         core_buf_append(&res, "", 1, err) < 0)
       return -1;
     res.len--; /* the NUL stays behind it, for the lookup */
+    if (res.len >= CORE_ROOTFS_MAX_PATH)
+      return core_error_set(err, ENAMETOOLONG, "'%.64s...' leads through symlinks to a path of more than %d bytes", dir,
+                            CORE_ROOTFS_MAX_PATH - 1);
     const core_node *n = core_rootfs_find(fs, (const char *)res.data);
     if (n == NULL || n->type != CORE_NODE_SYMLINK) continue;
     if (++links > CORE_ROOTFS_MAX_LINKS)

@@ -43,7 +43,8 @@ typedef struct core_replaced {
 } core_replaced;
 
 /* What the tree may hold in memory unless the caller says otherwise: one file, and every
- * file read (files a later layer replaces included, since they were read all the same). */
+ * file read (files a later layer replaces included, since they were read all the same; each
+ * entry's name and node count too). */
 #define CORE_ROOTFS_MAX_ENTRY_DEFAULT (UINT64_C(1) << 30)
 #define CORE_ROOTFS_MAX_TOTAL_DEFAULT (UINT64_C(4) << 30)
 /* The environment variables corec reads the limits from (see spec/app.yml.md). */
@@ -107,6 +108,8 @@ int core_rootfs_whiteout(core_rootfs *fs, const char *path, int opaque, uint64_t
  * stops there, and more than CORE_ROOTFS_MAX_LINKS links on one path is an error, so nothing
  * ever lands outside the tree. On failure, error_origin names the node at fault. */
 #define CORE_ROOTFS_MAX_LINKS 40
+/* PATH_MAX: the longest entry name, link target or resolved path, with its NUL. */
+#define CORE_ROOTFS_MAX_PATH 4096
 int core_rootfs_finish(core_rootfs *fs, core_error **err);
 const core_node *core_rootfs_find(const core_rootfs *fs, const char *path);
 
