@@ -39,6 +39,14 @@ check "a layer making /etc a symlink is refused" test ! -e "$WORK/etclink.tim"
 check "the error names the layer at its position" \
   grep -qF "app.yml:8:5: error: rootfs layer 'rootfs': 'etc' is a symlink (to 'usr/etc'), but the linker needs it to be a directory" "$WORK/err"
 
+# Through a layer's symlink, a files: entry lands on coreinit's configuration: refused at the entry.
+make_app "$WORK/via" '["/bin/true"]'
+ln -s /etc/core "$WORK/via/rootfs/cfg"
+printf 'files:\n  - {path: /cfg/init.conf, contents: x}\n' >>"$WORK/via/app.yml"
+build via
+check "a files entry reaching a linker-owned path through a symlink is refused at the entry" \
+  grep -qF "app.yml:11:5: error: files entry '/cfg/init.conf': 'etc/core/init.conf' is a path the linker owns" "$WORK/err"
+
 # Tar layers made here: one with /init, one with a hard link to a directory, one with a hard
 # link to a symlink, one with a hard link to nothing.
 python3 - "$WORK" <<'PY'
