@@ -137,8 +137,7 @@ static int add_hard_link(core_rootfs *fs, const char *full, const char *path, co
 }
 
 int core_rootfs_add_entry(core_rootfs *fs, core_layer_reader *r, struct archive_entry *e, const char *path,
-                          const char *dest, int normalise, const char *source, core_error **err) {
-  (void)source; /* the caller names the layer: it knows how app.yml wrote it */
+                          const char *dest, int normalise, core_error **err) {
   /* Names cost memory too, and compress as well as zeros: they are held to what a Linux
    * path may be, and counted with the data against the whole tree's limit. */
   const char *link = archive_entry_symlink(e) ? archive_entry_symlink(e) : archive_entry_hardlink(e);
@@ -204,7 +203,7 @@ int core_rootfs_add_layer(core_rootfs *fs, const char *source, const char *dest,
     const char *path;
     rc = core_layer_reader_next(r, &e, &path, err);
     if (rc <= 0) break;
-    if ((rc = core_rootfs_add_entry(fs, r, e, path, dest, normalise, source, err)) < 0) break;
+    if ((rc = core_rootfs_add_entry(fs, r, e, path, dest, normalise, err)) < 0) break;
   }
   fs->dirs_yield = 0;
   return rc < 0 ? -1 : 0;

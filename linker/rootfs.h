@@ -93,11 +93,12 @@ int core_rootfs_add(core_rootfs *fs, const char *path, core_node_type type, mode
 int core_rootfs_add_layer(core_rootfs *fs, const char *source, const char *dest, core_error **err);
 
 /* Adds one entry read from r (regular file data is read from it); path is relative to dest.
- * normalise: owners root, modes 0644/0755 (directory sources). source names r in messages. */
+ * normalise: owners root, modes 0644/0755 (directory sources). Messages name the entry, not
+ * the layer: the caller knows how app.yml wrote it. */
 struct archive_entry;
 struct core_layer_reader;
 int core_rootfs_add_entry(core_rootfs *fs, struct core_layer_reader *r, struct archive_entry *e, const char *path,
-                          const char *dest, int normalise, const char *source, core_error **err);
+                          const char *dest, int normalise, core_error **err);
 
 /* Records a whiteout (see core_whiteout) for core_rootfs_finish to apply. */
 int core_rootfs_whiteout(core_rootfs *fs, const char *path, int opaque, uint64_t before, core_error **err);
