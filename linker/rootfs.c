@@ -22,9 +22,55 @@ void core_rootfs_release(core_rootfs *fs) {
   free(fs->nodes);
   for (size_t i = 0; i < fs->n_whiteouts; i++) free(fs->whiteouts[i].path);
   free(fs->whiteouts);
+  free(fs->slots);
   for (size_t i = 0; i < fs->n_replaced; i++) free(fs->replaced[i].path);
   free(fs->replaced);
   memset(fs, 0, sizeof *fs);
+}
+
+/* The index of paths while layers are added: hard links and core_rootfs_find look up the
+ * latest node of a path in constant time, so a layer of many hard links costs no more than
+ * one of many files. Anything that moves nodes drops it (n_slots = 0); it is rebuilt on use. */
+static size_t path_hash(const char *s) {
+  uint64_t h = 1469598103934665603u; /* FNV-1a */
+  for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211u;
+  return (size_t)h;
+}
+
+static void index_drop(core_rootfs *fs) { fs->n_slots = 0; }
+
+static void index_set(core_rootfs *fs, size_t i) {
+  size_t mask = fs->n_slots - 1;
+  for (size_t at = path_hash(fs->nodes[i].path) & mask;; at = (at + 1) & mask) {
+    size_t *slot = &fs->slots[at];
+    if (*slot == 0 || strcmp(fs->nodes[*slot - 1].path, fs->nodes[i].path) == 0) {
+      *slot = i + 1; /* the later node of a path wins, as in the merged tree */
+      return;
+    }
+  }
+}
+
+/* Makes room for node i (just appended) and indexes it; rebuilds the index when needed. */
+static int index_add(core_rootfs *fs, size_t i, core_error **err) {
+  if (fs->n_slots == 0 || (i + 1) * 2 > fs->n_slots) {
+    size_t n_slots = 1024;
+    while (n_slots < (i + 1) * 2) n_slots *= 2;
+    size_t *slots = calloc(n_slots, sizeof *slots);
+    if (slots == NULL) return core_error_set(err, ENOMEM, "allocating");
+    free(fs->slots);
+    fs->slots = slots;
+    fs->n_slots = n_slots;
+    for (size_t k = 0; k < i; k++) index_set(fs, k);
+  }
+  index_set(fs, i);
+  return 0;
+}
+
+static const core_node *index_find(const core_rootfs *fs, const char *path) {
+  size_t mask = fs->n_slots - 1;
+  for (size_t at = path_hash(path) & mask; fs->slots[at]; at = (at + 1) & mask)
+    if (strcmp(fs->nodes[fs->slots[at] - 1].path, path) == 0) return &fs->nodes[fs->slots[at] - 1];
+  return NULL;
 }
 
 int core_rootfs_add(core_rootfs *fs, const char *path, core_node_type type, mode_t perm, uint32_t uid, uint32_t gid,
@@ -39,6 +85,10 @@ int core_rootfs_add(core_rootfs *fs, const char *path, core_node_type type, mode
   core_node *n = &fs->nodes[fs->n];
   memset(n, 0, sizeof *n);
   if ((n->path = strdup(path)) == NULL) return core_error_set(err, ENOMEM, "allocating");
+  if (index_add(fs, fs->n, err) < 0) {
+    free(n->path);
+    return -1;
+  }
   n->type = type;
   n->perm = perm & 07777;
   n->uid = uid;
@@ -104,9 +154,8 @@ static int add_hard_link(core_rootfs *fs, const char *full, const char *path, co
     return core_error_set(err, 0, "hard link '%s' names '%s', which escapes the root", path, hardlink);
   cleanup_free char *full_target = NULL;
   if (asprintf(&full_target, "%s%s%s", dest, dest[0] ? "/" : "", target) < 0) return core_error_set(err, ENOMEM, "allocating");
-  for (size_t i = fs->n; i-- > 0;) {
-    const core_node *t = &fs->nodes[i];
-    if (strcmp(t->path, full_target) != 0) continue;
+  const core_node *t = core_rootfs_find(fs, full_target);
+  if (t) {
     switch (t->type) {
       case CORE_NODE_FILE: {
         if (check_size(fs, path, t->data.len, err) < 0) return -1;
@@ -226,6 +275,7 @@ int core_rootfs_whiteout(core_rootfs *fs, const char *path, int opaque, uint64_t
 /* Whiteouts go first, in the order they were made: what they hide must not leave implied
  * parent directories behind, and a later layer may bring a hidden path back. */
 static void apply_whiteouts(core_rootfs *fs) {
+  index_drop(fs);
   for (size_t w = 0; w < fs->n_whiteouts; w++) {
     const core_whiteout *wo = &fs->whiteouts[w];
     size_t len = strlen(wo->path);
@@ -258,6 +308,7 @@ static int by_path_then_seq(const void *a, const void *b) {
 static int by_path(const void *key, const void *elem) { return strcmp(key, ((const core_node *)elem)->path); }
 
 const core_node *core_rootfs_find(const core_rootfs *fs, const char *path) {
+  if (!fs->sorted && fs->n_slots) return index_find(fs, path);
   if (!fs->sorted) {
     for (size_t i = fs->n; i-- > 0;)
       if (strcmp(fs->nodes[i].path, path) == 0) return &fs->nodes[i];
@@ -280,6 +331,7 @@ static const char *type_name(core_node_type t) {
  * owns is never replaced in silence: anything else there (a directory where it keeps a
  * directory aside) is refused, naming who put it there. */
 static int sort_unique(core_rootfs *fs, core_error **err) {
+  index_drop(fs);
   qsort(fs->nodes, fs->n, sizeof *fs->nodes, by_path_then_seq);
   size_t out = 0;
   int rc = 0;
@@ -405,7 +457,10 @@ static long follow_links(core_rootfs *fs, core_error **err) {
       free(moved[i]);
     }
   }
-  if (n_moved) fs->sorted = 0;
+  if (n_moved) {
+    fs->sorted = 0;
+    index_drop(fs);
+  }
   return rc < 0 ? -1 : n_moved;
 }
 

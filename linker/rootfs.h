@@ -75,6 +75,8 @@ typedef struct core_rootfs {
   uint64_t total;     /* bytes of file data read so far */
   int error_origin;   /* after core_rootfs_finish fails: the origin of the node at fault */
   int dirs_yield;     /* directories added now yield to symlinks (see core_rootfs_add_layer) */
+  size_t *slots;      /* path -> index + 1 of its latest node, while unsorted (open addressing) */
+  size_t n_slots;     /* a power of two, or 0 when the index must be rebuilt */
   core_replaced *replaced; /* filled by core_rootfs_finish, for warnings */
   size_t n_replaced;
 } core_rootfs;

@@ -160,6 +160,27 @@ static void test_nodes(void **state) {
   assert_null(fs.nodes);
 }
 
+/* Before finishing, find answers from an index that grows with the tree: the latest node
+ * of a path, whatever came between. */
+static void test_find_while_adding(void **state) {
+  (void)state;
+  core_rootfs fs = CORE_ROOTFS_INIT;
+  char path[32];
+  for (int i = 0; i < 5000; i++) {
+    snprintf(path, sizeof path, "d/f%d", i);
+    add_file(&fs, path, i == 17 ? "old" : "", 0644);
+    if (i == 3000) add_file(&fs, "d/f17", "new", 0600);
+  }
+  assert_memory_equal(find(&fs, "d/f17")->data.data, "new", 3);
+  assert_non_null(find(&fs, "d/f4999"));
+  assert_null(core_rootfs_find(&fs, "d/f5000"));
+  core_error *err = NULL;
+  assert_int_equal(core_rootfs_finish(&fs, &err), 0);
+  assert_file(&fs, "d/f17", "new", 0600, 0, 0);
+  assert_int_equal(fs.n, 5001);
+  core_rootfs_release(&fs);
+}
+
 static void test_parent_not_a_directory(void **state) {
   (void)state;
   core_error *err = NULL;
@@ -724,6 +745,7 @@ static void test_duplicates(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_nodes),
+      cmocka_unit_test(test_find_while_adding),
       cmocka_unit_test(test_parent_not_a_directory),
       cmocka_unit_test_setup_teardown(test_directory_layer, make_tmpdir, remove_tmpdir),
       cmocka_unit_test_setup_teardown(test_layers_override_and_dest, make_tmpdir, remove_tmpdir),
