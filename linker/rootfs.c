@@ -266,36 +266,70 @@ int core_rootfs_whiteout(core_rootfs *fs, const char *path, int opaque, uint64_t
     fs->whiteouts = grown;
     fs->cap_whiteouts = cap;
   }
-  char *copy = strdup(path);
+  size_t len = strlen(path);
+  char *copy = calloc(1, len + 2); /* room for the '/' that apply_whiteouts puts after it */
   if (copy == NULL) return core_error_set(err, ENOMEM, "allocating");
+  memcpy(copy, path, len);
   fs->whiteouts[fs->n_whiteouts++] = (core_whiteout){copy, opaque, before};
   return 0;
 }
 
-/* Whiteouts go first, in the order they were made: what they hide must not leave implied
- * parent directories behind, and a later layer may bring a hidden path back. */
-static void apply_whiteouts(core_rootfs *fs) {
+static int by_path_then_seq(const void *a, const void *b);
+
+/* The first node whose path is not below key in sort order. */
+static size_t lower_bound(const core_rootfs *fs, const char *key) {
+  size_t lo = 0, hi = fs->n;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (strcmp(fs->nodes[mid].path, key) < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/* Marks what one whiteout hides: path itself (unless opaque) and what is below it, of the
+ * nodes older than it. The tree is sorted, so both are ranges found by bisection. */
+static void mark_hidden(const core_rootfs *fs, core_whiteout *wo, unsigned char *dead) {
+  size_t len = strlen(wo->path);
+  if (len == 0) { /* an opaque marker at the root: everything before it */
+    for (size_t i = 0; i < fs->n; i++) dead[i] |= fs->nodes[i].seq < wo->before;
+    return;
+  }
+  if (!wo->opaque)
+    for (size_t i = lower_bound(fs, wo->path); i < fs->n && strcmp(fs->nodes[i].path, wo->path) == 0; i++)
+      dead[i] |= fs->nodes[i].seq < wo->before;
+  /* "path/" sorts right before everything below path (core_rootfs_whiteout left room). */
+  wo->path[len] = '/';
+  size_t i = lower_bound(fs, wo->path);
+  wo->path[len] = 0;
+  for (; i < fs->n && strncmp(fs->nodes[i].path, wo->path, len) == 0 && fs->nodes[i].path[len] == '/'; i++)
+    dead[i] |= fs->nodes[i].seq < wo->before;
+}
+
+/* Whiteouts go first: what they hide must not leave implied parent directories behind, and
+ * a later layer may bring a hidden path back (each hides only nodes older than itself, so
+ * the order they are applied in does not matter). Bisection in the sorted tree keeps a layer
+ * of many whiteouts from costing whiteouts x entries. */
+static int apply_whiteouts(core_rootfs *fs, core_error **err) {
   index_drop(fs);
+  if (fs->n_whiteouts == 0) return 0;
+  cleanup_free unsigned char *dead = calloc(fs->n + 1, 1);
+  if (dead == NULL) return core_error_set(err, ENOMEM, "allocating");
+  qsort(fs->nodes, fs->n, sizeof *fs->nodes, by_path_then_seq);
   for (size_t w = 0; w < fs->n_whiteouts; w++) {
-    const core_whiteout *wo = &fs->whiteouts[w];
-    size_t len = strlen(wo->path);
-    size_t out = 0;
-    for (size_t i = 0; i < fs->n; i++) {
-      const char *p = fs->nodes[i].path;
-      int below = len == 0 || (strncmp(p, wo->path, len) == 0 && p[len] == '/');
-      int same = len > 0 && strcmp(p, wo->path) == 0;
-      if (fs->nodes[i].seq < wo->before && (below || (same && !wo->opaque))) {
-        node_release(&fs->nodes[i]);
-        continue;
-      }
-      fs->nodes[out++] = fs->nodes[i];
-    }
-    fs->n = out;
+    mark_hidden(fs, &fs->whiteouts[w], dead);
     free(fs->whiteouts[w].path);
   }
+  size_t out = 0;
+  for (size_t i = 0; i < fs->n; i++) {
+    if (dead[i]) node_release(&fs->nodes[i]);
+    else fs->nodes[out++] = fs->nodes[i];
+  }
+  fs->n = out;
   free(fs->whiteouts);
   fs->whiteouts = NULL;
   fs->n_whiteouts = fs->cap_whiteouts = 0;
+  return 0;
 }
 
 static int by_path_then_seq(const void *a, const void *b) {
@@ -498,7 +532,7 @@ static int add_parents(core_rootfs *fs, core_error **err) {
 
 int core_rootfs_finish(core_rootfs *fs, core_error **err) {
   fs->error_origin = CORE_ORIGIN_LINKER;
-  apply_whiteouts(fs);
+  if (apply_whiteouts(fs, err) < 0) return -1;
   if (sort_unique(fs, err) < 0) return -1;
   /* A move can land on a symlink another entry went through; a few passes settle that. */
   for (int pass = 0;; pass++) {
