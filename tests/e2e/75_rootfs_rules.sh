@@ -101,6 +101,14 @@ build libfile
 check "modules under a lib that leads to a file: the layer is named at its position" \
   grep -qE "app.yml:8:5: error: rootfs layer 'rootfs': 'hostname/modules/.*' \(written as 'lib/modules/.*' through a symlink\) needs 'hostname' to be a directory, but it is a file" "$WORK/err"
 
+# A layer libarchive cannot read to the end: the error still says which rootfs entry it is.
+head -c 300 "$WORK/hardlink-sym.tar" | gzip >"$WORK/cut.tar.gz"
+make_app "$WORK/cut" '["/bin/true"]'
+printf '  - source: %s\n' "$WORK/cut.tar.gz" >>"$WORK/cut/app.yml"
+sed -i '/^main:/{h;d};${G}' "$WORK/cut/app.yml"
+build cut
+check "a truncated layer is an error at its rootfs entry" grep -qF "app.yml:9:5: error: rootfs layer '$WORK/cut.tar.gz': " "$WORK/err"
+
 # 125 bytes of sparse tar holding a 2 GiB file: refused from its header, before anything is
 # allocated, so a 1 GiB address-space limit is never reached.
 truncate -s 2G "$WORK/big.bin"
