@@ -47,14 +47,14 @@ typedef struct core_replaced {
  * entry's name and node count too). */
 #define CORE_ROOTFS_MAX_ENTRY_DEFAULT (UINT64_C(1) << 30)
 #define CORE_ROOTFS_MAX_TOTAL_DEFAULT (UINT64_C(4) << 30)
-/* The environment variables corec reads the limits from (see spec/app.yml.md). */
+/* The environment variables corec reads the limits from (spec/tim.md, "The initramfs"). */
 #define CORE_ROOTFS_MAX_ENTRY_ENV "CORE_MAX_FILE_SIZE"
 #define CORE_ROOTFS_MAX_TOTAL_ENV "CORE_MAX_ROOTFS_SIZE"
 
 /* An OCI whiteout: hides path and everything below it (opaque: only what is below it) from
  * the entries whose seq is smaller than before, i.e. those of earlier layers. */
 typedef struct core_whiteout {
-  char *path;
+  char *path; /* with room for one more byte: apply_whiteouts appends '/' to look below it */
   int opaque;
   uint64_t before;
 } core_whiteout;
