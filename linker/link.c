@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "check.h"
 #include "cleanup.h"
@@ -211,6 +212,22 @@ static int add_layer(core_rootfs *fs, const core_resolved *res, const core_layer
   return 0;
 }
 
+/* Rewrites an error about one node of the tree as a diagnostic at what app.yml says put it
+ * there: a rootfs entry (origin = its index) or a files: entry (after the layers). */
+static int blame(const core_app_config *cfg, int origin, core_error **err) {
+  cleanup_error core_error *cause = TAKE_PTR(*err);
+  if (origin >= 0 && (size_t)origin < cfg->n_layers) {
+    const core_layer *l = &cfg->layers[origin];
+    return core_error_at(err, &l->pos, NULL, "rootfs layer '%s': %s", source_label(&l->source), cause->msg);
+  }
+  if (origin >= 0 && (size_t)origin < cfg->n_layers + cfg->n_files) {
+    const core_file *f = &cfg->files[(size_t)origin - cfg->n_layers];
+    return core_error_at(err, &f->pos, NULL, "files entry '%s': %s", f->path, cause->msg);
+  }
+  *err = TAKE_PTR(cause);
+  return -1;
+}
+
 /* files: entries, applied after every layer. */
 static int add_files(const core_plan *plan, core_rootfs *fs, core_error **err) {
   const core_app_config *cfg = plan->cfg;
@@ -234,6 +251,7 @@ static int add_files(const core_plan *plan, core_rootfs *fs, core_error **err) {
         break;
       }
       case CORE_FILE_CONTENTS:
+        if (core_rootfs_reserve(fs, NULL, f->contents_len, err) < 0) return blame(cfg, fs->origin, err);
         if (core_buf_append(&data, f->contents, f->contents_len, err) < 0 ||
             core_rootfs_add(fs, path, CORE_NODE_FILE, mode, f->uid, f->gid, NULL, &data, err) < 0)
           return -1;
@@ -243,6 +261,10 @@ static int add_files(const core_plan *plan, core_rootfs *fs, core_error **err) {
         if (plan->files[i].parts[0].format == CORE_LAYER_DIR)
           return core_error_at(err, &f->pos, "use a rootfs layer with 'dest' for a directory",
                                "file source for '%s' is a directory", f->path);
+        struct stat st;
+        if (stat(plan->files[i].parts[0].path, &st) < 0)
+          return core_error_set(err, errno, "'%s'", plan->files[i].parts[0].path);
+        if (core_rootfs_reserve(fs, NULL, (uint64_t)st.st_size, err) < 0) return blame(cfg, fs->origin, err);
         if (core_read_file(plan->files[i].parts[0].path, &data, err) < 0 ||
             core_rootfs_add(fs, path, CORE_NODE_FILE, mode, f->uid, f->gid, NULL, &data, err) < 0)
           return -1;
@@ -250,22 +272,6 @@ static int add_files(const core_plan *plan, core_rootfs *fs, core_error **err) {
     }
   }
   return 0;
-}
-
-/* Rewrites an error about one node of the tree as a diagnostic at what app.yml says put it
- * there: a rootfs entry (origin = its index) or a files: entry (after the layers). */
-static int blame(const core_app_config *cfg, int origin, core_error **err) {
-  cleanup_error core_error *cause = TAKE_PTR(*err);
-  if (origin >= 0 && (size_t)origin < cfg->n_layers) {
-    const core_layer *l = &cfg->layers[origin];
-    return core_error_at(err, &l->pos, NULL, "rootfs layer '%s': %s", source_label(&l->source), cause->msg);
-  }
-  if (origin >= 0 && (size_t)origin < cfg->n_layers + cfg->n_files) {
-    const core_file *f = &cfg->files[(size_t)origin - cfg->n_layers];
-    return core_error_at(err, &f->pos, NULL, "files entry '%s': %s", f->path, cause->msg);
-  }
-  *err = TAKE_PTR(cause);
-  return -1;
 }
 
 /* One warning per layer entry coreinit replaced, at the layer that brought it. */

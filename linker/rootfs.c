@@ -123,13 +123,14 @@ static uint64_t max_entry(const core_rootfs *fs) { return fs->max_entry ? fs->ma
 static uint64_t max_total(const core_rootfs *fs) { return fs->max_total ? fs->max_total : CORE_ROOTFS_MAX_TOTAL_DEFAULT; }
 
 /* Refuses a file of size bytes (claimed or read) before it is held: over the limit for one
- * file, or over what the whole tree may hold. */
+ * file, or over what the whole tree may hold. Messages call it "entry 'path'", or "it"
+ * when path is NULL (the caller names it). */
 static int check_total(const core_rootfs *fs, const char *path, uint64_t size, core_error **err) {
   char a[32], b[32], c[32];
   if (size > max_total(fs) - fs->total)
     return core_error_set(err, EFBIG,
-                          "entry '%s' (%s) takes the root file system past %s, its limit (%s read before it; raise it with %s=SIZE)",
-                          path, size_text(size, a, sizeof a), size_text(max_total(fs), b, sizeof b),
+                          "%s%s%s (%s) takes the root file system past %s, its limit (%s read before it; raise it with %s=SIZE)",
+                          path ? "entry '" : "it", path ? path : "", path ? "'" : "", size_text(size, a, sizeof a), size_text(max_total(fs), b, sizeof b),
                           size_text(fs->total, c, sizeof c), CORE_ROOTFS_MAX_TOTAL_ENV);
   return 0;
 }
@@ -137,11 +138,17 @@ static int check_total(const core_rootfs *fs, const char *path, uint64_t size, c
 static int check_size(const core_rootfs *fs, const char *path, uint64_t size, core_error **err) {
   char a[32], b[32];
   if (size > max_entry(fs))
-    return core_error_set(err, EFBIG, "entry '%s' is %s, over the %s limit for one file (raise it with %s=SIZE, e.g. %s=%lluG)",
-                          path, size_text(size, a, sizeof a), size_text(max_entry(fs), b, sizeof b),
+    return core_error_set(err, EFBIG, "%s%s%s is %s, over the %s limit for one file (raise it with %s=SIZE, e.g. %s=%lluG)",
+                          path ? "entry '" : "it", path ? path : "", path ? "'" : "", size_text(size, a, sizeof a), size_text(max_entry(fs), b, sizeof b),
                           CORE_ROOTFS_MAX_ENTRY_ENV, CORE_ROOTFS_MAX_ENTRY_ENV,
                           (unsigned long long)((size >> 30) + 1));
   return check_total(fs, path, size, err);
+}
+
+int core_rootfs_reserve(core_rootfs *fs, const char *name, uint64_t size, core_error **err) {
+  if (check_size(fs, name, size, err) < 0) return -1;
+  fs->total += size;
+  return 0;
 }
 
 /* A hard link names an entry already read (tar order): it becomes a copy of it, a symlink

@@ -102,6 +102,10 @@ struct core_layer_reader;
 int core_rootfs_add_entry(core_rootfs *fs, struct core_layer_reader *r, struct archive_entry *e, const char *path,
                           const char *dest, int normalise, core_error **err);
 
+/* Counts size bytes about to be added against the limits (max_entry, max_total) before
+ * they are read, or fails naming name ("it" when NULL: the caller names it). */
+int core_rootfs_reserve(core_rootfs *fs, const char *name, uint64_t size, core_error **err);
+
 /* Records a whiteout (see core_whiteout) for core_rootfs_finish to apply. */
 int core_rootfs_whiteout(core_rootfs *fs, const char *path, int opaque, uint64_t before, core_error **err);
 

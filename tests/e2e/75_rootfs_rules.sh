@@ -124,6 +124,12 @@ check "the error names layer, entry, size, limit and the fix" \
   grep -qF "app.yml:9:5: error: rootfs layer '$WORK/big.tar.gz': entry 'big.bin' is 2.0 GiB, over the 1.0 GiB limit for one file (raise it with CORE_MAX_FILE_SIZE=SIZE" "$WORK/err"
 CORE_MAX_ROOTFS_SIZE=1M build big
 check "the whole-tree limit is read from CORE_MAX_ROOTFS_SIZE" grep -qF "takes the root file system past 1.0 MiB" "$WORK/err"
+make_app "$WORK/bigfile" '["/bin/true"]'
+truncate -s 3M "$WORK/bigfile/blob"
+printf 'files:\n  - {path: /opt/blob, source: blob}\n' >>"$WORK/bigfile/app.yml"
+CORE_MAX_FILE_SIZE=2M build bigfile
+check "a files source over the limit is refused at its entry, before it is read" \
+  grep -qF "app.yml:11:5: error: files entry '/opt/blob': it is 3.0 MiB, over the 2.0 MiB limit for one file" "$WORK/err"
 CORE_MAX_FILE_SIZE=lots build big
 check "a limit that is not a size is named" grep -qF "CORE_MAX_FILE_SIZE='lots' is not a size" "$WORK/err"
 finish
