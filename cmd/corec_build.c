@@ -28,7 +28,11 @@ static const char build_help[] =
     "      --quiet           no download progress\n"
     "      --json-events     download progress as JSON lines on stderr\n"
     CORE_LOAD_FLAGS_HELP
-    "  -h, --help            show this help\n";
+    "  -h, --help            show this help\n"
+    "\n"
+    "Environment:\n"
+    "  CORE_MAX_FILE_SIZE    largest file a rootfs layer may hold (default 1G; units K, M, G, T)\n"
+    "  CORE_MAX_ROOTFS_SIZE  most file data all layers together may hold (default 4G)\n";
 
 int corec_build(int argc, char **argv, core_error **err) {
   static const struct option opts[] = {{"output", required_argument, NULL, 'o'},
@@ -91,6 +95,7 @@ int corec_build(int argc, char **argv, core_error **err) {
   }
   if (corec_signing_key(sign_key, &key, err) < 0) return -1;
   if (core_link(plan, &app, err) < 0) return -1;
+  if (app.warnings) fputs(app.warnings, stderr);
   if (core_seal_and_write(&app, key, output, err) < 0) return -1;
   printf("%s\n", app.manifest.str);
   return 0;

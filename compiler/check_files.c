@@ -130,6 +130,46 @@ static void fill_attrs(checker *c, const core_yaml_node *item, const char *where
   }
 }
 
+/* Paths the linker writes itself (spec/tim.md, "The initramfs"): a files: entry there, or
+ * below one, would be replaced without a word, so it is refused here, where the path is. */
+static const struct {
+  const char *path;
+  const char *what;
+  const char *instead;
+} linker_files[] = {
+    {"/init", "coreinit, the guest's PID 1", "run your program with 'main' or 'services'"},
+    {"/etc/core/init.conf", "coreinit's configuration, made from app.yml",
+     "set what it holds with 'main', 'services', 'env', 'sysctls' and 'mounts'"},
+    {"/dev/console", "the console device the kernel opens for PID 1", "leave /dev/console out; it is always there"},
+};
+
+/* Directories the linker writes into or mounts over: a files: entry may make them only
+ * directories (the linker's own mode then wins). */
+static const char *const linker_dirs[] = {"/dev", "/etc", "/etc/core", "/proc", "/sys", "/run", "/tmp", "/root", NULL};
+
+static void check_linker_path(checker *c, const core_yaml_node *pv, const core_file *f) {
+  for (size_t i = 0; i < sizeof linker_files / sizeof *linker_files; i++) {
+    size_t len = strlen(linker_files[i].path);
+    if (strncmp(f->path, linker_files[i].path, len) != 0 || (f->path[len] != 0 && f->path[len] != '/')) continue;
+    if (f->path[len])
+      core_diag_error(c->d, &pv->pos, pv->len, linker_files[i].instead,
+                      "'%s' is below '%s', which the linker writes itself (%s)", f->path, linker_files[i].path,
+                      linker_files[i].what);
+    else
+      core_diag_error(c->d, &pv->pos, pv->len, linker_files[i].instead,
+                      "'%s' is written by the linker itself (%s); a files entry there would be dropped", f->path,
+                      linker_files[i].what);
+    return;
+  }
+  if (f->type == CORE_FILE_DIRECTORY) return;
+  for (size_t i = 0; linker_dirs[i]; i++)
+    if (strcmp(f->path, linker_dirs[i]) == 0) {
+      core_diag_error(c->d, &pv->pos, pv->len, "write files below it instead",
+                      "'%s' must stay a directory: the linker writes into it or mounts over it", f->path);
+      return;
+    }
+}
+
 void check_files(checker *c, const core_yaml_node *n) {
   if (!check_kind(c, n, CORE_YAML_SEQUENCE, "files", "a sequence of files",
                   "write each file on its own line as '- path: /etc/app.conf' with 'contents' or 'source'"))
@@ -160,6 +200,7 @@ void check_files(checker *c, const core_yaml_node *n) {
     else f->type = CORE_FILE_CONTENTS;
     fill_attrs(c, item, where, f);
     if (f->path == NULL) continue;
+    check_linker_path(c, pv, f);
     for (size_t j = 0; j + 1 < cfg->n_files; j++) {
       if (cfg->files[j].path == NULL || strcmp(cfg->files[j].path, f->path) != 0) continue;
       core_diag_error(c->d, &pv->pos, pv->len, "each path may be written once; merge the two entries",

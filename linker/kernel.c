@@ -162,15 +162,15 @@ static int scan_package(const char *source, core_layer_reader *r, core_kernel *k
     if (strncmp(path, "boot/vmlinuz-", 13) == 0) {
       if (k->version) return core_error_set(err, 0, "'%s' holds more than one kernel (boot/vmlinuz-*)", source);
       if ((k->version = strdup(path + 13)) == NULL) return core_error_set(err, ENOMEM, "allocating");
-      if (core_layer_reader_data(r, &k->image, err) < 0) return -1;
+      if (core_layer_reader_data(r, CORE_ROOTFS_MAX_ENTRY_DEFAULT, &k->image, err) < 0) return -1;
     } else if (strncmp(path, "lib/modules/", 12) == 0 && len > 3 && strcmp(path + len - 3, ".ko") == 0) {
       cleanup_buf core_buf data = CORE_BUF_INIT;
       if (k->modules_version == NULL && (k->modules_version = strndup(path + 12, strcspn(path + 12, "/"))) == NULL)
         return core_error_set(err, ENOMEM, "allocating");
-      if (core_layer_reader_data(r, &data, err) < 0 || add_module(k, path, &data, err) < 0) return -1;
+      if (core_layer_reader_data(r, CORE_ROOTFS_MAX_ENTRY_DEFAULT, &data, err) < 0 || add_module(k, path, &data, err) < 0) return -1;
     } else if (strncmp(path, "lib/modules/", 12) == 0 && len > 16 && strcmp(path + len - 16, "/modules.builtin") == 0) {
       cleanup_buf core_buf data = CORE_BUF_INIT;
-      if (core_layer_reader_data(r, &data, err) < 0 || parse_builtin(k, &data, err) < 0) return -1;
+      if (core_layer_reader_data(r, CORE_ROOTFS_MAX_ENTRY_DEFAULT, &data, err) < 0 || parse_builtin(k, &data, err) < 0) return -1;
     }
   }
   return 0;

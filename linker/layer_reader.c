@@ -187,11 +187,22 @@ int core_layer_reader_next(core_layer_reader *r, struct archive_entry **entry, c
   }
 }
 
-int core_layer_reader_data(core_layer_reader *r, core_buf *out, core_error **err) {
+int core_layer_reader_data(core_layer_reader *r, uint64_t max, core_buf *out, core_error **err) {
   core_buf b = CORE_BUF_INIT;
+  /* The header's size is a claim, not a promise (and a zip may make none): the cap is on
+   * what is read, one byte past it is enough to know. */
+  if (max == UINT64_MAX) max--;
   for (;;) {
-    if (core_buf_reserve(&b, 1 << 16, err) < 0) goto fail;
-    la_ssize_t n = archive_read_data(r->a, b.data + b.len, b.cap - b.len);
+    if (b.len > max) {
+      core_buf_release(&b);
+      return core_error_set(err, EFBIG, "'%s' in '%s' holds more than %llu bytes", r->path, r->source,
+                            (unsigned long long)max);
+    }
+    uint64_t room = max + 1 - b.len;
+    if (core_buf_reserve(&b, room < (1 << 16) ? (size_t)room : (1 << 16), err) < 0) goto fail;
+    size_t want = b.cap - b.len;
+    if ((uint64_t)want > room) want = (size_t)room;
+    la_ssize_t n = archive_read_data(r->a, b.data + b.len, want);
     if (n < 0) {
       core_error_archive(err, r->a, "reading '%s' from '%s'", r->path, r->source);
       goto fail;

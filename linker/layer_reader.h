@@ -3,6 +3,8 @@
 #ifndef CORE_LAYER_READER_H
 #define CORE_LAYER_READER_H
 
+#include <stdint.h>
+
 #include "buf.h"
 #include "error.h"
 
@@ -20,7 +22,9 @@ int core_layer_reader_open(const char *path, core_layer_reader **out, core_error
 /* Returns 1 with the next entry, 0 at the end. *path is normalised: relative, no "./",
  * no trailing '/', never "" (the root itself is skipped), never with ".." components. */
 int core_layer_reader_next(core_layer_reader *r, struct archive_entry **entry, const char **path, core_error **err);
-int core_layer_reader_data(core_layer_reader *r, core_buf *out, core_error **err);
+/* Reads the current entry's data; fails with errnum EFBIG, having read at most max + 1 bytes
+ * whatever the header claims, when it holds more than max bytes. */
+int core_layer_reader_data(core_layer_reader *r, uint64_t max, core_buf *out, core_error **err);
 core_layer_kind core_layer_reader_kind(const core_layer_reader *r);
 
 /* Called as entries are read with the bytes of the source file consumed so far and its size

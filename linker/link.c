@@ -2,8 +2,11 @@
 #include "link.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
+#include "check.h"
 #include "cleanup.h"
 #include "diag.h"
 #include "init_config.h"
@@ -29,7 +32,9 @@ const void *core_coreinit_bytes(size_t *len) {
 void core_linked_app_release(core_linked_app *app) {
   core_blob_set_release(&app->blobs);
   free(app->name);
+  free(app->warnings);
   app->name = NULL;
+  app->warnings = NULL;
 }
 
 static int add_dir(core_rootfs *fs, const char *path, mode_t mode, core_error **err) {
@@ -44,6 +49,7 @@ static int add_bytes(core_rootfs *fs, const char *path, const void *data, size_t
 
 /* What every guest needs whatever its layers hold: mount points, the console, PID 1. */
 static int add_guest_skeleton(core_rootfs *fs, core_error **err) {
+  fs->origin = CORE_ORIGIN_OWNED; /* see CORE_ORIGIN_OWNED: nothing else may be here */
   static const struct {
     const char *path;
     mode_t mode;
@@ -57,7 +63,10 @@ static int add_guest_skeleton(core_rootfs *fs, core_error **err) {
   fs->nodes[fs->n - 1].rdev_minor = 1;
   size_t len;
   const void *init = core_coreinit_bytes(&len);
-  return add_bytes(fs, "init", init, len, 0755, err);
+  fs->origin = CORE_ORIGIN_OWNED_REPLACES; /* a LinuxKit init image's /init gives way, with a warning */
+  int rc = add_bytes(fs, "init", init, len, 0755, err);
+  fs->origin = CORE_ORIGIN_OWNED;
+  return rc;
 }
 
 /* Modules the app asked for, plus the drivers its devices need: virtio-net for networking,
@@ -203,11 +212,28 @@ static int add_layer(core_rootfs *fs, const core_resolved *res, const core_layer
   return 0;
 }
 
+/* Rewrites an error about one node of the tree as a diagnostic at what app.yml says put it
+ * there: a rootfs entry (origin = its index) or a files: entry (after the layers). */
+static int blame(const core_app_config *cfg, int origin, core_error **err) {
+  cleanup_error core_error *cause = TAKE_PTR(*err);
+  if (origin >= 0 && (size_t)origin < cfg->n_layers) {
+    const core_layer *l = &cfg->layers[origin];
+    return core_error_at(err, &l->pos, NULL, "rootfs layer '%s': %s", source_label(&l->source), cause->msg);
+  }
+  if (origin >= 0 && (size_t)origin < cfg->n_layers + cfg->n_files) {
+    const core_file *f = &cfg->files[(size_t)origin - cfg->n_layers];
+    return core_error_at(err, &f->pos, NULL, "files entry '%s': %s", f->path, cause->msg);
+  }
+  *err = TAKE_PTR(cause);
+  return -1;
+}
+
 /* files: entries, applied after every layer. */
 static int add_files(const core_plan *plan, core_rootfs *fs, core_error **err) {
   const core_app_config *cfg = plan->cfg;
   for (size_t i = 0; i < cfg->n_files; i++) {
     const core_file *f = &cfg->files[i];
+    fs->origin = (int)(cfg->n_layers + i);
     const char *path = f->path[0] == '/' ? f->path + 1 : f->path;
     mode_t mode = f->mode >= 0 ? (mode_t)f->mode : f->type == CORE_FILE_DIRECTORY ? 0755 : 0644;
     cleanup_buf core_buf data = CORE_BUF_INIT;
@@ -225,6 +251,7 @@ static int add_files(const core_plan *plan, core_rootfs *fs, core_error **err) {
         break;
       }
       case CORE_FILE_CONTENTS:
+        if (core_rootfs_reserve(fs, NULL, f->contents_len, err) < 0) return blame(cfg, fs->origin, err);
         if (core_buf_append(&data, f->contents, f->contents_len, err) < 0 ||
             core_rootfs_add(fs, path, CORE_NODE_FILE, mode, f->uid, f->gid, NULL, &data, err) < 0)
           return -1;
@@ -234,6 +261,10 @@ static int add_files(const core_plan *plan, core_rootfs *fs, core_error **err) {
         if (plan->files[i].parts[0].format == CORE_LAYER_DIR)
           return core_error_at(err, &f->pos, "use a rootfs layer with 'dest' for a directory",
                                "file source for '%s' is a directory", f->path);
+        struct stat st;
+        if (stat(plan->files[i].parts[0].path, &st) < 0)
+          return core_error_set(err, errno, "'%s'", plan->files[i].parts[0].path);
+        if (core_rootfs_reserve(fs, NULL, (uint64_t)st.st_size, err) < 0) return blame(cfg, fs->origin, err);
         if (core_read_file(plan->files[i].parts[0].path, &data, err) < 0 ||
             core_rootfs_add(fs, path, CORE_NODE_FILE, mode, f->uid, f->gid, NULL, &data, err) < 0)
           return -1;
@@ -243,23 +274,59 @@ static int add_files(const core_plan *plan, core_rootfs *fs, core_error **err) {
   return 0;
 }
 
+/* One warning per layer entry coreinit replaced, at the layer that brought it. */
+static int replaced_warnings(const core_app_config *cfg, const core_rootfs *fs, char **out, core_error **err) {
+  if (fs->n_replaced == 0) return 0;
+  cleanup_diag core_diag *d = core_diag_new(cfg->layers[0].pos.file ? cfg->layers[0].pos.file : "app.yml");
+  if (d == NULL) return core_error_set(err, ENOMEM, "allocating");
+  for (size_t i = 0; i < fs->n_replaced; i++) {
+    const core_replaced *r = &fs->replaced[i];
+    if ((size_t)r->origin >= cfg->n_layers) continue; /* files: at /init are refused by the check */
+    const core_layer *l = &cfg->layers[r->origin];
+    core_diag_warning(d, &l->pos, 0, "leave it out of the layer to silence this",
+                      "rootfs layer '%s': its '/%s' is replaced by coreinit, the PID 1 of every core guest",
+                      source_label(&l->source), r->path);
+  }
+  if (core_diag_warning_count(d) && (*out = core_diag_render(d)) == NULL) return core_error_set(err, ENOMEM, "allocating");
+  return 0;
+}
+
+/* A size from the environment ("512M", "4G"), or 0 (the default) when unset. */
+static int env_size(const char *name, uint64_t *out, core_error **err) {
+  const char *v = getenv(name);
+  *out = 0;
+  if (v == NULL || v[0] == 0) return 0;
+  if (core_parse_size(v, out) < 0 || *out == 0)
+    return core_error_set(err, 0, "%s='%s' is not a size; write a whole number with an optional unit K, M, G or T (e.g. %s=8G)",
+                          name, v, name);
+  return 0;
+}
+
 /* Kernel, modules, layers, files and coreinit into one tree, and that tree into the initramfs. */
 static int link_initramfs(const core_plan *plan, core_kernel *kernel, core_buf *initramfs, json_t *modules,
-                          core_error **err) {
+                          char **warnings, core_error **err) {
   const core_app_config *cfg = plan->cfg;
   cleanup_rootfs core_rootfs fs = CORE_ROOTFS_INIT;
   cleanup_buf core_buf conf = CORE_BUF_INIT;
+  if (env_size(CORE_ROOTFS_MAX_ENTRY_ENV, &fs.max_entry, err) < 0 ||
+      env_size(CORE_ROOTFS_MAX_TOTAL_ENV, &fs.max_total, err) < 0)
+    return -1;
   if (core_link_kernel(&plan->kernel, kernel, err) < 0) return -1;
-  for (size_t i = 0; i < cfg->n_layers; i++)
+  for (size_t i = 0; i < cfg->n_layers; i++) {
+    fs.origin = (int)i;
     if (add_layer(&fs, &plan->layers[i], &cfg->layers[i], plan->quiet, plan->json_events, err) < 0)
-      return core_error_wrap(err, "rootfs layer %zu", i + 1);
-  if (add_files(plan, &fs, err) < 0 || core_link_users(cfg, &fs, err) < 0) return -1;
+      return blame(cfg, (int)i, err);
+  }
+  if (add_files(plan, &fs, err) < 0) return -1;
+  fs.origin = CORE_ORIGIN_LINKER;
+  if (core_link_users(cfg, &fs, err) < 0) return -1;
   if (core_init_config_head(cfg, &conf, err) < 0 || link_modules(cfg, kernel, &fs, &conf, modules, err) < 0 ||
       core_init_config_body(cfg, &conf, err) < 0)
     return -1;
-  if (add_guest_skeleton(&fs, err) < 0 || add_bytes(&fs, "etc/core/init.conf", conf.data, conf.len, 0644, err) < 0 ||
-      core_rootfs_finish(&fs, err) < 0)
+  if (add_guest_skeleton(&fs, err) < 0 || add_bytes(&fs, "etc/core/init.conf", conf.data, conf.len, 0644, err) < 0)
     return -1;
+  if (core_rootfs_finish(&fs, err) < 0) return blame(cfg, fs.error_origin, err);
+  if (replaced_warnings(cfg, &fs, warnings, err) < 0) return -1;
   /* The sources must be what the plan pinned: a file changed mid-build is refused. */
   if (core_plan_recheck(plan, err) < 0) return -1;
   return core_initramfs_write(&fs, plan->source_date_epoch, initramfs, err);
@@ -283,7 +350,7 @@ int core_link(const core_plan *plan, core_linked_app *out, core_error **err) {
   uint64_t kernel_size, initramfs_size, config_size;
   if ((app.name = strdup(plan->cfg->name)) == NULL || modules == NULL) return core_error_set(err, ENOMEM, "allocating");
 
-  if (link_initramfs(plan, &kernel, &initramfs, modules, err) < 0 ||
+  if (link_initramfs(plan, &kernel, &initramfs, modules, &app.warnings, err) < 0 ||
       add_blob(&app.blobs, &kernel.image, &d_kernel, &kernel_size, err) < 0 ||
       add_blob(&app.blobs, &initramfs, &d_initramfs, &initramfs_size, err) < 0 ||
       runtime_config(plan->cfg, modules, &config, err) < 0 || add_blob(&app.blobs, &config, &d_config, &config_size, err) < 0) {

@@ -11,6 +11,7 @@ typedef struct core_linked_app {
   core_digest manifest;   /* the artifact's identity */
   uint64_t manifest_size;
   char *name;
+  char *warnings; /* rendered diagnostics ("app.yml:7:5: warning: ..."), or NULL */
 } core_linked_app;
 
 int core_link(const core_plan *plan, core_linked_app *out, core_error **err);

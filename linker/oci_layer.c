@@ -22,7 +22,7 @@ static int add_whiteout(core_rootfs *fs, const char *path, const char *dest, uin
   if (!opaque && strncmp(base, WH_PREFIX WH_PREFIX, 2 * strlen(WH_PREFIX)) == 0) return 0;
   const char *name = opaque ? "" : base + strlen(WH_PREFIX);
   if (!opaque && (name[0] == 0 || strcmp(name, ".") == 0 || strcmp(name, "..") == 0))
-    return core_error_set(err, 0, "layer '%s': whiteout '%s' names no file; the layer is malformed", blob, path);
+    return core_error_set(err, 0, "whiteout '%s' in '%s' names no file; the layer is malformed", path, blob);
   /* dest, the marker's directory and the hidden name, each of which may be empty. */
   cleanup_free char *target = NULL;
   const char *sep1 = dest[0] && (dir_len || name[0]) ? "/" : "";
@@ -53,6 +53,6 @@ int core_rootfs_add_oci_layer(core_rootfs *fs, const char *blob_path, const char
       if (add_whiteout(fs, path, dest, before, blob_path, err) < 0) return -1;
       continue;
     }
-    if (core_rootfs_add_entry(fs, r, e, path, dest, 0, blob_path, err) < 0) return -1;
+    if (core_rootfs_add_entry(fs, r, e, path, dest, 0, err) < 0) return -1;
   }
 }

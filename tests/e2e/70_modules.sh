@@ -1,8 +1,14 @@
 # Kernel modules: the linker takes the dependency closure from the package, coreinit loads it.
 . "$(dirname "$0")/lib.sh"
 
-make_app "$WORK/app" '["/bin/sh", "-c", "for m in failover net_failover virtio_net; do test -d /sys/module/$m || exit 3; done; echo modules-loaded"]' \
+# The boot's root is usr-merged, as every current Debian and Ubuntu image is (lib -> usr/lib,
+# bin -> usr/bin, under the busybox package): the modules go where /lib/modules leads.
+make_app "$WORK/app" '["/bin/sh", "-c", "for m in failover net_failover virtio_net; do test -d /sys/module/$m || exit 3; done; test -L /lib && test -L /bin && ls /usr/lib/modules/*/kernel/drivers/net/virtio_net.ko >/dev/null && echo modules-loaded"]' \
   '  modules: [virtio_net]'
+mkdir -p "$WORK/app/merged/usr/lib" "$WORK/app/merged/usr/bin"
+ln -s usr/lib "$WORK/app/merged/lib"
+ln -s usr/bin "$WORK/app/merged/bin"
+sed -i "s|^rootfs:|rootfs:\n  - source: merged|" "$WORK/app/app.yml"
 "$COREC" build "$WORK/app/app.yml" -o "$WORK/app.tim" >/dev/null 2>"$WORK/err"
 check "an app with kernel modules builds" test -s "$WORK/app.tim"
 "$COREC" plan "$WORK/app/app.yml" >"$WORK/plan.json" 2>"$WORK/err"
@@ -10,7 +16,21 @@ check "corec plan prints the modules" contains "$WORK/plan.json" '"virtio_net"'
 "$CORERUN" -q "$WORK/app.tim" >"$WORK/out" 2>&1
 rc=$?
 check "virtio_net and its dependencies are loaded in the guest" test "$rc" = 0
-check "the guest saw them" contains "$WORK/out" "modules-loaded"
+check "the guest saw them, through /lib -> usr/lib" contains "$WORK/out" "modules-loaded"
+
+# Symlinked parents that point out of the root stay inside the tree, whatever they say.
+for target in ../../../host /etc/../..; do
+  make_app "$WORK/escape" '["/bin/true"]'
+  rm -rf "$WORK/escape/rootfs/lib" && ln -s "$target" "$WORK/escape/rootfs/lib"
+  "$COREC" build "$WORK/escape/app.yml" -o "$WORK/escape.tim" >"$WORK/escape.digest" 2>"$WORK/err"
+  check "a layer with lib -> $target builds" test -s "$WORK/escape.tim"
+  rm -rf "$WORK/layout" && mkdir -p "$WORK/layout" && tar -xf "$WORK/escape.tim" -C "$WORK/layout"
+  initramfs=$(python3 -c 'import json,sys; m=json.load(open(sys.argv[1]+"/blobs/sha256/"+sys.argv[2])); print(next(l["digest"] for l in m["layers"] if "initramfs" in l["mediaType"]).split(":")[1])' "$WORK/layout" "$(sed 's/^sha256://' "$WORK/escape.digest")")
+  zstd -dc "$WORK/layout/blobs/sha256/$initramfs" | cpio -t 2>/dev/null >"$WORK/list"
+  check "lib -> $target: the modules are inside the tree" grep -qE '^(host/)?modules/[^/]+/kernel/drivers/acpi/button.ko$' "$WORK/list"
+  check "lib -> $target: no entry leaves the tree" bash -c "! grep -qE '(^/|^\.\./|/\.\./|/\.\.$)' '$WORK/list'"
+  rm -rf "$WORK/escape" "$WORK/escape.tim"
+done
 
 make_app "$WORK/builtin" '["/bin/true"]' '  modules: [ext4]'
 "$COREC" build "$WORK/builtin/app.yml" -o "$WORK/builtin.tim" >/dev/null 2>"$WORK/err"

@@ -611,6 +611,29 @@ static void test_rootfs_dest(void **state) {
                 "app.yml:6:13: error: 'rootfs[1].source' must be a path, a URL or a source mapping, found a sequence\n", NULL);
 }
 
+/* Paths the linker writes itself are refused where files: names them, not dropped later. */
+static void test_files_linker_paths(void **state) {
+  (void)state;
+  expect_errors(BASE "files:\n  - path: /init\n    contents: x\n",
+                "app.yml:5:11: error: '/init' is written by the linker itself (coreinit, the guest's PID 1)",
+                "run your program with 'main' or 'services'", NULL);
+  expect_errors(BASE "files:\n  - path: /etc/app.conf\n    contents: x\n  - {path: /etc/core/init.conf, contents: x}\n",
+                "app.yml:7:12: error: '/etc/core/init.conf' is written by the linker itself", NULL);
+  expect_errors(BASE "files:\n  - path: /dev/console\n    symlink: /dev/ttyS0\n",
+                "app.yml:5:11: error: '/dev/console' is written by the linker itself", NULL);
+  expect_errors(BASE "files:\n  - path: /init/x\n    directory: true\n",
+                "app.yml:5:11: error: '/init/x' is below '/init', which the linker writes itself", NULL);
+  expect_errors(BASE "files:\n  - path: /etc\n    symlink: /usr/etc\n",
+                "app.yml:5:11: error: '/etc' must stay a directory: the linker writes into it or mounts over it", NULL);
+  expect_errors(BASE "files:\n  - path: /etc/core\n    contents: x\n", "app.yml:5:11: error: '/etc/core' must stay a directory",
+                NULL);
+  /* Next to them, and as directories, all is well. */
+  core_app_config *cfg = expect_ok(BASE "files:\n  - {path: /etc/core/app.conf, contents: x}\n  - {path: /initrd, contents: x}\n"
+                                        "  - {path: /etc, directory: true}\n  - {path: /dev/consoles, contents: x}\n");
+  assert_int_equal(cfg->n_files, 4);
+  core_app_config_free(cfg);
+}
+
 static void test_main_forms(void **state) {
   (void)state;
   expect_exact("name: t\nkernel: {source: k}\nmain: []\n",
@@ -689,6 +712,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_cpus, setup, teardown),
       cmocka_unit_test_setup_teardown(test_modules, setup, teardown),
       cmocka_unit_test_setup_teardown(test_rootfs_dest, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_files_linker_paths, setup, teardown),
       cmocka_unit_test_setup_teardown(test_main_forms, setup, teardown),
       cmocka_unit_test_setup_teardown(test_yaml_errors_come_through, setup, teardown),
       cmocka_unit_test_setup_teardown(test_missing_file, setup, teardown),

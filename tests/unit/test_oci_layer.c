@@ -173,6 +173,41 @@ static void test_dest_prefix(void **state) {
   core_rootfs_release(&fs);
 }
 
+/* Whiteouts of what the linker owns hide only what layers put there: the linker's own
+ * entries come after every layer, and a marker naming no file is refused. */
+static void test_whiteouts_of_linker_paths(void **state) {
+  const char *dir = *state;
+  static const entry lower[] = {{"etc", NULL}, {"etc/passwd", "root"}, {"dev", NULL}, {NULL, NULL}};
+  static const entry upper[] = {
+      {".wh.init", ""}, {".wh.etc", ""}, {"dev/.wh..wh..opq", ""}, {"dev/.wh.console", ""}, {NULL, NULL}};
+  cleanup_free char *l1 = write_layer(dir, "l1.tar", ARCHIVE_FILTER_NONE, lower);
+  cleanup_free char *l2 = write_layer(dir, "l2.tar.gz", ARCHIVE_FILTER_GZIP, upper);
+  core_rootfs fs = CORE_ROOTFS_INIT;
+  add(&fs, l1, "");
+  add(&fs, l2, "");
+  core_error *err = NULL;
+  fs.origin = CORE_ORIGIN_OWNED;
+  core_buf init = CORE_BUF_INIT;
+  assert_int_equal(core_buf_append(&init, "coreinit", 8, &err), 0);
+  assert_int_equal(core_rootfs_add(&fs, "init", CORE_NODE_FILE, 0755, 0, 0, NULL, &init, &err), 0);
+  assert_int_equal(core_rootfs_add(&fs, "etc", CORE_NODE_DIR, 0755, 0, 0, NULL, NULL, &err), 0);
+  assert_int_equal(core_rootfs_add(&fs, "dev/console", CORE_NODE_CHAR, 0600, 0, 0, NULL, NULL, &err), 0);
+  if (core_rootfs_finish(&fs, &err) < 0) fail_msg("%s", err->msg);
+  assert_text(&fs, "init", "coreinit");
+  assert_absent(&fs, "etc/passwd");
+  assert_non_null(core_rootfs_find(&fs, "dev/console"));
+  assert_no_markers(&fs);
+  core_rootfs_release(&fs);
+
+  static const entry bad[] = {{"etc/.wh.", ""}, {NULL, NULL}};
+  cleanup_free char *l3 = write_layer(dir, "l3.tar", ARCHIVE_FILTER_NONE, bad);
+  fs = (core_rootfs)CORE_ROOTFS_INIT;
+  assert_int_equal(core_rootfs_add_oci_layer(&fs, l3, "", &err), -1);
+  assert_non_null(strstr(err->msg, "names no file"));
+  core_error_free(err);
+  core_rootfs_release(&fs);
+}
+
 static void test_not_a_tar(void **state) {
   const char *dir = *state;
   cleanup_free char *path = NULL;
@@ -196,6 +231,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_same_layer_untouched, make_tmpdir, remove_tmpdir),
       cmocka_unit_test_setup_teardown(test_hidden_then_recreated, make_tmpdir, remove_tmpdir),
       cmocka_unit_test_setup_teardown(test_dest_prefix, make_tmpdir, remove_tmpdir),
+      cmocka_unit_test_setup_teardown(test_whiteouts_of_linker_paths, make_tmpdir, remove_tmpdir),
       cmocka_unit_test_setup_teardown(test_not_a_tar, make_tmpdir, remove_tmpdir),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -16,9 +16,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cleanup.h"
+#include "layer_reader.h"
 #include "rootfs.h"
 
 static void put_file(const char *dir, const char *rel, const char *text, mode_t mode) {
@@ -154,6 +158,27 @@ static void test_nodes(void **state) {
   core_rootfs_release(&fs);
   assert_int_equal(fs.n, 0);
   assert_null(fs.nodes);
+}
+
+/* Before finishing, find answers from an index that grows with the tree: the latest node
+ * of a path, whatever came between. */
+static void test_find_while_adding(void **state) {
+  (void)state;
+  core_rootfs fs = CORE_ROOTFS_INIT;
+  char path[32];
+  for (int i = 0; i < 5000; i++) {
+    snprintf(path, sizeof path, "d/f%d", i);
+    add_file(&fs, path, i == 17 ? "old" : "", 0644);
+    if (i == 3000) add_file(&fs, "d/f17", "new", 0600);
+  }
+  assert_memory_equal(find(&fs, "d/f17")->data.data, "new", 3);
+  assert_non_null(find(&fs, "d/f4999"));
+  assert_null(core_rootfs_find(&fs, "d/f5000"));
+  core_error *err = NULL;
+  assert_int_equal(core_rootfs_finish(&fs, &err), 0);
+  assert_file(&fs, "d/f17", "new", 0600, 0, 0);
+  assert_int_equal(fs.n, 5001);
+  core_rootfs_release(&fs);
 }
 
 static void test_parent_not_a_directory(void **state) {
@@ -326,7 +351,7 @@ static void test_escapes_refused(void **state) {
   /* A hard link to something not (yet) in the layer. */
   const tar_entry dangling[] = {{"a", 0, 0644, 0, 0, "b"}, {"b", AE_IFREG, 0644, 0, 0, "b"}};
   write_tar(tar, dangling, 2);
-  expect_layer_error(tar, "comes later or not at all");
+  expect_layer_error(tar, "hard link to 'b', which is not in the layer before it");
 
   /* Only files, directories and links: a FIFO is refused. */
   const tar_entry fifo[] = {{"pipe", AE_IFIFO, 0644, 0, 0, NULL}};
@@ -338,14 +363,401 @@ static void test_escapes_refused(void **state) {
   expect_layer_error(missing, missing);
 }
 
+static void add_node(core_rootfs *fs, const char *path, core_node_type type, const char *target, int origin) {
+  core_error *err = NULL;
+  fs->origin = origin;
+  char *t = target ? strdup(target) : NULL;
+  assert_int_equal(core_rootfs_add(fs, path, type, type == CORE_NODE_DIR ? 0755 : 0644, 0, 0, t, NULL, &err), 0);
+}
+
+/* No path in the tree may leave it: relative, and without '.' or '..' components. */
+static void assert_inside(const core_rootfs *fs) {
+  for (size_t i = 0; i < fs->n; i++) {
+    const char *p = fs->nodes[i].path;
+    if (p[0] == '/' || p[0] == 0 || strstr(p, "//")) fail_msg("'%s' is not a relative path", p);
+    cleanup_free char *copy = strdup(p);
+    char *save = NULL;
+    for (char *c = strtok_r(copy, "/", &save); c; c = strtok_r(NULL, "/", &save))
+      if (strcmp(c, ".") == 0 || strcmp(c, "..") == 0) fail_msg("'%s' has a '%s' component", p, c);
+  }
+}
+
+static void expect_finish_error(core_rootfs *fs, const char *want, int origin) {
+  core_error *err = NULL;
+  assert_int_equal(core_rootfs_finish(fs, &err), -1);
+  assert_non_null(err);
+  if (strstr(err->msg, want) == NULL) fail_msg("message '%s' does not mention '%s'", err->msg, want);
+  if (fs->error_origin != origin) fail_msg("blamed origin %d, expected %d (%s)", fs->error_origin, origin, err->msg);
+  core_error_free(err);
+}
+
+/* Every current Debian and Ubuntu image: lib, bin and sbin are links into usr. A package
+ * (or the linker's modules) writing lib/... lands in usr/lib/..., as dpkg would put it. */
+static void test_usr_merge(void **state) {
+  const char *tmp = *state;
+  char base[256], pkg[256];
+  snprintf(base, sizeof base, "%s/base.tar", tmp);
+  snprintf(pkg, sizeof pkg, "%s/pkg.tar", tmp);
+  const tar_entry image[] = {
+      {"./", AE_IFDIR, 0755, 0, 0, NULL},          {"./usr/", AE_IFDIR, 0755, 0, 0, NULL},
+      {"./usr/lib/", AE_IFDIR, 0755, 0, 0, NULL},  {"./usr/bin/", AE_IFDIR, 0755, 0, 0, NULL},
+      {"./lib", AE_IFLNK, 0777, 0, 0, "usr/lib"},  {"./bin", AE_IFLNK, 0777, 0, 0, "usr/bin"},
+      {"./lib64", AE_IFLNK, 0777, 0, 0, "/usr/lib64"},
+  };
+  const tar_entry package[] = {
+      {"./", AE_IFDIR, 0755, 0, 0, NULL},
+      {"./lib/", AE_IFDIR, 0700, 0, 0, NULL}, /* a directory does not replace the link */
+      {"./lib/libc.so.6", AE_IFREG, 0644, 0, 0, "libc"},
+      {"./bin/", AE_IFDIR, 0755, 0, 0, NULL},
+      {"./bin/sh", AE_IFREG, 0755, 0, 0, "sh"},
+      {"./lib64/ld.so", AE_IFREG, 0755, 0, 0, "ld"},
+  };
+  write_tar(base, image, sizeof image / sizeof *image);
+  write_tar(pkg, package, sizeof package / sizeof *package);
+  core_error *err = NULL;
+  core_rootfs fs = CORE_ROOTFS_INIT;
+  fs.origin = 0;
+  assert_int_equal(core_rootfs_add_layer(&fs, base, "", &err), 0);
+  fs.origin = 1;
+  assert_int_equal(core_rootfs_add_layer(&fs, pkg, "", &err), 0);
+  fs.origin = CORE_ORIGIN_LINKER;
+  add_file(&fs, "lib/modules/6.1.0/kernel/drivers/acpi/button.ko", "ko", 0644);
+  if (core_rootfs_finish(&fs, &err) < 0) fail_msg("%s", err->msg);
+  assert_sorted_unique(&fs);
+  assert_inside(&fs);
+  assert_int_equal(find(&fs, "lib")->type, CORE_NODE_SYMLINK);
+  assert_int_equal(find(&fs, "bin")->type, CORE_NODE_SYMLINK);
+  assert_file(&fs, "usr/lib/libc.so.6", "libc", 0644, 0, 0);
+  assert_file(&fs, "usr/bin/sh", "sh", 0755, 0, 0);
+  assert_file(&fs, "usr/lib64/ld.so", "ld", 0755, 0, 0); /* absolute target: from the tree's root */
+  assert_file(&fs, "usr/lib/modules/6.1.0/kernel/drivers/acpi/button.ko", "ko", 0644, 0, 0);
+  assert_int_equal(find(&fs, "usr/lib64")->type, CORE_NODE_DIR);
+  assert_null(core_rootfs_find(&fs, "lib/libc.so.6"));
+  assert_null(core_rootfs_find(&fs, "lib/modules"));
+  core_rootfs_release(&fs);
+
+  /* An image layer replaces the link with its directory, as overlayfs shows it. */
+  fs = (core_rootfs)CORE_ROOTFS_INIT;
+  add_node(&fs, "lib", CORE_NODE_SYMLINK, "usr/lib", 0);
+  add_node(&fs, "lib", CORE_NODE_DIR, NULL, 1);
+  add_file(&fs, "lib/x", "x", 0644);
+  assert_int_equal(core_rootfs_finish(&fs, &err), 0);
+  assert_int_equal(find(&fs, "lib")->type, CORE_NODE_DIR);
+  assert_file(&fs, "lib/x", "x", 0644, 0, 0);
+  core_rootfs_release(&fs);
+}
+
+/* Hostile links: whatever they say, what is below them stays in the tree. */
+static void test_link_escapes(void **state) {
+  (void)state;
+  static const struct {
+    const char *target, *want;
+  } cases[] = {
+      {"../../../host", "host/modules/m.ko"},
+      {"/etc/../..", "modules/m.ko"},
+      {"/", "modules/m.ko"},
+      {"..", "modules/m.ko"},
+      {"./../usr/./lib/", "usr/lib/modules/m.ko"},
+      {"/proc/self/root/../../x", "proc/x/modules/m.ko"}, /* nothing the host has is consulted */
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    core_error *err = NULL;
+    core_rootfs fs = CORE_ROOTFS_INIT;
+    add_node(&fs, "lib", CORE_NODE_SYMLINK, cases[i].target, 0);
+    fs.origin = CORE_ORIGIN_LINKER;
+    add_file(&fs, "lib/modules/m.ko", "ko", 0644);
+    if (core_rootfs_finish(&fs, &err) < 0) fail_msg("'%s': %s", cases[i].target, err->msg);
+    assert_inside(&fs);
+    assert_file(&fs, cases[i].want, "ko", 0644, 0, 0);
+    core_rootfs_release(&fs);
+  }
+
+  /* Loops, direct and through other links, end in an error naming the layer at fault. */
+  static const char *const loops[][2] = {{"a", "a"}, {"a", "b/../a"}, {"a", "/b"}, {"a", "./a/x"}};
+  for (size_t i = 0; i < sizeof loops / sizeof *loops; i++) {
+    core_rootfs fs = CORE_ROOTFS_INIT;
+    add_node(&fs, loops[i][0], CORE_NODE_SYMLINK, loops[i][1], 0);
+    add_node(&fs, "b", CORE_NODE_SYMLINK, "a", 0);
+    fs.origin = 3;
+    add_file(&fs, "a/file", "x", 0644);
+    expect_finish_error(&fs, "symlinks", 3);
+    core_rootfs_release(&fs);
+  }
+
+  /* A link to a file cannot hold anything. */
+  core_rootfs fs = CORE_ROOTFS_INIT;
+  add_node(&fs, "lib", CORE_NODE_SYMLINK, "etc/passwd", 2);
+  add_node(&fs, "etc/passwd", CORE_NODE_FILE, NULL, 2);
+  fs.origin = CORE_ORIGIN_LINKER;
+  add_file(&fs, "lib/modules/m.ko", "ko", 0644);
+  expect_finish_error(&fs, "needs 'etc/passwd' to be a directory, but it is a file", 2);
+  core_rootfs_release(&fs);
+}
+
+/* Hard links: to a file a copy, to a symlink the same symlink, to a directory or to nothing
+ * earlier an error naming the entry. */
+static void test_hard_links(void **state) {
+  const char *tmp = *state;
+  char tar[256];
+  snprintf(tar, sizeof tar, "%s/links.tar", tmp);
+  const tar_entry ok[] = {
+      {"bin/busybox", AE_IFREG, 0755, 0, 0, "bb"},
+      {"bin/sh", AE_IFLNK, 0777, 0, 0, "busybox"},
+      {"bin/ash", 0, 0755, 0, 0, "bin/sh"},
+      {"bin/bb2", 0, 0755, 0, 0, "/bin/busybox"},
+  };
+  write_tar(tar, ok, sizeof ok / sizeof *ok);
+  core_error *err = NULL;
+  core_rootfs fs = CORE_ROOTFS_INIT;
+  if (core_rootfs_add_layer(&fs, tar, "", &err) < 0) fail_msg("%s", err->msg);
+  assert_int_equal(core_rootfs_finish(&fs, &err), 0);
+  const core_node *ash = find(&fs, "bin/ash");
+  assert_int_equal(ash->type, CORE_NODE_SYMLINK);
+  assert_string_equal(ash->target, "busybox");
+  assert_file(&fs, "bin/bb2", "bb", 0755, 0, 0);
+  core_rootfs_release(&fs);
+
+  const tar_entry dir[] = {{"etc/", AE_IFDIR, 0755, 0, 0, NULL}, {"etc2", 0, 0644, 0, 0, "etc"}};
+  write_tar(tar, dir, 2);
+  expect_layer_error(tar, "entry 'etc2' is a hard link to the directory 'etc'");
+  const tar_entry missing[] = {{"a", AE_IFREG, 0644, 0, 0, "a"}, {"b", 0, 0644, 0, 0, "nowhere"}};
+  write_tar(tar, missing, 2);
+  expect_layer_error(tar, "entry 'b' is a hard link to 'nowhere', which is not in the layer before it");
+  const tar_entry self[] = {{"c", 0, 0644, 0, 0, "c"}};
+  write_tar(tar, self, 1);
+  expect_layer_error(tar, "entry 'c' is a hard link to 'c'");
+  const tar_entry root[] = {{"d", 0, 0644, 0, 0, "/"}};
+  write_tar(tar, root, 1);
+  expect_layer_error(tar, "escapes the root");
+}
+
+/* A 512-byte tar header that claims size bytes of data, and no data: what a tiny hostile
+ * layer says before it is read. */
+static void write_claim(const char *path, const char *name, uint64_t size) {
+  unsigned char h[1536] = {0};
+  snprintf((char *)h, 100, "%s", name);
+  memcpy(h + 100, "0000644", 8);
+  memcpy(h + 108, "0000000", 8);
+  memcpy(h + 116, "0000000", 8);
+  snprintf((char *)h + 124, 12, "%011llo", (unsigned long long)size);
+  memcpy(h + 136, "00000000000", 12);
+  h[156] = '0';
+  memcpy(h + 257, "ustar", 6);
+  memcpy(h + 263, "00", 2);
+  memset(h + 148, ' ', 8);
+  unsigned sum = 0;
+  for (int i = 0; i < 512; i++) sum += h[i];
+  snprintf((char *)h + 148, 8, "%06o", sum);
+  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  assert_true(fd >= 0);
+  assert_int_equal(write(fd, h, sizeof h), (ssize_t)sizeof h);
+  close(fd);
+}
+
+static long max_rss_kib(void) {
+  struct rusage ru;
+  assert_int_equal(getrusage(RUSAGE_SELF, &ru), 0);
+  return ru.ru_maxrss;
+}
+
+static void test_size_limits(void **state) {
+  const char *tmp = *state;
+  char tar[256];
+  snprintf(tar, sizeof tar, "%s/big.tar", tmp);
+  core_error *err = NULL;
+
+  /* The claim is refused before anything is allocated for it. */
+  write_claim(tar, "big.bin", UINT64_C(2) << 30);
+  long before = max_rss_kib();
+  core_rootfs fs = CORE_ROOTFS_INIT;
+  assert_int_equal(core_rootfs_add_layer(&fs, tar, "", &err), -1);
+  assert_non_null(err);
+  assert_int_equal(err->errnum, EFBIG);
+  if (strstr(err->msg, "entry 'big.bin' is 2.0 GiB, over the 1.0 GiB limit for one file (raise it with CORE_MAX_FILE_SIZE=") == NULL)
+    fail_msg("%s", err->msg);
+  core_error_free(err);
+  err = NULL;
+  assert_true(max_rss_kib() - before < 64 * 1024);
+  assert_int_equal(fs.total, strlen("big.bin") + 1 + sizeof(core_node)); /* its name, not its data */
+  core_rootfs_release(&fs);
+
+  /* Over 4 GiB in one header: the whole-tree limit would say the same, the file one first. */
+  write_claim(tar, "huge.bin", UINT64_C(5) << 30);
+  fs = (core_rootfs)CORE_ROOTFS_INIT;
+  fs.max_entry = UINT64_C(8) << 30;
+  assert_int_equal(core_rootfs_add_layer(&fs, tar, "", &err), -1);
+  if (strstr(err->msg, "entry 'huge.bin' (5.0 GiB) takes the root file system past 4.0 GiB") == NULL) fail_msg("%s", err->msg);
+  core_error_free(err);
+  err = NULL;
+  core_rootfs_release(&fs);
+
+  /* Limits the caller sets: per file, and over every file read, hard-link copies included. */
+  const tar_entry files[] = {
+      {"a", AE_IFREG, 0644, 0, 0, "0123456789"},
+      {"b", 0, 0644, 0, 0, "a"},
+      {"c", AE_IFREG, 0644, 0, 0, "0123456789"},
+  };
+  write_tar(tar, files, 3);
+  fs = (core_rootfs)CORE_ROOTFS_INIT;
+  fs.max_entry = 9;
+  assert_int_equal(core_rootfs_add_layer(&fs, tar, "", &err), -1);
+  if (strstr(err->msg, "entry 'a' is 10 bytes, over the 9 bytes limit for one file") == NULL) fail_msg("%s", err->msg);
+  core_error_free(err);
+  err = NULL;
+  core_rootfs_release(&fs);
+  fs = (core_rootfs)CORE_ROOTFS_INIT;
+  fs.max_total = 3 * sizeof(core_node) + 30; /* names and nodes count: a, b -> a and c take 27 bytes */
+  assert_int_equal(core_rootfs_add_layer(&fs, tar, "", &err), -1);
+  if (strstr(err->msg, "entry 'c' (10 bytes) takes the root file system past ") == NULL) fail_msg("%s", err->msg);
+  assert_int_equal(fs.total, 3 * sizeof(core_node) + 27);
+  core_error_free(err);
+  err = NULL;
+  core_rootfs_release(&fs);
+
+  /* The reader stops one byte past its cap, whatever the header said. */
+  cleanup_layer_reader core_layer_reader *r = NULL;
+  assert_int_equal(core_layer_reader_open(tar, &r, &err), 0);
+  struct archive_entry *e;
+  const char *path;
+  assert_int_equal(core_layer_reader_next(r, &e, &path, &err), 1);
+  core_buf data = CORE_BUF_INIT;
+  assert_int_equal(core_layer_reader_data(r, 4, &data, &err), -1);
+  assert_int_equal(err->errnum, EFBIG);
+  assert_null(data.data);
+  core_error_free(err);
+}
+
+/* Names and link targets compress as well as zeros: each is held to what a Linux path may
+ * be, and so is where links lead. */
+static void test_long_names(void **state) {
+  const char *tmp = *state;
+  char tar[256];
+  snprintf(tar, sizeof tar, "%s/names.tar", tmp);
+  char *long_name = malloc(5001), *long_target = malloc(3001);
+  assert_non_null(long_name);
+  assert_non_null(long_target);
+  memset(long_name, 'n', 5000);
+  long_name[5000] = 0;
+  memset(long_target, 't', 3000);
+  long_target[3000] = 0;
+  const tar_entry name[] = {{long_name, AE_IFREG, 0644, 0, 0, "x"}};
+  write_tar(tar, name, 1);
+  expect_layer_error(tar, "has a name or link target of more than 4095 bytes");
+  memset(long_name, 'n', 4500);
+  long_name[4500] = 0;
+  const tar_entry target[] = {{"l", AE_IFLNK, 0777, 0, 0, long_name}};
+  write_tar(tar, target, 1);
+  expect_layer_error(tar, "entry 'l...' has a name or link target of more than 4095 bytes");
+
+  core_rootfs fs = CORE_ROOTFS_INIT;
+  add_node(&fs, "a", CORE_NODE_SYMLINK, long_target, 1);
+  add_node(&fs, long_target, CORE_NODE_DIR, NULL, 1);
+  char b[3010];
+  snprintf(b, sizeof b, "%s/b", long_target);
+  add_node(&fs, b, CORE_NODE_SYMLINK, long_target + 1000, 1); /* 3000 + 1 + 2000 bytes */
+  add_node(&fs, "a/b/x", CORE_NODE_FILE, NULL, 1);
+  expect_finish_error(&fs, "leads through symlinks to a path of more than 4095 bytes", 1);
+  core_rootfs_release(&fs);
+  free(long_name);
+  free(long_target);
+}
+
+/* What the linker owns is refused, not replaced in silence; the error names who put it there. */
+static void test_linker_owned(void **state) {
+  (void)state;
+  core_rootfs fs = CORE_ROOTFS_INIT;
+  add_node(&fs, "init", CORE_NODE_FILE, NULL, 0);
+  add_node(&fs, "init", CORE_NODE_FILE, NULL, CORE_ORIGIN_OWNED);
+  expect_finish_error(&fs, "'init' is a path the linker owns", 0);
+  core_rootfs_release(&fs);
+
+  fs = (core_rootfs)CORE_ROOTFS_INIT;
+  add_node(&fs, "etc", CORE_NODE_SYMLINK, "usr/etc", 1);
+  add_node(&fs, "etc", CORE_NODE_DIR, NULL, CORE_ORIGIN_OWNED);
+  expect_finish_error(&fs, "'etc' is a symlink (to 'usr/etc'), but the linker needs it to be a directory", 1);
+  core_rootfs_release(&fs);
+
+  /* Through a link, a files: entry (origin 5) lands on coreinit's configuration. */
+  fs = (core_rootfs)CORE_ROOTFS_INIT;
+  add_node(&fs, "cfg", CORE_NODE_SYMLINK, "/etc/core", 0);
+  add_node(&fs, "cfg/init.conf", CORE_NODE_FILE, NULL, 5);
+  add_node(&fs, "etc", CORE_NODE_DIR, NULL, CORE_ORIGIN_OWNED);
+  add_node(&fs, "etc/core", CORE_NODE_DIR, NULL, CORE_ORIGIN_OWNED);
+  add_node(&fs, "etc/core/init.conf", CORE_NODE_FILE, NULL, CORE_ORIGIN_OWNED);
+  expect_finish_error(&fs, "'etc/core/init.conf' is a path the linker owns", 5);
+  core_rootfs_release(&fs);
+
+  /* coreinit replaces a layer's /init (LinuxKit init images have one), and says whose. */
+  core_error *err0 = NULL;
+  fs = (core_rootfs)CORE_ROOTFS_INIT;
+  add_node(&fs, "init", CORE_NODE_FILE, NULL, 2);
+  add_node(&fs, "init", CORE_NODE_FILE, NULL, CORE_ORIGIN_OWNED_REPLACES);
+  assert_int_equal(core_rootfs_finish(&fs, &err0), 0);
+  assert_int_equal(fs.n_replaced, 1);
+  assert_int_equal(fs.replaced[0].origin, 2);
+  assert_string_equal(fs.replaced[0].path, "init");
+  assert_int_equal(find(&fs, "init")->origin, CORE_ORIGIN_OWNED_REPLACES);
+  core_rootfs_release(&fs);
+
+  /* A layer's directory where the linker keeps one is fine: the linker's mode wins. */
+  core_error *err = NULL;
+  fs = (core_rootfs)CORE_ROOTFS_INIT;
+  add_node(&fs, "tmp", CORE_NODE_DIR, NULL, 0);
+  add_node(&fs, "tmp/x", CORE_NODE_FILE, NULL, 0);
+  add_node(&fs, "tmp", CORE_NODE_DIR, NULL, CORE_ORIGIN_OWNED);
+  assert_int_equal(core_rootfs_finish(&fs, &err), 0);
+  assert_non_null(find(&fs, "tmp/x"));
+  core_rootfs_release(&fs);
+}
+
+/* The same path twice in one layer: the later entry wins, whatever the types. */
+static void test_duplicates(void **state) {
+  const char *tmp = *state;
+  char tar[256];
+  snprintf(tar, sizeof tar, "%s/dup.tar", tmp);
+  const tar_entry file_then_dir[] = {
+      {"x", AE_IFREG, 0644, 0, 0, "file"}, {"x/", AE_IFDIR, 0700, 0, 0, NULL}, {"x/y", AE_IFREG, 0644, 0, 0, "y"},
+      {"z", AE_IFREG, 0644, 0, 0, "one"},  {"./z", AE_IFREG, 0600, 0, 0, "two"}, {"/abs", AE_IFREG, 0644, 0, 0, "a"},
+  };
+  write_tar(tar, file_then_dir, sizeof file_then_dir / sizeof *file_then_dir);
+  core_error *err = NULL;
+  core_rootfs fs = CORE_ROOTFS_INIT;
+  assert_int_equal(core_rootfs_add_layer(&fs, tar, "", &err), 0);
+  assert_int_equal(core_rootfs_finish(&fs, &err), 0);
+  assert_sorted_unique(&fs);
+  assert_inside(&fs);
+  assert_int_equal(find(&fs, "x")->type, CORE_NODE_DIR);
+  assert_file(&fs, "x/y", "y", 0644, 0, 0);
+  assert_file(&fs, "z", "two", 0600, 0, 0);
+  assert_file(&fs, "abs", "a", 0644, 0, 0); /* absolute names are relative to the layer's root */
+  core_rootfs_release(&fs);
+
+  const tar_entry dir_then_file[] = {
+      {"x/", AE_IFDIR, 0755, 0, 0, NULL}, {"x/y", AE_IFREG, 0644, 0, 0, "y"}, {"x", AE_IFREG, 0644, 0, 0, "file"}};
+  write_tar(tar, dir_then_file, 3);
+  fs = (core_rootfs)CORE_ROOTFS_INIT;
+  fs.origin = 4;
+  assert_int_equal(core_rootfs_add_layer(&fs, tar, "", &err), 0);
+  expect_finish_error(&fs, "'x/y' needs 'x' to be a directory, but it is a file", 4);
+  core_rootfs_release(&fs);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_nodes),
+      cmocka_unit_test(test_find_while_adding),
       cmocka_unit_test(test_parent_not_a_directory),
       cmocka_unit_test_setup_teardown(test_directory_layer, make_tmpdir, remove_tmpdir),
       cmocka_unit_test_setup_teardown(test_layers_override_and_dest, make_tmpdir, remove_tmpdir),
       cmocka_unit_test_setup_teardown(test_tar_layer, make_tmpdir, remove_tmpdir),
       cmocka_unit_test_setup_teardown(test_escapes_refused, make_tmpdir, remove_tmpdir),
+      cmocka_unit_test_setup_teardown(test_usr_merge, make_tmpdir, remove_tmpdir),
+      cmocka_unit_test(test_link_escapes),
+      cmocka_unit_test_setup_teardown(test_hard_links, make_tmpdir, remove_tmpdir),
+      cmocka_unit_test_setup_teardown(test_size_limits, make_tmpdir, remove_tmpdir),
+      cmocka_unit_test_setup_teardown(test_long_names, make_tmpdir, remove_tmpdir),
+      cmocka_unit_test(test_linker_owned),
+      cmocka_unit_test_setup_teardown(test_duplicates, make_tmpdir, remove_tmpdir),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
