@@ -49,7 +49,9 @@ for BUILD in "${builds[@]}"; do
   if [ "$mode" != --unit-only ]; then
     echo "== end-to-end tests (tests/e2e) with the binaries in $BUILD"
     for t in tests/e2e/[0-9]*.sh; do
+      started=$SECONDS
       run_tap "$BUILD/$(basename "$t" .sh)" bash "$t" </dev/null
+      echo "# $BUILD/$(basename "$t" .sh): $((SECONDS - started)) s"
     done
   fi
 done

@@ -77,4 +77,14 @@ SH
   echo "$WORK/fake-qemu"
 }
 
+# peak_rss FILE COMMAND...: runs COMMAND and writes its peak resident memory in KiB to FILE;
+# returns its exit status. Work bounded by a claimed size shows here without address-space
+# limits, which the sanitizer build cannot run under (its shadow memory is reserved up front).
+peak_rss() {
+  python3 -c 'import resource, subprocess, sys
+rc = subprocess.call(sys.argv[2:])
+open(sys.argv[1], "w").write(str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))
+sys.exit(rc if rc >= 0 else 128 - rc)' "$@"
+}
+
 finish() { [ "$n_failed" -eq 0 ]; }
