@@ -4,6 +4,7 @@
 # and Ctrl-Alt-Del, onshutdown steps, clean volumes, and the failures that end in 125.
 # BOOTS="1 3" runs only those boots (each takes a few seconds under TCG); KEEP=1 keeps the
 # work directory with every boot's console.
+# e2e: guest behaviour (the sanitizer pass skips it: its host code runs in other files there)
 . "$(dirname "$0")/lib.sh"
 cleanup() {
   # A boot that did not end (a failed wait) must not outlive the test.

@@ -1,5 +1,6 @@
 # Every stdlib template's example builds (its Debian packages pulled through apt and pinned)
 # and boots; the published ports of httpd and sshd answer from the host.
+# e2e: guest behaviour (the sanitizer pass skips it: its host code runs in other files there)
 . "$(dirname "$0")/lib.sh"
 
 build_example() { # build_example NAME [corec flags...]

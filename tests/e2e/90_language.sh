@@ -1,5 +1,6 @@
 # The app.yml language in a real guest: files, users, env, sysctl, hostname, tmpfs and volume
 # mounts, onboot and onshutdown steps, services with restart policies and dependencies.
+# e2e: guest behaviour (the sanitizer pass skips it: its host code runs in other files there)
 . "$(dirname "$0")/lib.sh"
 
 mkdir -p "$WORK/app/rootfs/bin"
