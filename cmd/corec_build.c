@@ -7,6 +7,7 @@
 #include "load.h"
 #include "cleanup.h"
 #include "corec.h"
+#include "corec_reporter.h"
 #include "json.h"
 #include "keys.h"
 #include "link.h"
@@ -50,6 +51,7 @@ int corec_build(int argc, char **argv, core_error **err) {
                                        {0, 0, 0, 0}};
   const char *output = NULL, *sign_key = NULL;
   core_resolve_opts ro = {0};
+  int quiet = 0, json_events = 0;
   cleanup_load_opts core_load_opts lo = CORE_LOAD_OPTS_INIT;
   cleanup_free char *warnings = NULL;
   lo.warnings = &warnings;
@@ -64,8 +66,8 @@ int corec_build(int argc, char **argv, core_error **err) {
       case 'O': ro.offline = 1; break;
       case 'U': ro.update_lock = 1; break;
       case 'S': ro.store_dir = optarg; break;
-      case 'Q': ro.quiet = 1; break;
-      case 'J': ro.json_events = 1; break;
+      case 'Q': quiet = 1; break;
+      case 'J': json_events = 1; break;
       case 'K': lo.linuxkit = 1; break;
       case 'v':
       case 'e': {
@@ -85,8 +87,12 @@ int corec_build(int argc, char **argv, core_error **err) {
   cleanup_plan core_plan *plan = NULL;
   cleanup_linked_app core_linked_app app = {0};
   cleanup_key EVP_PKEY *key = NULL;
+  /* The one reporter of this build: downloads, unpacking and warnings all go through it. */
+  cleanup_corec_reporter core_reporter *reporter = NULL;
+  if (corec_reporter_for_stderr(quiet, json_events, &reporter, err) < 0) return -1;
+  ro.reporter = reporter;
   if (core_app_load(argv[optind], &lo, &cfg, err) < 0) return -1;
-  if (warnings) fputs(warnings, stderr);
+  core_report_notice(reporter, warnings);
   if (core_plan_make(cfg, &ro, &plan, err) < 0) return -1;
   cleanup_free char *default_output = NULL;
   if (output == NULL) {
@@ -94,8 +100,7 @@ int corec_build(int argc, char **argv, core_error **err) {
     output = default_output;
   }
   if (corec_signing_key(sign_key, &key, err) < 0) return -1;
-  if (core_link(plan, &app, err) < 0) return -1;
-  if (app.warnings) fputs(app.warnings, stderr);
+  if (core_link(plan, reporter, &app, err) < 0) return -1;
   if (core_seal_and_write(&app, key, output, err) < 0) return -1;
   printf("%s\n", app.manifest.str);
   return 0;

@@ -10,6 +10,7 @@
 
 #include "cleanup.h"
 #include "corec.h"
+#include "corec_reporter.h"
 #include "fsutil.h"
 #include "json.h"
 #include "load.h"
@@ -37,14 +38,15 @@ int corec_lock(int argc, char **argv, core_error **err) {
                                        {"var", required_argument, NULL, 'v'},   {"env-var", required_argument, NULL, 'e'},
                                        {"linuxkit", no_argument, NULL, 'K'},    {0, 0, 0, 0}};
   core_resolve_opts ro = {.update_lock = 1};
+  int quiet = 0, json_events = 0;
   cleanup_load_opts core_load_opts lo = CORE_LOAD_OPTS_INIT;
   int c;
   optind = 1;
   while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
     switch (c) {
       case 's': ro.store_dir = optarg; break;
-      case 'q': ro.quiet = 1; break;
-      case 'j': ro.json_events = 1; break;
+      case 'q': quiet = 1; break;
+      case 'j': json_events = 1; break;
       case 'h': fputs(lock_help, stdout); return 0;
       case 'K': lo.linuxkit = 1; break;
       case 'v':
@@ -61,6 +63,9 @@ int corec_lock(int argc, char **argv, core_error **err) {
   if (optind != argc - 1) return core_error_set(err, 0, "lock takes one app.yml; see 'corec lock --help'");
   cleanup_app_config core_app_config *cfg = NULL;
   cleanup_plan core_plan *plan = NULL;
+  cleanup_corec_reporter core_reporter *reporter = NULL;
+  if (corec_reporter_for_stderr(quiet, json_events, &reporter, err) < 0) return -1;
+  ro.reporter = reporter;
   /* The same front end as build (includes, variables), so both lock the same sources. */
   if (core_app_load(argv[optind], &lo, &cfg, err) < 0 || core_plan_make(cfg, &ro, &plan, err) < 0) return -1;
   cleanup_free char *lock_path = core_path_join(cfg->dir ? cfg->dir : ".", "app.lock");

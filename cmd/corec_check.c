@@ -80,7 +80,7 @@ static const char plan_help[] =
 
 int corec_plan(int argc, char **argv, core_error **err) {
   /* A plan only looks: it resolves like a build but never rewrites app.lock. */
-  core_resolve_opts plan_opts = {.dry_run = 1, .quiet = 1};
+  core_resolve_opts plan_opts = {.dry_run = 1}; /* and no reporter: a plan shows no progress */
   const char *path = NULL;
   cleanup_load_opts core_load_opts opts = CORE_LOAD_OPTS_INIT;
   for (int i = 1; i < argc; i++) {

@@ -45,10 +45,6 @@ int core_plan_make(const core_app_config *cfg, const core_resolve_opts *opts, co
   p->files = calloc(cfg->n_files + 1, sizeof *p->files);
   if (p->layers == NULL || p->files == NULL) return core_error_set(err, ENOMEM, "allocating");
   if (source_date_epoch(&p->source_date_epoch, err) < 0) return -1;
-  if (opts) {
-    p->quiet = opts->quiet;
-    p->json_events = opts->json_events;
-  }
 
   cleanup_resolver core_resolver *r = NULL;
   if (core_resolver_new(cfg, opts, &r, err) < 0) return -1;

@@ -17,7 +17,6 @@ typedef struct core_plan {
   core_resolved *layers;      /* parallel to cfg->layers */
   core_resolved *files;       /* parallel to cfg->files; empty for files without a source */
   int64_t source_date_epoch;  /* every timestamp in the output */
-  int quiet, json_events;     /* how the linker reports progress (from the resolve options) */
 } core_plan;
 
 /* opts may be NULL (defaults: the default store, app.lock next to app.yml). */

@@ -128,7 +128,7 @@ static int fetch_failed(core_error **err, const core_source *src, const char *na
 static int open_store(core_resolver *r, core_error **err) {
   if (r->store) return 0;
   if (core_store_open(r->opts.store_dir, &r->store, err) < 0) return -1;
-  r->ctx = (core_fetch_ctx){r->store, r->opts.offline, r->opts.quiet, r->opts.json_events};
+  r->ctx = (core_fetch_ctx){r->store, r->opts.offline, r->opts.reporter};
   return 0;
 }
 

@@ -11,6 +11,7 @@
 #include "digest.h"
 #include "error.h"
 #include "layer_reader.h"
+#include "reporter.h"
 
 /* One thing to read: a file or directory on this machine (a store blob or a local path). */
 typedef struct core_resolved_part {
@@ -37,8 +38,7 @@ typedef struct core_resolve_opts {
   int offline;           /* use only the store */
   int update_lock;       /* re-resolve refs and tags, allow unpinned URLs */
   int dry_run;           /* never write the lock file (corec plan) */
-  int quiet;
-  int json_events;
+  core_reporter *reporter; /* progress of downloads; NULL = none */
 } core_resolve_opts;
 
 typedef struct core_resolver core_resolver;

@@ -15,7 +15,6 @@
 #include "json.h"
 #include "kernel.h"
 #include "oci_layer.h"
-#include "sources/progress.h"
 #include "oci.h"
 #include "rootfs.h"
 #include "users.h"
@@ -32,9 +31,7 @@ const void *core_coreinit_bytes(size_t *len) {
 void core_linked_app_release(core_linked_app *app) {
   core_blob_set_release(&app->blobs);
   free(app->name);
-  free(app->warnings);
   app->name = NULL;
-  app->warnings = NULL;
 }
 
 static int add_dir(core_rootfs *fs, const char *path, mode_t mode, core_error **err) {
@@ -186,28 +183,27 @@ static const char *source_label(const core_source *s) {
   return "layer";
 }
 
-static int add_layer(core_rootfs *fs, const core_resolved *res, const core_layer *layer, int quiet, int json_events,
+static int add_layer(core_rootfs *fs, const core_resolved *res, const core_layer *layer, core_reporter *reporter,
                      core_error **err) {
   const char *dest = layer->dest ? layer->dest : "";
   for (size_t i = 0; i < res->n_parts; i++) {
-    cleanup_progress core_progress *progress = NULL;
     char label[160]; /* room for the longest label below, so nothing is cut */
     if (res->n_parts > 1)
       snprintf(label, sizeof label, "unpacking %.80s (%zu/%zu)", source_label(&layer->source), i + 1, res->n_parts);
     else
       snprintf(label, sizeof label, "unpacking %.80s", source_label(&layer->source));
-    if (res->parts[i].format != CORE_LAYER_DIR &&
-        core_progress_new(&progress, label, quiet, json_events, NULL, err) < 0)
-      return -1;
-    fs->on_bytes = progress ? progress_bytes : NULL;
-    fs->on_bytes_ctx = progress;
+    /* A directory is read in place: nothing to count. */
+    cleanup_progress core_progress progress =
+        core_progress_begin(res->parts[i].format != CORE_LAYER_DIR ? reporter : NULL, label);
+    fs->on_bytes = progress.reporter ? progress_bytes : NULL;
+    fs->on_bytes_ctx = &progress;
     /* Image layers carry whiteouts that delete what earlier layers put there. */
     int rc = res->parts[i].media_type ? core_rootfs_add_oci_layer(fs, res->parts[i].path, dest, err)
                                       : core_rootfs_add_layer(fs, res->parts[i].path, dest, err);
     fs->on_bytes = NULL;
     fs->on_bytes_ctx = NULL;
     if (rc < 0) return -1;
-    core_progress_done(progress);
+    core_progress_done(&progress);
   }
   return 0;
 }
@@ -303,8 +299,8 @@ static int env_size(const char *name, uint64_t *out, core_error **err) {
 }
 
 /* Kernel, modules, layers, files and coreinit into one tree, and that tree into the initramfs. */
-static int link_initramfs(const core_plan *plan, core_kernel *kernel, core_buf *initramfs, json_t *modules,
-                          char **warnings, core_error **err) {
+static int link_initramfs(const core_plan *plan, core_reporter *reporter, core_kernel *kernel, core_buf *initramfs,
+                          json_t *modules, char **warnings, core_error **err) {
   const core_app_config *cfg = plan->cfg;
   cleanup_rootfs core_rootfs fs = CORE_ROOTFS_INIT;
   cleanup_buf core_buf conf = CORE_BUF_INIT;
@@ -314,7 +310,7 @@ static int link_initramfs(const core_plan *plan, core_kernel *kernel, core_buf *
   if (core_link_kernel(&plan->kernel, kernel, err) < 0) return -1;
   for (size_t i = 0; i < cfg->n_layers; i++) {
     fs.origin = (int)i;
-    if (add_layer(&fs, &plan->layers[i], &cfg->layers[i], plan->quiet, plan->json_events, err) < 0)
+    if (add_layer(&fs, &plan->layers[i], &cfg->layers[i], reporter, err) < 0)
       return blame(cfg, (int)i, err);
   }
   if (add_files(plan, &fs, err) < 0) return -1;
@@ -340,7 +336,7 @@ static int add_blob(core_blob_set *set, core_buf *data, core_digest *d, uint64_t
   return rc;
 }
 
-int core_link(const core_plan *plan, core_linked_app *out, core_error **err) {
+int core_link(const core_plan *plan, core_reporter *reporter, core_linked_app *out, core_error **err) {
   cleanup_linked_app core_linked_app app = {0};
   cleanup_kernel core_kernel kernel = {0};
   cleanup_json json_t *modules = json_array();
@@ -348,9 +344,10 @@ int core_link(const core_plan *plan, core_linked_app *out, core_error **err) {
   core_buf initramfs = CORE_BUF_INIT, config = CORE_BUF_INIT, manifest_text = CORE_BUF_INIT;
   core_digest d_kernel, d_initramfs, d_config;
   uint64_t kernel_size, initramfs_size, config_size;
+  cleanup_free char *warnings = NULL;
   if ((app.name = strdup(plan->cfg->name)) == NULL || modules == NULL) return core_error_set(err, ENOMEM, "allocating");
 
-  if (link_initramfs(plan, &kernel, &initramfs, modules, &app.warnings, err) < 0 ||
+  if (link_initramfs(plan, reporter, &kernel, &initramfs, modules, &warnings, err) < 0 ||
       add_blob(&app.blobs, &kernel.image, &d_kernel, &kernel_size, err) < 0 ||
       add_blob(&app.blobs, &initramfs, &d_initramfs, &initramfs_size, err) < 0 ||
       runtime_config(plan->cfg, modules, &config, err) < 0 || add_blob(&app.blobs, &config, &d_config, &config_size, err) < 0) {
@@ -367,6 +364,7 @@ int core_link(const core_plan *plan, core_linked_app *out, core_error **err) {
   if (core_json_dump(manifest, &manifest_text, err) < 0 ||
       add_blob(&app.blobs, &manifest_text, &app.manifest, &app.manifest_size, err) < 0)
     return -1;
+  core_report_notice(reporter, warnings);
   *out = app;
   memset(&app, 0, sizeof app); /* handed on */
   return 0;

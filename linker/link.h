@@ -4,6 +4,7 @@
 #define CORE_LINK_H
 
 #include "plan.h"
+#include "reporter.h"
 #include "tim_write.h"
 
 typedef struct core_linked_app {
@@ -11,10 +12,11 @@ typedef struct core_linked_app {
   core_digest manifest;   /* the artifact's identity */
   uint64_t manifest_size;
   char *name;
-  char *warnings; /* rendered diagnostics ("app.yml:7:5: warning: ..."), or NULL */
 } core_linked_app;
 
-int core_link(const core_plan *plan, core_linked_app *out, core_error **err);
+/* reporter (may be NULL) gets the unpacking progress of each layer and, as a notice, the
+ * rendered warnings ("app.yml:7:5: warning: ...") of a link that succeeds. */
+int core_link(const core_plan *plan, core_reporter *reporter, core_linked_app *out, core_error **err);
 void core_linked_app_release(core_linked_app *app);
 #define cleanup_linked_app __attribute__((cleanup(core_linked_app_release)))
 

@@ -7,13 +7,13 @@
 
 #include "digest.h"
 #include "error.h"
+#include "reporter.h"
 #include "store.h"
 
 typedef struct core_fetch_ctx {
   core_store *store;
   int offline;     /* never touch the network: what the store lacks is an error */
-  int quiet;       /* no progress on stderr */
-  int json_events; /* progress as JSON lines on stderr (for CI) instead of a bar */
+  core_reporter *reporter; /* progress of downloads; NULL = none */
 } core_fetch_ctx;
 
 /* https:// (and http://) downloads with libcurl: redirects, proxies from the environment,

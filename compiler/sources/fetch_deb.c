@@ -12,7 +12,6 @@
 #include "cleanup.h"
 #include "fetch.h"
 #include "fsutil.h"
-#include "progress.h"
 #include "subprocess.h"
 
 /* Package names and versions go on apt's command line: refusing anything outside Debian
@@ -216,13 +215,12 @@ static int download(core_fetch_ctx *ctx, const char *package, const char *versio
   char *argv[] = {"apt-get", "download", "-q", spec, NULL};
   cleanup_buf core_buf errout = CORE_BUF_INIT;
   int status;
-  cleanup_progress core_progress *progress = NULL;
-  if (core_progress_new(&progress, spec, ctx->quiet, ctx->json_events, NULL, err) < 0) return -1;
-  apt_watch watch = {dir, progress, m->size};
+  cleanup_progress core_progress progress = core_progress_begin(ctx->reporter, spec);
+  apt_watch watch = {dir, &progress, m->size};
   if (core_run_capture_ticking(argv, dir, NULL, &errout, &status, watch_download, &watch, err) < 0) return -1;
   if (status == 0) {
     watch_download(&watch);
-    core_progress_done(progress);
+    core_progress_done(&progress);
   }
   if (status != 0)
     return core_error_set(err, 0, "'apt-get download %s' failed (exit %d): %s", spec, status,

@@ -14,7 +14,6 @@
 #include "error_git.h"
 #include "sources/git_cleanup.h"
 #include "sources/git_tree_tar.h"
-#include "sources/progress.h"
 
 /* Mirror branches and tags under their own names, so a ref is looked up as the remote has
  * it; '+' because a remote may move or delete them (force pushes, re-tags). */
@@ -138,9 +137,8 @@ static int update_mirror(git_repository **repo, const char *dir, const char *url
   cleanup_git_remote git_remote *remote = NULL;
   if (git_remote_create_with_opts(&remote, url, &ropts) < 0)
     return core_error_git(err, "'%s' is not a git URL libgit2 accepts; check the url", url);
-  cleanup_progress core_progress *progress = NULL;
-  if (core_progress_new(&progress, url, ctx->quiet, ctx->json_events, NULL, err) < 0) return -1;
-  fetch_state fs = {.progress = progress};
+  cleanup_progress core_progress progress = core_progress_begin(ctx->reporter, url);
+  fetch_state fs = {.progress = &progress};
   git_fetch_options opts;
   git_fetch_options_init(&opts, GIT_FETCH_OPTIONS_VERSION);
   opts.callbacks.transfer_progress = on_progress;
@@ -152,7 +150,7 @@ static int update_mirror(git_repository **repo, const char *dir, const char *url
   git_strarray specs = {mirror_refspecs, sizeof mirror_refspecs / sizeof *mirror_refspecs};
   if (git_remote_fetch(remote, &specs, &opts, "corec fetch") < 0)
     return core_error_git(err, "cannot fetch '%s' (check the url, the network and your access to it)", url);
-  core_progress_done(progress);
+  core_progress_done(&progress);
   return 0;
 }
 

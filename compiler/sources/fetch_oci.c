@@ -39,8 +39,7 @@ static int from_registry(core_fetch_ctx *ctx, const core_oci_ref *ref, const cha
   }
   core_registry r;
   int rc = core_registry_open(&r, ctx->store, ref, what, err);
-  r.quiet = ctx->quiet;
-  r.json_events = ctx->json_events;
+  r.reporter = ctx->reporter;
   cleanup_buf core_buf bytes = CORE_BUF_INIT;
   cleanup_free char *content_type = NULL, *digest_header = NULL;
   /* By digest when one is written: the tag is then only a label, as in Docker. */

@@ -13,7 +13,6 @@
 #include "cleanup.h"
 #include "error_curl.h"
 #include "fetch.h"
-#include "progress.h"
 
 static void curl_easy_cleanupp(CURL **h) {
   if (*h) curl_easy_cleanup(*h);
@@ -386,11 +385,10 @@ int core_fetch_url(core_fetch_ctx *ctx, const char *url, const char *want_sha256
 
   cleanup_store_writer core_store_writer *w = NULL;
   if (core_store_writer_begin(ctx->store, &w, err) < 0) return core_error_wrap(err, "fetching '%s'", url);
-  cleanup_progress core_progress *progress = NULL;
-  if (core_progress_new(&progress, url, ctx->quiet, ctx->json_events, NULL, err) < 0) return -1;
-  if (download(url, w, progress, &lim, err) < 0) return -1;
-  core_progress_update(progress, core_store_writer_size(w), core_store_writer_size(w));
-  core_progress_done(progress);
+  cleanup_progress core_progress progress = core_progress_begin(ctx->reporter, url);
+  if (download(url, w, &progress, &lim, err) < 0) return -1;
+  core_progress_update(&progress, core_store_writer_size(w), core_store_writer_size(w));
+  core_progress_done(&progress);
 
   core_digest got;
   /* commit checks the digest and stores nothing on a mismatch. Like core_atomic_file, the

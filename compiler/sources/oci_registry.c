@@ -1,7 +1,6 @@
 /* The distribution API over libcurl: GET manifests and blobs, answering 401 challenges
  * with a Bearer token (anonymous or with credentials) or Basic credentials. */
 #include "oci_registry.h"
-#include "progress.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -299,17 +298,15 @@ static int registry_store(core_oci_source *src, const core_digest *d, uint64_t s
   cleanup_free char *url = NULL;
   if (asprintf(&url, "%s/blobs/%s", r->base, d->str) < 0) return core_error_set(err, ENOMEM, "allocating");
   cleanup_store_writer core_store_writer *w = NULL;
-  cleanup_progress core_progress *progress = NULL;
   char label[128];
   snprintf(label, sizeof label, "%s %.19s", src->what, d->str);
-  if (core_store_writer_begin(r->store, &w, err) < 0 ||
-      core_progress_new(&progress, label, r->quiet, r->json_events, NULL, err) < 0)
-    return -1;
-  response res = {.w = w, .progress = progress, .total = size};
+  if (core_store_writer_begin(r->store, &w, err) < 0) return -1;
+  cleanup_progress core_progress progress = core_progress_begin(r->reporter, label);
+  response res = {.w = w, .progress = &progress, .total = size};
   int rc = get(r, url, NULL, &res, err);
   response_release(&res);
   if (rc < 0) return -1;
-  core_progress_done(progress);
+  core_progress_done(&progress);
   if (core_store_writer_size(w) != size)
     return core_error_set(err, 0, "'%s': blob %s has %llu bytes, the manifest says %llu; the registry sent something "
                                   "else",

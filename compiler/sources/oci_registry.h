@@ -9,6 +9,7 @@
 #include "oci_auth.h"
 #include "oci_ref.h"
 #include "oci_source.h"
+#include "reporter.h"
 
 typedef struct core_registry {
   core_oci_source src; /* first, so the source is the struct */
@@ -20,7 +21,7 @@ typedef struct core_registry {
   core_oci_creds creds;
   int creds_loaded;
   CURL *curl;          /* one handle, so connections are reused across requests */
-  int quiet, json_events; /* progress of blob downloads, as the fetch context asks */
+  core_reporter *reporter; /* progress of blob downloads: the fetch context's */
   char errbuf[CURL_ERROR_SIZE];
 } core_registry;
 

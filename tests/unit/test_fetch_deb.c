@@ -45,7 +45,7 @@ static void test_by_name_then_offline(void **state) {
   cleanup_free char *want_v = NULL, *want_s = NULL;
   apt_truth(&want_v, &want_s);
   cleanup_store core_store *s = open_store(*state);
-  core_fetch_ctx ctx = {.store = s, .quiet = 1};
+  core_fetch_ctx ctx = {.store = s};
   core_error *err = NULL;
   cleanup_free char *v = NULL;
   core_digest d;
@@ -76,7 +76,7 @@ static void test_exact_version_and_pin(void **state) {
   cleanup_free char *want_v = NULL, *want_s = NULL;
   apt_truth(&want_v, &want_s);
   cleanup_store core_store *s = open_store(*state);
-  core_fetch_ctx ctx = {.store = s, .quiet = 1};
+  core_fetch_ctx ctx = {.store = s};
   core_error *err = NULL;
   cleanup_free char *v = NULL;
   core_digest d;
@@ -97,7 +97,7 @@ static void test_exact_version_and_pin(void **state) {
 
 static void test_unknown(void **state) {
   cleanup_store core_store *s = open_store(*state);
-  core_fetch_ctx ctx = {.store = s, .quiet = 1};
+  core_fetch_ctx ctx = {.store = s};
   core_error *err = NULL;
   cleanup_free char *v = NULL;
   core_digest d;

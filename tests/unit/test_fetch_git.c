@@ -101,7 +101,7 @@ static void open_store(fetched *f, const char *dir, const char *name) {
 /* 0 on success; else the error's message in *msg (caller frees). */
 static int fetch(fetched *f, int offline, const char *url, const char *commit, const char *ref, const char *subpath,
                  char **msg) {
-  core_fetch_ctx ctx = {.store = f->store, .offline = offline, .quiet = 1};
+  core_fetch_ctx ctx = {.store = f->store, .offline = offline};
   core_error *err = NULL;
   int rc = core_fetch_git(&ctx, url, commit, ref, subpath, f->commit, &f->tar, &err);
   if (rc == 0) {

@@ -279,7 +279,7 @@ static int setup(void **state) {
     fprintf(stderr, "%s\n", err->msg);
     return -1;
   }
-  f->ctx = (core_fetch_ctx){.store = f->store, .quiet = 1};
+  f->ctx = (core_fetch_ctx){.store = f->store};
   *state = f;
   return 0;
 }

@@ -118,7 +118,7 @@ static int close_store(void **state) {
 }
 
 static int setup(void **state) {
-  shared.ctx = (core_fetch_ctx){.store = shared.store, .quiet = 1};
+  shared.ctx = (core_fetch_ctx){.store = shared.store};
   unsetenv("CORE_FETCH_CONNECT_TIMEOUT");
   unsetenv("CORE_FETCH_STALL_TIMEOUT");
   unsetenv("CORE_FETCH_RETRIES");
@@ -452,8 +452,37 @@ static void test_bad_settings(void **state) {
   assert_int_equal(requests("/ok/settings", 0, NULL), 0);
 }
 
+/* A reporter that records what the fetcher told it. */
+typedef struct recorder {
+  core_reporter base;
+  char label[256];
+  int begins, updates, ends, last_ok;
+  uint64_t last_bytes, last_total;
+} recorder;
+
+static void rec_begin(core_reporter *r, const char *label) {
+  recorder *c = (recorder *)r;
+  c->begins++;
+  snprintf(c->label, sizeof c->label, "%s", label);
+}
+
+static void rec_update(core_reporter *r, uint64_t bytes, uint64_t total) {
+  recorder *c = (recorder *)r;
+  c->updates++;
+  c->last_bytes = bytes;
+  c->last_total = total;
+}
+
+static void rec_end(core_reporter *r, int ok) {
+  recorder *c = (recorder *)r;
+  c->ends++;
+  c->last_ok = ok;
+}
+
+static const core_reporter_ops rec_ops = {rec_begin, rec_update, rec_end, NULL};
+
 /* Runs a fetch with stderr sent to a file and returns what was written there. */
-static char *fetch_capturing_stderr(fixture *f, const char *path) {
+static char *fetch_capturing_stderr(fixture *f, const char *path, int want_rc) {
   char tmpl[512];
   snprintf(tmpl, sizeof tmpl, "%s/stderr", f->dir);
   int fd = open(tmpl, O_RDWR | O_CREAT | O_TRUNC, 0600);
@@ -469,7 +498,8 @@ static char *fetch_capturing_stderr(fixture *f, const char *path) {
   dup2(saved, STDERR_FILENO);
   close(saved);
   free(u);
-  assert_int_equal(rc, 0);
+  core_error_free(err);
+  assert_int_equal(rc, want_rc);
   off_t len = lseek(fd, 0, SEEK_END);
   char *text = calloc(1, (size_t)len + 1);
   assert_int_equal(pread(fd, text, (size_t)len, 0), len);
@@ -477,27 +507,34 @@ static char *fetch_capturing_stderr(fixture *f, const char *path) {
   return text;
 }
 
-static void test_progress_json_events(void **state) {
+static void test_progress_reported(void **state) {
   fixture *f = *state;
-  f->ctx.quiet = 0;
-  f->ctx.json_events = 1;
-  char *text = fetch_capturing_stderr(f, "/ok/events?size=50000");
+  recorder rec = {.base.ops = &rec_ops};
+  f->ctx.reporter = &rec.base;
+  char *text = fetch_capturing_stderr(f, "/ok/events?size=50000", 0);
+  assert_string_equal(text, ""); /* library code never prints: the reporter does */
   char *u = url("/ok/events?size=50000");
-  char want[256];
-  snprintf(want, sizeof want, "{\"event\":\"progress\",\"source\":\"%s\",\"bytes\":50000,\"total\":50000}\n", u);
-  /* The last line is always the final state. */
-  size_t tl = strlen(text), wl = strlen(want);
-  assert_true(tl >= wl);
-  assert_string_equal(text + tl - wl, want);
+  assert_string_equal(rec.label, u);
+  assert_int_equal(rec.begins, 1);
+  assert_true(rec.updates >= 1);
+  /* The last update is the final state, then the task ends as done. */
+  assert_int_equal(rec.last_bytes, 50000);
+  assert_int_equal(rec.last_total, 50000);
+  assert_int_equal(rec.ends, 1);
+  assert_int_equal(rec.last_ok, 1);
   free(u);
   free(text);
 }
 
-static void test_progress_silent_off_terminal(void **state) {
+static void test_progress_ended_on_failure(void **state) {
   fixture *f = *state;
-  f->ctx.quiet = 0; /* stderr is a file here, not a terminal */
-  char *text = fetch_capturing_stderr(f, "/ok/silent?size=50000");
+  recorder rec = {.base.ops = &rec_ops};
+  f->ctx.reporter = &rec.base;
+  char *text = fetch_capturing_stderr(f, "/status/404?k=progress", -1);
   assert_string_equal(text, "");
+  assert_int_equal(rec.begins, 1);
+  assert_int_equal(rec.ends, 1);
+  assert_int_equal(rec.last_ok, 0); /* so the reporter clears its bar before the error */
   free(text);
 }
 
@@ -524,8 +561,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_other_schemes_refused, setup, teardown),
       cmocka_unit_test_setup_teardown(test_connection_refused, setup, teardown),
       cmocka_unit_test_setup_teardown(test_bad_settings, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_progress_json_events, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_progress_silent_off_terminal, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_progress_reported, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_progress_ended_on_failure, setup, teardown),
   };
   return cmocka_run_group_tests(tests, open_store, close_store);
 }

@@ -113,7 +113,7 @@ static void test_corrupt_blob_named_at_source(void **state) {
   core_source s = source(f, CORE_SOURCE_URL);
   s.url = "http://127.0.0.1:9/layer.tar"; /* never asked: offline, and the store has the pin */
   s.sha256 = d.str;
-  core_resolve_opts o = {.store_dir = f->store, .quiet = 1, .offline = 1};
+  core_resolve_opts o = {.store_dir = f->store, .offline = 1};
   core_resolved res;
   assert_int_equal(resolve_one(f, &o, &s, &res, &err), -1);
   assert_non_null(strstr(err->msg, "app.yml:3:11: error: "));
@@ -135,7 +135,7 @@ static void test_deb_lock_cycle(void **state) {
   s.package = "busybox-static";
   core_error *err = NULL;
   core_resolved res;
-  core_resolve_opts o = {.store_dir = f->store, .quiet = 1};
+  core_resolve_opts o = {.store_dir = f->store};
   /* --locked without a lock entry: refused at the source's position, nothing fetched. */
   o.locked = 1;
   assert_int_equal(resolve_one(f, &o, &s, &res, &err), -1);
@@ -204,7 +204,7 @@ static void test_url_pins(void **state) {
   fixture *f = *state;
   core_source s = source(f, CORE_SOURCE_URL);
   s.url = "http://127.0.0.1:9/x.tar";
-  core_resolve_opts o = {.store_dir = f->store, .quiet = 1, .offline = 1};
+  core_resolve_opts o = {.store_dir = f->store, .offline = 1};
   core_error *err = NULL;
   core_resolved res;
   assert_int_equal(resolve_one(f, &o, &s, &res, &err), -1);
@@ -258,7 +258,7 @@ static void test_git_ref(void **state) {
   s.url = url;
   s.ref = "main";
   s.path = "";
-  core_resolve_opts o = {.store_dir = f->store, .quiet = 1};
+  core_resolve_opts o = {.store_dir = f->store};
   core_error *err = NULL;
   core_resolved res;
   if (resolve_one(f, &o, &s, &res, &err) < 0) fail_msg("%s", err->msg);

@@ -1,6 +1,8 @@
-/* Download progress: a rate-limited bar on a terminal, or JSON lines for CI. */
-#include "progress.h"
+/* corec's reporter: a rate-limited progress bar on a terminal, JSON lines for CI, or
+ * nothing; notices as they come, on a line of their own. */
+#include "corec_reporter.h"
 
+#include <errno.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,42 +19,30 @@ enum progress_mode { PROGRESS_NONE, PROGRESS_BAR, PROGRESS_JSON };
 /* JSON lines land in CI logs: one a second keeps a long download readable. */
 #define JSON_INTERVAL 1.0
 
-struct core_progress {
+typedef struct corec_reporter {
+  core_reporter base; /* first: the library sees only this */
   enum progress_mode mode;
   FILE *stream;
+  int columns;
+  double (*clock)(void *ctx);
+  void *clock_ctx;
+  /* The task in progress. */
   char *source;
-  double started;    /* monotonic seconds */
+  double started;    /* clock seconds */
   double last_shown; /* < 0: nothing shown yet */
   uint64_t bytes, total;
-  int drawn;         /* the bar's line is open on the terminal */
-  int done;
-};
+  int active;
+  int drawn; /* the bar's line is open on the terminal */
+} corec_reporter;
 
-static double now(void) {
+static double monotonic(void *ctx) {
+  (void)ctx;
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-int core_progress_new(core_progress **out, const char *source, int quiet, int json_events, FILE *stream,
-                      core_error **err) {
-  core_progress *p = calloc(1, sizeof *p);
-  if (p == NULL || (p->source = strdup(source ? source : "")) == NULL) {
-    core_progress_free(p);
-    return core_error_set(err, 0, "out of memory");
-  }
-  p->stream = stream ? stream : stderr;
-  if (quiet)
-    p->mode = PROGRESS_NONE;
-  else if (json_events)
-    p->mode = PROGRESS_JSON;
-  else
-    p->mode = isatty(fileno(p->stream)) ? PROGRESS_BAR : PROGRESS_NONE;
-  p->started = now();
-  p->last_shown = -1;
-  *out = p;
-  return 0;
-}
+static double now(const corec_reporter *p) { return p->clock(p->clock_ctx); }
 
 /* "12.3 MiB": binary units, one decimal, so the bar keeps its width as numbers grow. */
 static void human(char *buf, size_t len, double n) {
@@ -65,20 +55,28 @@ static void human(char *buf, size_t len, double n) {
     snprintf(buf, len, "%.1f %s", n, units[u]);
 }
 
-static int terminal_width(FILE *f) {
+static int terminal_width(const corec_reporter *p) {
+  if (p->columns > 0) return p->columns;
   struct winsize ws;
-  if (ioctl(fileno(f), TIOCGWINSZ, &ws) == 0 && ws.ws_col >= 40) return ws.ws_col;
+  if (ioctl(fileno(p->stream), TIOCGWINSZ, &ws) == 0 && ws.ws_col >= 40) return ws.ws_col;
   return 80;
 }
 
-static void draw_bar(core_progress *p, double t) {
+static void wipe(corec_reporter *p) {
+  if (!p->drawn) return;
+  fputs("\r\033[K", p->stream);
+  fflush(p->stream);
+  p->drawn = 0;
+}
+
+static void draw_bar(corec_reporter *p, double t) {
   char have[32], total[32], rate[32], eta[32] = "";
   double elapsed = t - p->started;
   double bps = elapsed > 0 ? (double)p->bytes / elapsed : 0;
   human(have, sizeof have, (double)p->bytes);
   human(rate, sizeof rate, bps);
   char tail[128];
-  int width = terminal_width(p->stream);
+  int width = terminal_width(p);
   if (p->total > 0) {
     human(total, sizeof total, (double)p->total);
     if (bps > 0 && p->total > p->bytes) {
@@ -123,7 +121,7 @@ static void draw_bar(core_progress *p, double t) {
   p->drawn = 1;
 }
 
-static void emit_json(core_progress *p) {
+static void emit_json(corec_reporter *p) {
   cleanup_json json_t *j = json_pack("{s:s, s:s, s:I, s:o}", "event", "progress", "source", p->source, "bytes",
                                      (json_int_t)p->bytes, "total",
                                      p->total > 0 ? json_integer((json_int_t)p->total) : json_null());
@@ -135,7 +133,7 @@ static void emit_json(core_progress *p) {
   free(line);
 }
 
-static void show(core_progress *p, double t) {
+static void show(corec_reporter *p, double t) {
   if (p->mode == PROGRESS_BAR)
     draw_bar(p, t);
   else if (p->mode == PROGRESS_JSON)
@@ -143,37 +141,90 @@ static void show(core_progress *p, double t) {
   p->last_shown = t;
 }
 
-void core_progress_update(core_progress *p, uint64_t bytes, uint64_t total) {
-  if (p == NULL || p->mode == PROGRESS_NONE || p->done) return;
+static void end_task(corec_reporter *p, int ok) {
+  if (!p->active) return;
+  if (ok && p->mode != PROGRESS_NONE) {
+    show(p, now(p));
+    if (p->mode == PROGRESS_BAR) {
+      fputc('\n', p->stream);
+      fflush(p->stream);
+      p->drawn = 0;
+    }
+  }
+  wipe(p); /* a failure: the error prints on a clean line */
+  free(p->source);
+  p->source = NULL;
+  p->active = 0;
+}
+
+static void begin(core_reporter *r, const char *label) {
+  corec_reporter *p = (corec_reporter *)r;
+  end_task(p, 0); /* one task at a time: a forgotten end must not leave a bar behind */
+  if (p->mode == PROGRESS_NONE) return;
+  /* Without memory for the label, the task is simply not shown: progress is advisory. */
+  if ((p->source = strdup(label)) == NULL) return;
+  p->active = 1;
+  p->started = now(p);
+  p->last_shown = -1;
+  p->bytes = p->total = 0;
+}
+
+static void update(core_reporter *r, uint64_t bytes, uint64_t total) {
+  corec_reporter *p = (corec_reporter *)r;
+  if (!p->active) return;
   p->bytes = bytes;
   p->total = total;
-  double t = now();
+  double t = now(p);
   double interval = p->mode == PROGRESS_BAR ? BAR_INTERVAL : JSON_INTERVAL;
   if (p->last_shown < 0 || t - p->last_shown >= interval) show(p, t);
 }
 
-void core_progress_done(core_progress *p) {
-  if (p == NULL || p->mode == PROGRESS_NONE || p->done) return;
-  show(p, now());
-  if (p->mode == PROGRESS_BAR) {
-    fputc('\n', p->stream);
-    fflush(p->stream);
-    p->drawn = 0;
-  }
-  p->done = 1;
+static void end(core_reporter *r, int ok) { end_task((corec_reporter *)r, ok); }
+
+static void notice(core_reporter *r, const char *text) {
+  corec_reporter *p = (corec_reporter *)r;
+  /* Over a bar, the notice takes the line and the bar is drawn again below it. */
+  int redraw = p->drawn;
+  wipe(p);
+  fputs(text, p->stream);
+  if (text[0] && text[strlen(text) - 1] != '\n') fputc('\n', p->stream);
+  fflush(p->stream);
+  if (redraw) draw_bar(p, now(p));
 }
 
-void core_progress_free(core_progress *p) {
-  if (p == NULL) return;
-  if (p->drawn) {
-    fputs("\r\033[K", p->stream);
-    fflush(p->stream);
-  }
-  free(p->source);
+static const core_reporter_ops corec_reporter_ops = {begin, update, end, notice};
+
+int corec_reporter_new(const corec_reporter_opts *opts, core_reporter **out, core_error **err) {
+  corec_reporter *p = calloc(1, sizeof *p);
+  if (p == NULL) return core_error_set(err, ENOMEM, "allocating the progress reporter");
+  p->base.ops = &corec_reporter_ops;
+  p->stream = opts->stream ? opts->stream : stderr;
+  p->columns = opts->columns;
+  p->clock = opts->clock ? opts->clock : monotonic;
+  p->clock_ctx = opts->clock_ctx;
+  if (opts->quiet)
+    p->mode = PROGRESS_NONE;
+  else if (opts->json_events)
+    p->mode = PROGRESS_JSON;
+  else
+    p->mode = opts->terminal ? PROGRESS_BAR : PROGRESS_NONE;
+  *out = &p->base;
+  return 0;
+}
+
+int corec_reporter_for_stderr(int quiet, int json_events, core_reporter **out, core_error **err) {
+  corec_reporter_opts o = {.quiet = quiet, .json_events = json_events, .terminal = isatty(STDERR_FILENO)};
+  return corec_reporter_new(&o, out, err);
+}
+
+void corec_reporter_free(core_reporter *r) {
+  if (r == NULL) return;
+  corec_reporter *p = (corec_reporter *)r;
+  end_task(p, 0);
   free(p);
 }
 
-void core_progress_freep(core_progress **p) {
-  core_progress_free(*p);
-  *p = NULL;
+void corec_reporter_freep(core_reporter **r) {
+  corec_reporter_free(*r);
+  *r = NULL;
 }
