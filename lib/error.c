@@ -2,6 +2,7 @@
 #include "error.h"
 
 #include <archive.h>
+#include <assert.h>
 #include <errno.h>
 #include <openssl/err.h>
 #include <stdarg.h>
@@ -21,6 +22,9 @@ static int set_owned(core_error **err, int errnum, char *msg) {
     free(msg);
     return -1;
   }
+  /* An error already there was lost by whoever set it and went on: a bug to find, not to
+   * paper over by freeing it here. */
+  assert(*err == NULL);
   core_error *e = calloc(1, sizeof *e);
   if (e == NULL) {
     free(msg);
@@ -28,7 +32,6 @@ static int set_owned(core_error **err, int errnum, char *msg) {
   }
   e->errnum = errnum;
   e->msg = msg ? msg : strdup("out of memory");
-  if (*err) core_error_free(*err);
   *err = e;
   return -1;
 }

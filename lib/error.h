@@ -11,7 +11,8 @@ typedef struct core_error {
 } core_error;
 
 /* Every failing function sets *err and returns -1, so callers can write
- * `return core_error_set(err, ...)`. *err must be NULL on entry. */
+ * `return core_error_set(err, ...)`. *err must be NULL on entry (asserted): a caller that
+ * goes on after an error frees it first (core_error_freep) or hands it on. */
 int core_error_set(core_error **err, int errnum, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
