@@ -240,10 +240,7 @@ static int add_files(const core_plan *plan, core_rootfs *fs, core_error **err) {
       case CORE_FILE_SYMLINK: {
         char *target = strdup(f->target);
         if (target == NULL) return core_error_set(err, ENOMEM, "allocating");
-        if (core_rootfs_add(fs, path, CORE_NODE_SYMLINK, 0777, f->uid, f->gid, target, NULL, err) < 0) {
-          free(target);
-          return -1;
-        }
+        if (core_rootfs_add(fs, path, CORE_NODE_SYMLINK, 0777, f->uid, f->gid, target, NULL, err) < 0) return -1;
         break;
       }
       case CORE_FILE_CONTENTS:
@@ -328,12 +325,10 @@ static int link_initramfs(const core_plan *plan, core_reporter *reporter, core_k
   return core_initramfs_write(&fs, plan->source_date_epoch, initramfs, err);
 }
 
-/* Adds a blob, releasing the bytes whatever happens. */
+/* Adds a blob (taking data, as core_blob_set_add does) and notes its size for the manifest. */
 static int add_blob(core_blob_set *set, core_buf *data, core_digest *d, uint64_t *size, core_error **err) {
   *size = data->len;
-  int rc = core_blob_set_add(set, data, d, err);
-  core_buf_release(data);
-  return rc;
+  return core_blob_set_add(set, data, d, err);
 }
 
 int core_link(const core_plan *plan, core_reporter *reporter, core_linked_app *out, core_error **err) {
@@ -341,7 +336,8 @@ int core_link(const core_plan *plan, core_reporter *reporter, core_linked_app *o
   cleanup_kernel core_kernel kernel = {0};
   cleanup_json json_t *modules = json_array();
   cleanup_json json_t *manifest = NULL;
-  core_buf initramfs = CORE_BUF_INIT, config = CORE_BUF_INIT, manifest_text = CORE_BUF_INIT;
+  /* Each is taken by add_blob; the cleanup covers a failure before that. */
+  cleanup_buf core_buf initramfs = CORE_BUF_INIT, config = CORE_BUF_INIT, manifest_text = CORE_BUF_INIT;
   core_digest d_kernel, d_initramfs, d_config;
   uint64_t kernel_size, initramfs_size, config_size;
   cleanup_free char *warnings = NULL;
@@ -350,10 +346,8 @@ int core_link(const core_plan *plan, core_reporter *reporter, core_linked_app *o
   if (link_initramfs(plan, reporter, &kernel, &initramfs, modules, &warnings, err) < 0 ||
       add_blob(&app.blobs, &kernel.image, &d_kernel, &kernel_size, err) < 0 ||
       add_blob(&app.blobs, &initramfs, &d_initramfs, &initramfs_size, err) < 0 ||
-      runtime_config(plan->cfg, modules, &config, err) < 0 || add_blob(&app.blobs, &config, &d_config, &config_size, err) < 0) {
-    core_buf_release(&initramfs);
+      runtime_config(plan->cfg, modules, &config, err) < 0 || add_blob(&app.blobs, &config, &d_config, &config_size, err) < 0)
     return -1;
-  }
   json_t *layers = json_pack("[o, o]", titled(core_oci_descriptor(TIM_MT_KERNEL, &d_kernel, kernel_size), "vmlinuz"),
                              titled(core_oci_descriptor(TIM_MT_INITRAMFS, &d_initramfs, initramfs_size), "initramfs"));
   manifest = json_pack("{s:i, s:s, s:s, s:o, s:o, s:{s:s}}", "schemaVersion", 2, "mediaType", OCI_MT_MANIFEST,

@@ -73,20 +73,33 @@ static const core_node *index_find(const core_rootfs *fs, const char *path) {
   return NULL;
 }
 
+/* Whatever happens, target and data are ours: callers never free them after a failure. */
+static void drop(char *target, core_buf *data) {
+  free(target);
+  if (data) core_buf_release(data);
+}
+
 int core_rootfs_add(core_rootfs *fs, const char *path, core_node_type type, mode_t perm, uint32_t uid, uint32_t gid,
                     char *target, core_buf *data, core_error **err) {
   if (fs->n == fs->cap) {
     size_t cap = fs->cap ? fs->cap * 2 : 256;
     core_node *grown = realloc(fs->nodes, cap * sizeof *grown);
-    if (grown == NULL) return core_error_set(err, ENOMEM, "allocating");
+    if (grown == NULL) {
+      drop(target, data);
+      return core_error_set(err, ENOMEM, "allocating");
+    }
     fs->nodes = grown;
     fs->cap = cap;
   }
   core_node *n = &fs->nodes[fs->n];
   memset(n, 0, sizeof *n);
-  if ((n->path = strdup(path)) == NULL) return core_error_set(err, ENOMEM, "allocating");
+  if ((n->path = strdup(path)) == NULL) {
+    drop(target, data);
+    return core_error_set(err, ENOMEM, "allocating");
+  }
   if (index_add(fs, fs->n, err) < 0) {
     free(n->path);
+    drop(target, data);
     return -1;
   }
   n->type = type;
@@ -174,11 +187,7 @@ static int add_hard_link(core_rootfs *fs, const char *full, const char *path, co
       case CORE_NODE_SYMLINK: {
         char *link = strdup(t->target);
         if (link == NULL) return core_error_set(err, ENOMEM, "allocating");
-        if (core_rootfs_add(fs, full, CORE_NODE_SYMLINK, 0777, uid, gid, link, NULL, err) < 0) {
-          free(link);
-          return -1;
-        }
-        return 0;
+        return core_rootfs_add(fs, full, CORE_NODE_SYMLINK, 0777, uid, gid, link, NULL, err);
       }
       case CORE_NODE_DIR:
         return core_error_set(err, 0, "entry '%s' is a hard link to the directory '%s'; directories cannot be hard-linked (rebuild the layer without it)",
@@ -218,11 +227,7 @@ int core_rootfs_add_entry(core_rootfs *fs, core_layer_reader *r, struct archive_
     case AE_IFLNK: {
       char *target = strdup(archive_entry_symlink(e) ? archive_entry_symlink(e) : "");
       if (target == NULL) return core_error_set(err, ENOMEM, "allocating");
-      if (core_rootfs_add(fs, full, CORE_NODE_SYMLINK, 0777, uid, gid, target, NULL, err) < 0) {
-        free(target);
-        return -1;
-      }
-      return 0;
+      return core_rootfs_add(fs, full, CORE_NODE_SYMLINK, 0777, uid, gid, target, NULL, err);
     }
     case AE_IFREG: {
       /* The claim first, so that a small archive cannot make us allocate what it says. */

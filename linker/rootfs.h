@@ -83,7 +83,7 @@ typedef struct core_rootfs {
 
 #define CORE_ROOTFS_INIT {0}
 
-/* Adds a node; ownership of target and data moves into the tree. */
+/* Adds a node; target and data are taken, on success and on failure alike. */
 int core_rootfs_add(core_rootfs *fs, const char *path, core_node_type type, mode_t perm, uint32_t uid, uint32_t gid,
                     char *target, core_buf *data, core_error **err);
 

@@ -14,11 +14,7 @@ static int add_json_blob(core_blob_set *blobs, json_t *j, core_digest *d, uint64
   if (j == NULL) return core_error_set(err, ENOMEM, "building JSON");
   if (core_json_dump(j, &text, err) < 0) return -1;
   *size = text.len;
-  if (core_blob_set_add(blobs, &text, d, err) < 0) {
-    core_buf_release(&text);
-    return -1;
-  }
-  return 0;
+  return core_blob_set_add(blobs, &text, d, err);
 }
 
 int core_seal_and_write(core_linked_app *app, EVP_PKEY *key, const char *out_path, core_error **err) {
@@ -28,7 +24,7 @@ int core_seal_and_write(core_linked_app *app, EVP_PKEY *key, const char *out_pat
                 app->name, "digest", "sha256", core_digest_hex(&app->manifest), "predicateType", TIM_PREDICATE_TYPE,
                 "predicate", "manifest", "mediaType", OCI_MT_MANIFEST, "size", (json_int_t)app->manifest_size);
   cleanup_buf core_buf statement_text = CORE_BUF_INIT;
-  core_buf envelope = CORE_BUF_INIT;
+  cleanup_buf core_buf envelope = CORE_BUF_INIT; /* taken by core_blob_set_add */
   if (statement == NULL) return core_error_set(err, ENOMEM, "building the statement");
   if (core_json_dump(statement, &statement_text, err) < 0 ||
       core_dsse_sign(key, CORE_INTOTO_PAYLOAD_TYPE, statement_text.data, statement_text.len, &envelope, err) < 0)
@@ -36,10 +32,7 @@ int core_seal_and_write(core_linked_app *app, EVP_PKEY *key, const char *out_pat
   uint64_t envelope_size = envelope.len, empty_size = 2;
   core_digest d_envelope, d_empty, d_sig;
   core_buf empty = CORE_BUF_INIT;
-  if (core_blob_set_add(&app->blobs, &envelope, &d_envelope, err) < 0) {
-    core_buf_release(&envelope);
-    return -1;
-  }
+  if (core_blob_set_add(&app->blobs, &envelope, &d_envelope, err) < 0) return -1;
   if (core_buf_append(&empty, "{}", 2, err) < 0 || core_blob_set_add(&app->blobs, &empty, &d_empty, err) < 0) {
     core_buf_release(&empty);
     return -1;

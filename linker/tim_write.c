@@ -13,7 +13,10 @@
 
 int core_blob_set_add(core_blob_set *set, core_buf *data, core_digest *digest, core_error **err) {
   core_digest d;
-  if (core_digest_bytes(data->data, data->len, &d, err) < 0) return -1;
+  if (core_digest_bytes(data->data, data->len, &d, err) < 0) {
+    core_buf_release(data);
+    return -1;
+  }
   if (digest) *digest = d;
   for (size_t i = 0; i < set->n; i++)
     if (strcmp(set->blobs[i].digest.str, d.str) == 0) {
@@ -21,7 +24,10 @@ int core_blob_set_add(core_blob_set *set, core_buf *data, core_digest *digest, c
       return 0;
     }
   core_blob *grown = realloc(set->blobs, (set->n + 1) * sizeof *grown);
-  if (grown == NULL) return core_error_set(err, ENOMEM, "allocating");
+  if (grown == NULL) {
+    core_buf_release(data);
+    return core_error_set(err, ENOMEM, "allocating");
+  }
   set->blobs = grown;
   set->blobs[set->n].digest = d;
   set->blobs[set->n].data = *data;

@@ -18,8 +18,8 @@ typedef struct core_blob_set {
   size_t n;
 } core_blob_set;
 
-/* Adds bytes as a blob (taking ownership of data) and returns its digest; a blob that is
- * already there is not added twice. */
+/* Adds bytes as a blob and returns its digest; a blob that is already there is not added
+ * twice. data is taken on success and on failure alike. */
 int core_blob_set_add(core_blob_set *set, core_buf *data, core_digest *digest, core_error **err);
 void core_blob_set_release(core_blob_set *set);
 #define cleanup_blob_set __attribute__((cleanup(core_blob_set_release)))
