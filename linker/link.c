@@ -170,8 +170,7 @@ static int core_link_kernel(const core_resolved *res, core_kernel *kernel, core_
 
 static void progress_bytes(void *ctx, uint64_t done, uint64_t total) { core_progress_update(ctx, done, total); }
 
-/* One resolved layer source: every part in order (an image has several), each with its
- * unpacking progress on a terminal (or as JSON events). */
+/* What app.yml wrote for a source, to name it in progress and messages. */
 static const char *source_label(const core_source *s) {
   switch (s->kind) {
     case CORE_SOURCE_FILE: return s->path;
@@ -183,6 +182,8 @@ static const char *source_label(const core_source *s) {
   return "layer";
 }
 
+/* One resolved layer source: every part in order (an image has several), each reported as
+ * a task whose bytes are those unpacked. */
 static int add_layer(core_rootfs *fs, const core_resolved *res, const core_layer *layer, core_reporter *reporter,
                      core_error **err) {
   const char *dest = layer->dest ? layer->dest : "";
