@@ -12,15 +12,28 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "check.h"
+#include "diag.h"
+#include "load.h"
 #include "cleanup.h"
 #include "json.h"
 
 #define MIB (UINT64_C(1) << 20)
 
+/* The front end's one entry, its diagnostics kept as data in d (as corec check does). */
+static core_app_config *load_into(const char *path, core_diag *d) {
+  core_load_opts o = {.diag = d};
+  core_app_config *cfg = NULL;
+  core_error *err = NULL;
+  if (core_app_load(path, &o, &cfg, &err) < 0) {
+    if (err == NULL || cfg != NULL) fail_msg("a failed load must set *err and leave *out alone");
+    core_error_free(err);
+  }
+  return cfg;
+}
+
 static core_app_config *check_ok(const char *path) {
   cleanup_diag core_diag *d = core_diag_new(path);
-  core_app_config *cfg = core_app_check_file_diag(path, d);
+  core_app_config *cfg = load_into(path, d);
   if (cfg == NULL) {
     cleanup_free char *text = core_diag_render(d);
     fail_msg("expected %s to be valid:\n%s", path, text);
@@ -229,7 +242,7 @@ static void test_defaults(void **state) {
 static void test_json(void **state) {
   (void)state;
   cleanup_diag core_diag *d = core_diag_new("users_errors.yml");
-  core_app_config *cfg = core_app_check_file_diag("users_errors.yml", d);
+  core_app_config *cfg = load_into("users_errors.yml", d);
   assert_null(cfg);
   cleanup_json json_t *j = NULL;
   core_error *err = NULL;
@@ -255,7 +268,7 @@ static void test_json(void **state) {
 
   /* a file that cannot be read is one diagnostic about the whole file */
   cleanup_diag core_diag *d2 = core_diag_new("missing.yml");
-  assert_null(core_app_check_file_diag("missing.yml", d2));
+  assert_null(load_into("missing.yml", d2));
   cleanup_json json_t *j2 = NULL;
   assert_int_equal(core_diag_to_json(d2, &j2, &err), 0);
   json_t *only = json_array_get(json_object_get(j2, "diagnostics"), 0);
@@ -265,7 +278,7 @@ static void test_json(void **state) {
 
   /* valid: ok, no diagnostics */
   cleanup_diag core_diag *d3 = core_diag_new("valid_minimal.yml");
-  core_app_config_free(core_app_check_file_diag("valid_minimal.yml", d3));
+  core_app_config_free(load_into("valid_minimal.yml", d3));
   cleanup_json json_t *j3 = NULL;
   assert_int_equal(core_diag_to_json(d3, &j3, &err), 0);
   assert_true(json_is_true(json_object_get(j3, "ok")));
