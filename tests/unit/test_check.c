@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "check.h"
+#include "check.h" /* internal to compiler/, for core_parse_size */
 #include "load.h"
 
 #define MIB (UINT64_C(1) << 20)

@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "buf.h"
-#include "check.h"
+#include "check.h" /* internal to compiler/: the lowered tree is checked directly here */
 #include "cleanup.h"
 #include "fsutil.h"
 #include "linuxkit.h"
