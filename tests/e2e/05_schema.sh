@@ -18,6 +18,7 @@ declare -A schema_reason=(
   [empty]=''                           # no mapping, so no required key
   [files_errors]=files/0/path          # a relative guest path
   [files_mode_uid]=files/0/mode        # an unquoted mode is an integer
+  [include_errors]=include             # a string where a sequence is wanted
   [many_errors]=''                     # an unknown top-level key
   [mounts_errors]=mounts/2/path        # a relative mount path
   [network_errors]=network/ports/4     # a port out of range
@@ -34,6 +35,7 @@ declare -A schema_reason=(
   [system_errors]=env                  # a bad variable name
   [unknown_keys]=''                    # misspelt keys
   [users_errors]=groups/0/members      # a member named twice
+  [variables_errors]=variables/PORT    # 'env' must be a boolean
 )
 # Fixtures 'corec check' rejects for what a schema cannot say; the schema may accept them.
 declare -A other_reason=(
