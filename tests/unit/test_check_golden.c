@@ -16,24 +16,11 @@
 #include <unistd.h>
 
 #include "buf.h"
-#include "diag.h"
-#include "load.h"
+#include "load_into.h"
 #include "cleanup.h"
 #include "fsutil.h"
 
 #define MAX_FIXTURES 256
-
-/* The front end's one entry, its diagnostics kept as data in d (as corec check does). */
-static core_app_config *load_into(const char *path, core_diag *d) {
-  core_load_opts o = {.diag = d};
-  core_app_config *cfg = NULL;
-  core_error *err = NULL;
-  if (core_app_load(path, &o, &cfg, &err) < 0) {
-    if (err == NULL || cfg != NULL) fail_msg("a failed load must set *err and leave *out alone");
-    core_error_free(err);
-  }
-  return cfg;
-}
 
 static char *render_fixture(const char *yml) {
   cleanup_diag core_diag *d = core_diag_new(yml);
