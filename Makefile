@@ -15,7 +15,9 @@ ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SANFLAGS) $(INCLUDES) -
 LDFLAGS  += $(SANFLAGS)
 
 COREC_LIBS   := -lyaml -larchive -lzstd -lcrypto -ljansson -lelf -lcurl -lgit2
-CORERUN_LIBS := -larchive -lzstd -lcrypto -ljansson
+# corerun reads zstd only through libarchive's filter, so it does not link libzstd itself;
+# tests/e2e/15_layers.sh holds its NEEDED list to exactly these and libc.
+CORERUN_LIBS := -larchive -lcrypto -ljansson
 
 LIB_SRCS      := $(wildcard lib/*.c)
 COMPILER_SRCS := $(wildcard compiler/*.c compiler/sources/*.c)
@@ -31,6 +33,9 @@ COMPILER_OBJS := $(call obj,$(COMPILER_SRCS))
 LINKER_OBJS   := $(call obj,$(LINKER_SRCS))
 RUNTIME_OBJS  := $(call obj,$(RUNTIME_SRCS))
 UNIT_BINS     := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
+# lib/ is an archive, so each program pulls in only the members it uses: corerun gets the
+# reader and verifier, not what only corec needs.
+LIB_A         := $(BUILD)/libcore.a
 
 PREFIX ?= /usr/local
 
@@ -54,13 +59,18 @@ $(BUILD)/obj/embed_coreinit.o: linker/embed_coreinit.S $(BUILD)/coreinit
 # Where `stdlib:NAME` templates are read from when CORE_STDLIB_DIR is not set: this tree's.
 $(BUILD)/obj/compiler/templates.o: ALL_CFLAGS += -DCORE_STDLIB_DIR_BUILTIN='"$(CURDIR)/stdlib-templates"'
 
-$(BUILD)/corec: $(call obj,$(COREC_SRCS)) $(COMPILER_OBJS) $(LINKER_OBJS) $(LIB_OBJS) $(BUILD)/obj/embed_coreinit.o
+$(LIB_A): $(LIB_OBJS)
+	rm -f $@
+	ar rcs $@ $^
+
+# The archive comes last on each link line: members are pulled in by the objects before it.
+$(BUILD)/corec: $(call obj,$(COREC_SRCS)) $(COMPILER_OBJS) $(LINKER_OBJS) $(BUILD)/obj/embed_coreinit.o $(LIB_A)
 	$(CC) $(LDFLAGS) -o $@ $^ $(COREC_LIBS)
 
-$(BUILD)/corerun: $(call obj,runtime/corerun.c) $(RUNTIME_OBJS) $(LIB_OBJS)
+$(BUILD)/corerun: $(call obj,runtime/corerun.c) $(RUNTIME_OBJS) $(LIB_A)
 	$(CC) $(LDFLAGS) -o $@ $^ $(CORERUN_LIBS)
 
-$(BUILD)/tests/%: $(call obj,tests/unit/%.c) $(COMPILER_OBJS) $(LINKER_OBJS) $(RUNTIME_OBJS) $(LIB_OBJS) $(BUILD)/obj/embed_coreinit.o
+$(BUILD)/tests/%: $(call obj,tests/unit/%.c) $(COMPILER_OBJS) $(LINKER_OBJS) $(RUNTIME_OBJS) $(BUILD)/obj/embed_coreinit.o $(LIB_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(COREC_LIBS) -lcmocka
 
