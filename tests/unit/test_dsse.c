@@ -14,6 +14,7 @@
 
 #include "base64.h"
 #include "dsse.h"
+#include "sign.h"
 
 #define TYPE "application/vnd.in-toto+json"
 #define PAYLOAD "{\"hello\":\"world\"}"

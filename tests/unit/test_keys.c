@@ -20,6 +20,7 @@
 #include "digest.h"
 #include "fsutil.h"
 #include "keys.h"
+#include "sign.h"
 
 static void unhex(const char *hex, uint8_t *out, size_t len) {
   assert_int_equal(strlen(hex), 2 * len);
