@@ -112,7 +112,8 @@ FUZZ_RUNS    ?= 20000
 FUZZ_TIME    ?= 30
 FUZZ_FLAGS   := -std=c11 -D_GNU_SOURCE $(WARN) -O1 -g $(INCLUDES) -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_SRCS    := $(wildcard tests/fuzz/*.c)
-FUZZ_LIBOBJS := $(patsubst %.c,$(FUZZ_BUILD)/obj/%.o,$(LIB_SRCS) $(COMPILER_SRCS))
+# The artifact verifier and trust store are corerun's (runtime/), so fuzz_tim needs them too.
+FUZZ_LIBOBJS := $(patsubst %.c,$(FUZZ_BUILD)/obj/%.o,$(LIB_SRCS) $(COMPILER_SRCS) $(RUNTIME_SRCS))
 
 $(FUZZ_BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
