@@ -39,7 +39,7 @@ LIB_A         := $(BUILD)/libcore.a
 
 PREFIX ?= /usr/local
 
-.PHONY: all unit-tests deps demo check check-unit check-e2e check-san install bench clean
+.PHONY: all unit-tests deps demo check check-unit check-e2e check-san install bench clean FORCE
 all: $(BUILD)/corec $(BUILD)/corerun $(BUILD)/coreinit
 
 $(BUILD)/obj/%.o: %.c
@@ -59,9 +59,15 @@ $(BUILD)/obj/embed_coreinit.o: linker/embed_coreinit.S $(BUILD)/coreinit
 # Where `stdlib:NAME` templates are read from when CORE_STDLIB_DIR is not set: this tree's.
 $(BUILD)/obj/compiler/templates.o: ALL_CFLAGS += -DCORE_STDLIB_DIR_BUILTIN='"$(CURDIR)/stdlib-templates"'
 
-$(LIB_A): $(LIB_OBJS)
+# The member list is a prerequisite too: a file moved out of lib/ must leave the archive,
+# though no remaining object is newer than it.
+$(BUILD)/libcore.members: FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(LIB_OBJS)' | cmp -s - $@ || echo '$(LIB_OBJS)' >$@
+
+$(LIB_A): $(LIB_OBJS) $(BUILD)/libcore.members
 	rm -f $@
-	ar rcs $@ $^
+	ar rcs $@ $(LIB_OBJS)
 
 # The archive comes last on each link line: members are pulled in by the objects before it.
 $(BUILD)/corec: $(call obj,$(COREC_SRCS)) $(COMPILER_OBJS) $(LINKER_OBJS) $(BUILD)/obj/embed_coreinit.o $(LIB_A)
@@ -121,9 +127,13 @@ $(FUZZ_BUILD)/obj/%.o: %.c
 
 $(FUZZ_BUILD)/obj/compiler/templates.o: FUZZ_FLAGS += -DCORE_STDLIB_DIR_BUILTIN='"$(CURDIR)/stdlib-templates"'
 
-$(FUZZ_BUILD)/libcore.a: $(FUZZ_LIBOBJS)
+$(FUZZ_BUILD)/libcore.members: FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(FUZZ_LIBOBJS)' | cmp -s - $@ || echo '$(FUZZ_LIBOBJS)' >$@
+
+$(FUZZ_BUILD)/libcore.a: $(FUZZ_LIBOBJS) $(FUZZ_BUILD)/libcore.members
 	rm -f $@
-	ar rcs $@ $^
+	ar rcs $@ $(FUZZ_LIBOBJS)
 
 $(FUZZ_BUILD)/%: tests/fuzz/%.c $(FUZZ_BUILD)/libcore.a
 	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer $< $(FUZZ_BUILD)/libcore.a $(COREC_LIBS) -o $@
