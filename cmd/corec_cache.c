@@ -1,5 +1,5 @@
 /* corec lock (pin every remote source in app.lock) and corec cache ls|gc|verify (look after
- * the content store). Thin: the work is in compiler/resolve.c and lib/store*.c. */
+ * the content store). Thin: the work is in compiler/resolve.c and compiler/store*.c. */
 #include <errno.h>
 #include <ftw.h>
 #include <getopt.h>

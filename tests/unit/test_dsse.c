@@ -1,4 +1,4 @@
-/* Unit tests for lib/dsse.c: the pre-authentication encoding from the DSSE spec, and sign
+/* Unit tests for lib/dsse.c and linker/sign.c: the pre-authentication encoding from the DSSE spec, and sign
  * then verify against trusted, untrusted and tampered envelopes. */
 #include <stdarg.h>
 #include <stddef.h>
