@@ -19,9 +19,9 @@ not_ok() {
 }
 
 # The libraries corerun may name, by soname without its version; the sanitizer build also
-# needs the sanitizers' runtimes and what they pull in.
+# needs the two sanitizers' runtimes.
 want=(libarchive libcrypto libjansson libc)
-[[ ${BUILD:-build} == *-san ]] && want+=(libasan libubsan libm libstdc++ libgcc_s libresolv)
+[[ ${BUILD:-build} == *-san ]] && want+=(libasan libubsan)
 mapfile -t needed < <(readelf -d "$CORERUN" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p')
 unexpected=()
 for lib in "${needed[@]}"; do
