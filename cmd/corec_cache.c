@@ -1,4 +1,4 @@
-/* corec cache ls|gc|verify: look after the content store. Thin: the work is in lib/store*.c,
+/* corec cache ls|gc|verify: look after the content store. Thin: the work is in compiler/store*.c,
  * and app.lock files are read by compiler/lockfile.c. */
 #include <errno.h>
 #include <ftw.h>

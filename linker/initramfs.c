@@ -7,6 +7,7 @@
 
 #include "archive_util.h"
 #include "cleanup.h"
+#include "error_zstd.h"
 
 int core_cpio_write(const core_rootfs *fs, int64_t mtime, core_buf *out, core_error **err) {
   core_buf buf = CORE_BUF_INIT;
