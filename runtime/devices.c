@@ -231,17 +231,16 @@ int core_run_devices_qemu_args(const core_run_devices *d, char ***args, size_t *
 
 int core_run_devices_conf(const core_run_devices *d, core_buf *conf, core_error **err) {
   if (d->network) {
-    if (core_initconf_add(conf, "interface", "eth0", err) < 0 ||
-        core_initconf_add(conf, "  address", GUEST_ADDRESS, err) < 0 ||
-        core_initconf_add(conf, "  gateway", GUEST_GATEWAY, err) < 0 || core_initconf_add(conf, "  dns", GUEST_DNS, err) < 0)
+    if (core_initconf_add(conf, INITCONF_INTERFACE, "eth0", err) < 0 ||
+        core_initconf_field(conf, INITCONF_KEY_ADDRESS, GUEST_ADDRESS, err) < 0 ||
+        core_initconf_field(conf, INITCONF_KEY_GATEWAY, GUEST_GATEWAY, err) < 0 ||
+        core_initconf_field(conf, INITCONF_KEY_DNS, GUEST_DNS, err) < 0)
       return -1;
   }
-  for (size_t i = 0; i < d->n_volumes; i++) {
+  for (size_t i = 0; i < d->n_volumes; i++)
     /* virtio-blk disks appear as vda, vdb, ... in the order QEMU is given them. */
-    cleanup_free char *line = NULL;
-    if (asprintf(&line, "%s /dev/vd%c", d->volumes[i].name, (char)('a' + i)) < 0) return core_error_set(err, ENOMEM, "allocating");
-    if (core_initconf_add(conf, "volume", line, err) < 0) return -1;
-  }
+    if (core_initconf_addf(conf, INITCONF_VOLUME, err, "%s /dev/vd%c", d->volumes[i].name, (char)('a' + i)) < 0)
+      return -1;
   return 0;
 }
 

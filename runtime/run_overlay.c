@@ -15,9 +15,9 @@
 int core_run_overlay(const core_run_settings *s, core_buf *cpio, core_error **err) {
   cleanup_buf core_buf conf = CORE_BUF_INIT;
   if (core_initconf_begin(&conf, err) < 0) return -1;
-  if (s->status_device && core_initconf_add(&conf, "status-device", s->status_device, err) < 0) return -1;
+  if (s->status_device && core_initconf_add(&conf, INITCONF_STATUS_DEVICE, s->status_device, err) < 0) return -1;
   for (size_t i = 0; i < s->argc; i++)
-    if (core_initconf_add(&conf, "arg", s->argv[i], err) < 0) return -1;
+    if (core_initconf_add(&conf, INITCONF_ARG, s->argv[i], err) < 0) return -1;
   if (s->extra && core_buf_append(&conf, s->extra->data, s->extra->len, err) < 0) return -1;
 
   core_buf out = CORE_BUF_INIT;
