@@ -7,11 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cleanup.h"
 #include "initconf.h"
+#include "spawn.h"
 
 /* QEMU's user-mode network (slirp) always hands out these addresses. */
 #define GUEST_ADDRESS "10.0.2.15/24"
@@ -133,20 +133,15 @@ fail:
 }
 
 static int run_mkfs(const char *image, core_error **err) {
-  pid_t pid = fork();
-  if (pid < 0) return core_error_set(err, errno, "starting mkfs.ext4");
-  if (pid == 0) {
-    int null = open("/dev/null", O_WRONLY);
-    if (null >= 0) dup2(null, STDOUT_FILENO);
-    execlp("mkfs.ext4", "mkfs.ext4", "-q", "-F", "-E", "root_owner=0:0", image, (char *)NULL);
-    _exit(127);
-  }
-  int ws;
-  while (waitpid(pid, &ws, 0) < 0)
-    if (errno != EINTR) return core_error_set(err, errno, "waiting for mkfs.ext4");
-  if (!WIFEXITED(ws) || WEXITSTATUS(ws) == 127)
-    return core_error_set(err, 0, "cannot run mkfs.ext4 to format '%s'; install e2fsprogs", image);
-  if (WEXITSTATUS(ws) != 0) return core_error_set(err, 0, "mkfs.ext4 failed to format '%s'", image);
+  char *argv[] = {"mkfs.ext4", "-q", "-F", "-E", "root_owner=0:0", (char *)image, NULL};
+  cleanup_buf core_buf errout = CORE_BUF_INIT;
+  int status;
+  if (core_spawn(argv, NULL, NULL, &errout, &status, err) < 0)
+    return core_error_wrap(err, "formatting volume image '%s' (mkfs.ext4 is in e2fsprogs)", image);
+  /* Its own words say why (no space left, a file it cannot write, ...). */
+  if (status != 0)
+    return core_error_set(err, 0, "mkfs.ext4 failed to format '%s' (exit %d): %s", image, status,
+                          core_spawn_last_line(&errout));
   return 0;
 }
 

@@ -17,7 +17,7 @@
 #include "cleanup.h"
 #include "fsutil.h"
 #include "sources/fetch.h"
-#include "sources/subprocess.h"
+#include "spawn.h"
 
 #define PKG "busybox-static"
 
