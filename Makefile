@@ -47,7 +47,7 @@ $(BUILD)/obj/%.o: %.c
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 # coreinit is a static musl binary: it is PID 1 in guests that may have no libc at all.
-$(BUILD)/coreinit: $(INIT_SRCS) $(wildcard runtime/init/*.h)
+$(BUILD)/coreinit: $(INIT_SRCS) $(wildcard runtime/init/*.h) lib/initconf_keys.h
 	@mkdir -p $(dir $@)
 	$(MUSL_CC) -std=c11 -D_GNU_SOURCE $(WARN) -Os -static -s -o $@ $(INIT_SRCS)
 

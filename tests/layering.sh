@@ -21,7 +21,7 @@ LINKER_MAY_USE_COMPILER=(
   compiler/sources/progress.h
 )
 
-# The layer a path belongs to: runtime/init/ (coreinit, a static musl binary) stands alone.
+# The layer a path belongs to: runtime/init/ (coreinit, a static musl binary) stands apart.
 layer_of() {
   case $1 in
   runtime/init/*) echo runtime/init ;;
@@ -36,7 +36,10 @@ allowed() {
   to=$(layer_of "$2")
   [ "$to" = "$1" ] && return 0
   case $1 in
-  lib | runtime/init) return 1 ;;
+  lib) return 1 ;;
+  # coreinit is built alone with musl: it may share only lib/'s header-only format files,
+  # the one copy of the config keywords its parser and corec's writer agree on.
+  runtime/init) [ "$2" = lib/initconf_keys.h ] ;;
   compiler | runtime) [ "$to" = lib ] ;;
   linker)
     [ "$to" = lib ] && return 0
