@@ -15,7 +15,9 @@ ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SANFLAGS) $(INCLUDES) -
 LDFLAGS  += $(SANFLAGS)
 
 COREC_LIBS   := -lyaml -larchive -lzstd -lcrypto -ljansson -lelf -lcurl -lgit2
-CORERUN_LIBS := -larchive -lzstd -lcrypto -ljansson
+# corerun reads zstd only through libarchive's filter, so it does not link libzstd itself;
+# tests/e2e/15_layers.sh holds its NEEDED list to exactly these and libc.
+CORERUN_LIBS := -larchive -lcrypto -ljansson
 
 LIB_SRCS      := $(wildcard lib/*.c)
 COMPILER_SRCS := $(wildcard compiler/*.c compiler/sources/*.c)
@@ -31,10 +33,13 @@ COMPILER_OBJS := $(call obj,$(COMPILER_SRCS))
 LINKER_OBJS   := $(call obj,$(LINKER_SRCS))
 RUNTIME_OBJS  := $(call obj,$(RUNTIME_SRCS))
 UNIT_BINS     := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
+# lib/ is an archive, so each program pulls in only the members it uses: corerun gets the
+# reader and verifier, not what only corec needs.
+LIB_A         := $(BUILD)/libcore.a
 
 PREFIX ?= /usr/local
 
-.PHONY: all unit-tests deps demo check check-unit check-e2e check-san install bench clean
+.PHONY: all unit-tests deps demo check check-unit check-e2e check-san install bench clean FORCE
 all: $(BUILD)/corec $(BUILD)/corerun $(BUILD)/coreinit
 
 $(BUILD)/obj/%.o: %.c
@@ -42,7 +47,7 @@ $(BUILD)/obj/%.o: %.c
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 # coreinit is a static musl binary: it is PID 1 in guests that may have no libc at all.
-$(BUILD)/coreinit: $(INIT_SRCS) $(wildcard runtime/init/*.h)
+$(BUILD)/coreinit: $(INIT_SRCS) $(wildcard runtime/init/*.h) lib/initconf_keys.h
 	@mkdir -p $(dir $@)
 	$(MUSL_CC) -std=c11 -D_GNU_SOURCE $(WARN) -Os -static -s -o $@ $(INIT_SRCS)
 
@@ -54,13 +59,24 @@ $(BUILD)/obj/embed_coreinit.o: linker/embed_coreinit.S $(BUILD)/coreinit
 # Where `stdlib:NAME` templates are read from when CORE_STDLIB_DIR is not set: this tree's.
 $(BUILD)/obj/compiler/templates.o: ALL_CFLAGS += -DCORE_STDLIB_DIR_BUILTIN='"$(CURDIR)/stdlib-templates"'
 
-$(BUILD)/corec: $(call obj,$(COREC_SRCS)) $(COMPILER_OBJS) $(LINKER_OBJS) $(LIB_OBJS) $(BUILD)/obj/embed_coreinit.o
+# The member list is a prerequisite too: a file moved out of lib/ must leave the archive,
+# though no remaining object is newer than it.
+$(BUILD)/libcore.members: FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(LIB_OBJS)' | cmp -s - $@ || echo '$(LIB_OBJS)' >$@
+
+$(LIB_A): $(LIB_OBJS) $(BUILD)/libcore.members
+	rm -f $@
+	ar rcs $@ $(LIB_OBJS)
+
+# The archive comes last on each link line: members are pulled in by the objects before it.
+$(BUILD)/corec: $(call obj,$(COREC_SRCS)) $(COMPILER_OBJS) $(LINKER_OBJS) $(BUILD)/obj/embed_coreinit.o $(LIB_A)
 	$(CC) $(LDFLAGS) -o $@ $^ $(COREC_LIBS)
 
-$(BUILD)/corerun: $(call obj,runtime/corerun.c) $(RUNTIME_OBJS) $(LIB_OBJS)
+$(BUILD)/corerun: $(call obj,runtime/corerun.c) $(RUNTIME_OBJS) $(LIB_A)
 	$(CC) $(LDFLAGS) -o $@ $^ $(CORERUN_LIBS)
 
-$(BUILD)/tests/%: $(call obj,tests/unit/%.c) $(COMPILER_OBJS) $(LINKER_OBJS) $(RUNTIME_OBJS) $(LIB_OBJS) $(BUILD)/obj/embed_coreinit.o
+$(BUILD)/tests/%: $(call obj,tests/unit/%.c) $(COMPILER_OBJS) $(LINKER_OBJS) $(RUNTIME_OBJS) $(BUILD)/obj/embed_coreinit.o $(LIB_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(COREC_LIBS) -lcmocka
 
@@ -102,7 +118,8 @@ FUZZ_RUNS    ?= 20000
 FUZZ_TIME    ?= 30
 FUZZ_FLAGS   := -std=c11 -D_GNU_SOURCE $(WARN) -O1 -g $(INCLUDES) -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_SRCS    := $(wildcard tests/fuzz/*.c)
-FUZZ_LIBOBJS := $(patsubst %.c,$(FUZZ_BUILD)/obj/%.o,$(LIB_SRCS) $(COMPILER_SRCS))
+# The artifact verifier and trust store are corerun's (runtime/), so fuzz_tim needs them too.
+FUZZ_LIBOBJS := $(patsubst %.c,$(FUZZ_BUILD)/obj/%.o,$(LIB_SRCS) $(COMPILER_SRCS) $(RUNTIME_SRCS))
 
 $(FUZZ_BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -110,9 +127,13 @@ $(FUZZ_BUILD)/obj/%.o: %.c
 
 $(FUZZ_BUILD)/obj/compiler/templates.o: FUZZ_FLAGS += -DCORE_STDLIB_DIR_BUILTIN='"$(CURDIR)/stdlib-templates"'
 
-$(FUZZ_BUILD)/libcore.a: $(FUZZ_LIBOBJS)
+$(FUZZ_BUILD)/libcore.members: FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(FUZZ_LIBOBJS)' | cmp -s - $@ || echo '$(FUZZ_LIBOBJS)' >$@
+
+$(FUZZ_BUILD)/libcore.a: $(FUZZ_LIBOBJS) $(FUZZ_BUILD)/libcore.members
 	rm -f $@
-	ar rcs $@ $^
+	ar rcs $@ $(FUZZ_LIBOBJS)
 
 $(FUZZ_BUILD)/%: tests/fuzz/%.c $(FUZZ_BUILD)/libcore.a
 	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer $< $(FUZZ_BUILD)/libcore.a $(COREC_LIBS) -o $@

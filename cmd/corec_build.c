@@ -3,8 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "check.h"
 #include "load.h"
+#include "load_flags.h"
 #include "cleanup.h"
 #include "corec.h"
 #include "corec_reporter.h"
@@ -45,9 +45,7 @@ int corec_build(int argc, char **argv, core_error **err) {
                                        {"store", required_argument, NULL, 'S'},
                                        {"quiet", no_argument, NULL, 'Q'},
                                        {"json-events", no_argument, NULL, 'J'},
-                                       {"var", required_argument, NULL, 'v'},
-                                       {"env-var", required_argument, NULL, 'e'},
-                                       {"linuxkit", no_argument, NULL, 'K'},
+                                       CORE_LOAD_OPTIONS,
                                        {0, 0, 0, 0}};
   const char *output = NULL, *sign_key = NULL;
   core_resolve_opts ro = {0};
@@ -68,16 +66,11 @@ int corec_build(int argc, char **argv, core_error **err) {
       case 'S': ro.store_dir = optarg; break;
       case 'Q': quiet = 1; break;
       case 'J': json_events = 1; break;
-      case 'K': lo.linuxkit = 1; break;
-      case 'v':
-      case 'e': {
-        /* The loader owns the meaning of --var and --env-var; hand it the pair as it would see it. */
-        char *pair[] = {c == 'v' ? "--var" : "--env-var", optarg};
-        int at = 0;
-        if (core_load_opts_parse_flag(&lo, 2, pair, &at, err) < 0) return -1;
-        break;
+      default: {
+        int r = core_load_opts_set(&lo, c, optarg, err);
+        if (r < 0) return -1;
+        if (r == 0) return fputs(build_help, stderr), 2;
       }
-      default: fputs(build_help, stderr); return 2;
     }
   }
   if (optind != argc - 1) return core_error_set(err, 0, "build takes one app.yml; see 'corec build --help'");

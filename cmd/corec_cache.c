@@ -1,5 +1,5 @@
-/* corec lock (pin every remote source in app.lock) and corec cache ls|gc|verify (look after
- * the content store). Thin: the work is in compiler/resolve.c and lib/store*.c. */
+/* corec cache ls|gc|verify: look after the content store. Thin: the work is in compiler/store*.c,
+ * and app.lock files are read by compiler/lockfile.c. */
 #include <errno.h>
 #include <ftw.h>
 #include <getopt.h>
@@ -10,83 +10,11 @@
 
 #include "cleanup.h"
 #include "corec.h"
-#include "corec_reporter.h"
 #include "fsutil.h"
 #include "json.h"
-#include "load.h"
 #include "lockfile.h"
-#include "plan.h"
 #include "store.h"
 #include "store_admin.h"
-
-static const char lock_help[] =
-    "usage: corec lock [OPTIONS] APP.yml\n"
-    "\n"
-    "Resolves every remote source of APP.yml again (git refs, image tags, the candidate versions of\n"
-    "Debian packages, unpinned URLs), fetches it into the content store and writes the pins to\n"
-    "app.lock next to APP.yml (spec/lock.md). Prints what is pinned. Local files are not locked.\n"
-    "\n"
-    "      --store DIR     the content store (default $CORE_STORE_DIR, else $CORE_HOME/store)\n"
-    "      --quiet         no progress output\n"
-    "      --json-events   progress as JSON lines on stderr\n"
-    CORE_LOAD_FLAGS_HELP
-    "  -h, --help          show this help\n";
-
-int corec_lock(int argc, char **argv, core_error **err) {
-  static const struct option opts[] = {{"store", required_argument, NULL, 's'}, {"quiet", no_argument, NULL, 'q'},
-                                       {"json-events", no_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'},
-                                       {"var", required_argument, NULL, 'v'},   {"env-var", required_argument, NULL, 'e'},
-                                       {"linuxkit", no_argument, NULL, 'K'},    {0, 0, 0, 0}};
-  core_resolve_opts ro = {.update_lock = 1};
-  int quiet = 0, json_events = 0;
-  cleanup_load_opts core_load_opts lo = CORE_LOAD_OPTS_INIT;
-  int c;
-  optind = 1;
-  while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-    switch (c) {
-      case 's': ro.store_dir = optarg; break;
-      case 'q': quiet = 1; break;
-      case 'j': json_events = 1; break;
-      case 'h': fputs(lock_help, stdout); return 0;
-      case 'K': lo.linuxkit = 1; break;
-      case 'v':
-      case 'e': {
-        /* As corec build does: the loader owns the meaning of --var and --env-var. */
-        char *pair[] = {c == 'v' ? "--var" : "--env-var", optarg};
-        int at = 0;
-        if (core_load_opts_parse_flag(&lo, 2, pair, &at, err) < 0) return -1;
-        break;
-      }
-      default: fputs(lock_help, stderr); return 2;
-    }
-  }
-  if (optind != argc - 1) return core_error_set(err, 0, "lock takes one app.yml; see 'corec lock --help'");
-  cleanup_app_config core_app_config *cfg = NULL;
-  cleanup_plan core_plan *plan = NULL;
-  cleanup_corec_reporter core_reporter *reporter = NULL;
-  if (corec_reporter_for_stderr(quiet, json_events, &reporter, err) < 0) return -1;
-  ro.reporter = reporter;
-  /* The same front end as build (includes, variables), so both lock the same sources. */
-  if (core_app_load(argv[optind], &lo, &cfg, err) < 0 || core_plan_make(cfg, &ro, &plan, err) < 0) return -1;
-  cleanup_free char *lock_path = core_path_join(cfg->dir ? cfg->dir : ".", "app.lock");
-  if (lock_path == NULL) return core_error_set(err, ENOMEM, "allocating");
-  cleanup_lockfile core_lockfile *lock = NULL;
-  if (core_lockfile_load(lock_path, &lock, err) < 0) return -1;
-  if (core_lockfile_count(lock) == 0) {
-    printf("%s: no remote sources; nothing to lock\n", argv[optind]);
-    return 0;
-  }
-  for (size_t i = 0; i < core_lockfile_count(lock); i++) {
-    const char *kind;
-    const json_t *source, *pin;
-    core_lockfile_entry(lock, i, &kind, &source, &pin);
-    cleanup_free char *src = json_dumps(source, JSON_COMPACT | JSON_SORT_KEYS);
-    cleanup_free char *pn = json_dumps(pin, JSON_COMPACT | JSON_SORT_KEYS);
-    printf("pinned %s %s: %s\n", kind, src ? src : "?", pn ? pn : "?");
-  }
-  printf("wrote %s\n", lock_path);
-  return 0;
-}
 
 static const char cache_help[] =
     "usage: corec cache [--store DIR] ls\n"
@@ -167,18 +95,9 @@ static int cache_verify(core_store *s, core_error **err) {
 static json_t *g_referenced;
 static core_error **g_err;
 
-static void collect_digests(const json_t *j) {
-  if (json_is_string(j) && core_digest_is_valid(json_string_value(j))) {
-    json_object_set_new(g_referenced, json_string_value(j), json_true());
-  } else if (json_is_object(j)) {
-    const char *k;
-    json_t *v;
-    json_object_foreach((json_t *)j, k, v) collect_digests(v);
-  } else if (json_is_array(j)) {
-    size_t i;
-    json_t *v;
-    json_array_foreach(j, i, v) collect_digests(v);
-  }
+static int keep_digest(void *ctx, const char *digest, core_error **err) {
+  if (json_object_set_new(ctx, digest, json_true()) < 0) return core_error_set(err, ENOMEM, "allocating");
+  return 0;
 }
 
 static int visit(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
@@ -195,12 +114,7 @@ static int visit(const char *path, const struct stat *st, int flag, struct FTW *
     core_error_wrap(g_err, "gc removed nothing: fix or remove the lock file '%s', then run gc again", path);
     return FTW_STOP;
   }
-  for (size_t i = 0; i < core_lockfile_count(lock); i++) {
-    const char *kind;
-    const json_t *source, *pin;
-    core_lockfile_entry(lock, i, &kind, &source, &pin);
-    collect_digests(pin);
-  }
+  if (core_lockfile_digests(lock, keep_digest, g_referenced, g_err) < 0) return FTW_STOP;
   return FTW_CONTINUE;
 }
 

@@ -1,18 +1,17 @@
 /* corec check and corec plan: the front end without the linker. */
+#include <getopt.h>
 #include <stdio.h>
-#include <string.h>
 
-#include "check.h"
 #include "cleanup.h"
 #include "corec.h"
-#include "expand.h"
-#include "include.h"
+#include "diag.h"
 #include "json.h"
 #include "load.h"
+#include "load_flags.h"
 #include "plan.h"
 
 static const char check_help[] =
-    "usage: corec check [--json] [--var NAME=VALUE]... [--env-var NAME]... APP.yml\n"
+    "usage: corec check [--json] [--var NAME=VALUE]... [--env-var NAME]... [--linuxkit] APP.yml\n"
     "\n"
     "Validates APP.yml against the app.yml language (spec/app.yml.md) and reports every problem at\n"
     "once, each as file:line:col with the source line, a caret and a hint. A file that is not YAML, or\n"
@@ -24,38 +23,45 @@ static const char check_help[] =
     "           {\"file\", \"ok\", \"errors\", \"warnings\", \"diagnostics\": [{\"file\", \"line\", \"col\",\n"
     "            \"severity\", \"message\", \"hint\"?, \"notes\"?: [{\"file\", \"line\", \"col\", \"message\"}]}]}\n"
     "           (line and col are 0 for a problem with the whole file)\n" CORE_LOAD_FLAGS_HELP
+    "  -h, --help  show this help\n"
     "\n"
     "Exit status: 0 when valid (warnings allowed), 1 when not, 2 on bad usage.\n";
 
+/* The flags of check and plan: the loader's, --json and --help. Returns the app's path, or
+ * NULL with *status set (0 after --help, 2 on bad usage, -1 with *err). */
+static const char *parse_args(int argc, char **argv, const char *help, core_load_opts *lo, bool *json, int *status,
+                              core_error **err) {
+  static const struct option opts[] = {
+      {"json", no_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'}, CORE_LOAD_OPTIONS, {0, 0, 0, 0}};
+  int c;
+  optind = 1;
+  while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    switch (c) {
+      case 'j': *json = true; break;
+      case 'h': *status = 0; fputs(help, stdout); return NULL;
+      default: {
+        int r = core_load_opts_set(lo, c, optarg, err);
+        if (r < 0) return *status = -1, NULL;
+        if (r == 0) return *status = 2, fputs(help, stderr), NULL;
+      }
+    }
+  }
+  if (optind != argc - 1) return *status = 2, fputs(help, stderr), NULL;
+  return argv[optind];
+}
+
 int corec_check(int argc, char **argv, core_error **err) {
-  const char *path = NULL;
   bool json = false;
+  int status;
   cleanup_load_opts core_load_opts opts = CORE_LOAD_OPTS_INIT;
-  for (int i = 1; i < argc; i++) {
-    int r = core_load_opts_parse_flag(&opts, argc, argv, &i, err);
-    if (r < 0) return -1;
-    if (r > 0) continue;
-    if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-      fputs(check_help, stdout);
-      return 0;
-    }
-    if (strcmp(argv[i], "--json") == 0) {
-      json = true;
-      continue;
-    }
-    if (path || argv[i][0] == '-') {
-      fputs(check_help, stderr);
-      return 2;
-    }
-    path = argv[i];
-  }
-  if (path == NULL) {
-    fputs(check_help, stderr);
-    return 2;
-  }
+  const char *path = parse_args(argc, argv, check_help, &opts, &json, &status, err);
+  if (path == NULL) return status;
   cleanup_diag core_diag *d = core_diag_new(path);
   if (d == NULL) return core_error_set(err, 0, "out of memory");
-  cleanup_app_config core_app_config *cfg = core_app_load_diag(path, NULL, 0, &opts, d);
+  opts.diag = d;
+  cleanup_app_config core_app_config *cfg = NULL;
+  cleanup_error core_error *failed = NULL; /* only a count: the diagnostics are in d */
+  (void)core_app_load(path, &opts, &cfg, &failed);
   bool ok = core_diag_error_count(d) == 0;
   if (json) {
     cleanup_json json_t *j = NULL;
@@ -72,36 +78,22 @@ int corec_check(int argc, char **argv, core_error **err) {
 }
 
 static const char plan_help[] =
-    "usage: corec plan [--json] [--var NAME=VALUE]... [--env-var NAME]... APP.yml\n"
+    "usage: corec plan [--json] [--var NAME=VALUE]... [--env-var NAME]... [--linuxkit] APP.yml\n"
     "\n"
     "Resolves APP.yml (every source must exist; files are hashed) and prints the link plan that\n"
     "'corec build' would execute, as JSON.\n"
-    "\n" CORE_LOAD_FLAGS_HELP;
+    "\n"
+    "  --json   the only form (accepted for symmetry with check)\n" CORE_LOAD_FLAGS_HELP
+    "  -h, --help  show this help\n";
 
 int corec_plan(int argc, char **argv, core_error **err) {
   /* A plan only looks: it resolves like a build but never rewrites app.lock. */
   core_resolve_opts plan_opts = {.dry_run = 1}; /* and no reporter: a plan shows no progress */
-  const char *path = NULL;
+  bool json = false; /* JSON is the only form so far */
+  int status;
   cleanup_load_opts core_load_opts opts = CORE_LOAD_OPTS_INIT;
-  for (int i = 1; i < argc; i++) {
-    int r = core_load_opts_parse_flag(&opts, argc, argv, &i, err);
-    if (r < 0) return -1;
-    if (r > 0) continue;
-    if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-      fputs(plan_help, stdout);
-      return 0;
-    }
-    if (strcmp(argv[i], "--json") == 0) continue; /* JSON is the only form so far */
-    if (path || argv[i][0] == '-') {
-      fputs(plan_help, stderr);
-      return 2;
-    }
-    path = argv[i];
-  }
-  if (path == NULL) {
-    fputs(plan_help, stderr);
-    return 2;
-  }
+  const char *path = parse_args(argc, argv, plan_help, &opts, &json, &status, err);
+  if (path == NULL) return status;
   cleanup_app_config core_app_config *cfg = NULL;
   cleanup_plan core_plan *plan = NULL;
   cleanup_json json_t *j = NULL;

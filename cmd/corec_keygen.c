@@ -8,6 +8,7 @@
 #include "corec.h"
 #include "fsutil.h"
 #include "keys.h"
+#include "sign.h"
 
 static const char keygen_help[] =
     "usage: corec keygen [--force] [PREFIX]\n"

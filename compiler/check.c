@@ -1,4 +1,4 @@
-/* The check stage's entry points and the top of app.yml: which keys it holds, the name, the
+/* The check stage's entry point and the top of app.yml: which keys it holds, the name, the
  * main command, and the rule that something must run. The parts live in check_*.c. */
 #include "check.h"
 
@@ -8,11 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
 #include "check_util.h"
 #include "cleanup.h"
 #include "fsutil.h"
-#include "input_file.h"
 
 #define MIB (UINT64_C(1) << 20)
 #define NAME_MAX_LEN 63
@@ -169,47 +167,4 @@ core_app_config *core_app_check_doc(const core_yaml_doc *doc, const char *path, 
   check_top(&c, root);
   free(c.named);
   return cfg;
-}
-
-core_app_config *core_app_check_diag(const char *path, const char *text, size_t len, core_diag *diag) {
-  core_diag_set_source(diag, path, text, len);
-  cleanup_yaml_doc core_yaml_doc *doc = NULL;
-  core_app_config *cfg = NULL;
-  int parsed = core_yaml_parse(path, text, len, diag, &doc);
-  /* Quoted only once it parsed as a mapping: the rule of compiler/include.c. */
-  if (parsed < 0 || (doc->root && doc->root->kind != CORE_YAML_MAPPING)) core_diag_hide_source(diag, path);
-  if (parsed == 0) cfg = core_app_check_doc(doc, path, diag);
-  if (cfg && core_diag_error_count(diag) > 0) {
-    core_app_config_free(cfg);
-    cfg = NULL;
-  }
-  if (cfg == NULL && core_diag_error_count(diag) == 0)
-    core_diag_error(diag, NULL, 0, NULL, "'%s': checking failed", path);
-  return cfg;
-}
-
-core_app_config *core_app_check_file_diag(const char *path, core_diag *diag) {
-  __attribute__((cleanup(core_buf_release))) core_buf b = CORE_BUF_INIT;
-  cleanup_error core_error *err = NULL;
-  if (core_read_input_file(path, CORE_INPUT_MAX_BYTES, &b, &err) < 0) {
-    core_pos whole = {.file = path, .line = 0, .col = 0};
-    core_diag_error(diag, &whole, 0, NULL, "%s", err->msg);
-    return NULL;
-  }
-  return core_app_check_diag(path, (const char *)b.data, b.len, diag);
-}
-
-int core_app_check_text(const char *path, const char *text, size_t len, core_app_config **out, core_error **err) {
-  cleanup_diag core_diag *d = core_diag_new(path);
-  if (d == NULL) return core_error_set(err, ENOMEM, "checking '%s'", path);
-  core_app_config *cfg = core_app_check_diag(path, text, len, d);
-  if (cfg == NULL) return core_diag_to_error(d, err) < 0 ? -1 : core_error_set(err, 0, "'%s': checking failed", path);
-  *out = cfg;
-  return 0;
-}
-
-int core_app_check(const char *path, core_app_config **out, core_error **err) {
-  __attribute__((cleanup(core_buf_release))) core_buf b = CORE_BUF_INIT;
-  if (core_read_input_file(path, CORE_INPUT_MAX_BYTES, &b, err) < 0) return -1;
-  return core_app_check_text(path, (const char *)b.data, b.len, out, err);
 }

@@ -8,6 +8,7 @@
 
 #include "cleanup.h"
 #include "linuxkit_internal.h"
+#include "yaml_edit.h"
 
 #define APP_NAME_MAX 63
 
@@ -119,7 +120,7 @@ int core_linuxkit_lower(const core_yaml_doc *doc, const char *path, core_diag *d
                     found);
     return -1;
   }
-  lk l = {.d = diag, .out = core_yb_doc_new(path)};
+  lk l = {.d = diag, .out = core_yaml_doc_new(path)};
   if (l.out == NULL || (l.root = l.out->root = core_yb_mapping(l.out, &root->pos)) == NULL) {
     core_yaml_doc_free(l.out);
     core_diag_error(diag, NULL, 0, NULL, "out of memory while reading the LinuxKit image");

@@ -1,5 +1,5 @@
 /* The loader: parse -> includes -> variables -> check, reported together as one diagnostic
- * list; and the --var/--env-var flags that feed it. */
+ * list. Its command-line flags are in load_flags.c. */
 #include "load.h"
 
 #include <errno.h>
@@ -19,13 +19,10 @@ static int finish(core_diag *d, const char *path, core_error **err) {
   return -1;
 }
 
-static const core_load_opts no_opts = CORE_LOAD_OPTS_INIT;
-
-core_app_config *core_app_load_diag(const char *path, const char *text, size_t len, const core_load_opts *opts,
-                                    core_diag *d) {
-  if (opts == NULL) opts = &no_opts;
+/* The pipeline, every diagnostic into d. Returns the config, or NULL when d holds errors. */
+static core_app_config *load_diag(const char *path, const core_load_opts *opts, core_diag *d) {
   cleanup_yaml_doc core_yaml_doc *doc = NULL;
-  if (core_include_load(path, text, len, opts->stdlib_dir, d, &doc) < 0) return NULL;
+  if (core_include_load(path, NULL, 0, opts->stdlib_dir, d, &doc) < 0) return NULL;
   core_expand_opts eo = {opts->vars, opts->n_vars, opts->env_vars, opts->n_env_vars};
   /* Expanding a tree that includes could not build completely would only add noise. */
   if (core_diag_error_count(d) == 0) core_expand_doc(doc, &eo, d);
@@ -43,12 +40,21 @@ core_app_config *core_app_load_diag(const char *path, const char *text, size_t l
   return cfg;
 }
 
-static int load(const char *path, const char *text, size_t len, const core_load_opts *opts, core_app_config **out,
-                core_error **err) {
+static const core_load_opts no_opts = CORE_LOAD_OPTS_INIT;
+
+int core_app_load(const char *path, const core_load_opts *opts, core_app_config **out, core_error **err) {
   if (opts == NULL) opts = &no_opts;
+  if (opts->diag) {
+    core_app_config *cfg = load_diag(path, opts, opts->diag);
+    if (cfg == NULL)
+      return core_error_set(err, 0, "%s: %zu error%s", path, core_diag_error_count(opts->diag),
+                            core_diag_error_count(opts->diag) == 1 ? "" : "s");
+    *out = cfg;
+    return 0;
+  }
   cleanup_diag core_diag *d = core_diag_new(path);
   if (d == NULL) return core_error_set(err, ENOMEM, "loading '%s'", path);
-  core_app_config *cfg = core_app_load_diag(path, text, len, opts, d);
+  core_app_config *cfg = load_diag(path, opts, d);
   if (cfg == NULL) return finish(d, path, err);
   if (opts->warnings) {
     *opts->warnings = NULL;
@@ -59,70 +65,4 @@ static int load(const char *path, const char *text, size_t len, const core_load_
   }
   *out = cfg;
   return 0;
-}
-
-int core_app_load(const char *path, const core_load_opts *opts, core_app_config **out, core_error **err) {
-  return load(path, NULL, 0, opts, out, err);
-}
-
-int core_app_load_text(const char *path, const char *text, size_t len, const core_load_opts *opts,
-                       core_app_config **out, core_error **err) {
-  return load(path, text ? text : "", len, opts, out, err);
-}
-
-static int push(const char ***v, size_t *n, const char *s, core_error **err) {
-  const char **nv = realloc(*v, (*n + 1) * sizeof *nv);
-  if (nv == NULL) return core_error_set(err, ENOMEM, "reading the command line");
-  nv[(*n)++] = s;
-  *v = nv;
-  return 0;
-}
-
-/* The value of --flag VALUE or --flag=VALUE at argv[*i], or NULL when argv[*i] is another flag. */
-static const char *flag_value(const char *flag, int argc, char **argv, int *i, bool *missing) {
-  size_t n = strlen(flag);
-  *missing = false;
-  if (strncmp(argv[*i], flag, n) != 0) return NULL;
-  if (argv[*i][n] == '=') return argv[*i] + n + 1;
-  if (argv[*i][n] != 0) return NULL;
-  if (*i + 1 >= argc) {
-    *missing = true;
-    return NULL;
-  }
-  return argv[++*i];
-}
-
-int core_load_opts_parse_flag(core_load_opts *opts, int argc, char **argv, int *i, core_error **err) {
-  if (strcmp(argv[*i], "--linuxkit") == 0) {
-    opts->linuxkit = 1;
-    return 1;
-  }
-  bool missing;
-  const char *v = flag_value("--var", argc, argv, i, &missing);
-  if (missing) return core_error_set(err, 0, "--var needs NAME=VALUE");
-  if (v) {
-    const char *eq = strchr(v, '=');
-    if (eq == NULL || !core_var_name_valid(v, (size_t)(eq - v)))
-      return core_error_set(err, 0,
-                            "invalid --var '%s'; write --var NAME=VALUE, NAME being letters, digits and '_', not "
-                            "starting with a digit",
-                            v);
-    return push(&opts->vars, &opts->n_vars, v, err) < 0 ? -1 : 1;
-  }
-  v = flag_value("--env-var", argc, argv, i, &missing);
-  if (missing) return core_error_set(err, 0, "--env-var needs a variable name");
-  if (v) {
-    if (!core_var_name_valid(v, strlen(v)))
-      return core_error_set(err, 0,
-                            "invalid --env-var '%s'; a name is letters, digits and '_', not starting with a digit", v);
-    return push(&opts->env_vars, &opts->n_env_vars, v, err) < 0 ? -1 : 1;
-  }
-  return 0;
-}
-
-void core_load_opts_release(core_load_opts *opts) {
-  free(opts->vars);
-  free(opts->env_vars);
-  opts->vars = opts->env_vars = NULL;
-  opts->n_vars = opts->n_env_vars = 0;
 }

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "cleanup.h"
+#include "digest.h"
 #include "fsutil.h"
 #include "input_file.h"
 
@@ -66,6 +67,37 @@ static char *canonical(const json_t *j, core_error **err) {
   core_buf b = CORE_BUF_INIT;
   if (core_json_dump(j, &b, err) < 0) return NULL;
   return (char *)b.data; /* NUL-terminated by core_json_dump */
+}
+
+int core_lockfile_entry_text(const core_lockfile *l, size_t i, char **out, core_error **err) {
+  const char *kind;
+  const json_t *source, *pin;
+  core_lockfile_entry(l, i, &kind, &source, &pin);
+  cleanup_free char *src = canonical(source, err);
+  cleanup_free char *pn = src ? canonical(pin, err) : NULL;
+  if (pn == NULL) return -1;
+  if (asprintf(out, "%s %s: %s", kind, src, pn) < 0) return core_error_set(err, ENOMEM, "allocating");
+  return 0;
+}
+
+/* Digests sit at any depth of a pin (an image's layers, a package's .deb): every string is looked at. */
+static int walk_digests(const json_t *j, int (*fn)(void *, const char *, core_error **), void *ctx, core_error **err) {
+  if (json_is_string(j) && core_digest_is_valid(json_string_value(j))) return fn(ctx, json_string_value(j), err);
+  const char *k;
+  size_t i;
+  json_t *v;
+  if (json_is_object(j)) json_object_foreach((json_t *)j, k, v) if (walk_digests(v, fn, ctx, err) < 0) return -1;
+  if (json_is_array(j)) json_array_foreach(j, i, v) if (walk_digests(v, fn, ctx, err) < 0) return -1;
+  return 0;
+}
+
+int core_lockfile_digests(const core_lockfile *l, int (*fn)(void *ctx, const char *digest, core_error **err),
+                          void *ctx, core_error **err) {
+  for (size_t i = 0; i < l->n; i++) {
+    const lock_entry *e = &l->entries[i];
+    if (walk_digests(e->new_pin ? e->new_pin : e->old_pin, fn, ctx, err) < 0) return -1;
+  }
+  return 0;
 }
 
 static lock_entry *find(const core_lockfile *l, const char *kind, const char *key) {

@@ -32,6 +32,15 @@ size_t core_lockfile_count(const core_lockfile *l);
 void core_lockfile_entry(const core_lockfile *l, size_t i, const char **kind, const json_t **source,
                          const json_t **pin);
 
+/* Entry i as one line for people: "KIND SOURCE: PIN", SOURCE and PIN in canonical JSON
+ * ("deb {"deb":"busybox-static"}: {...}"). The caller frees *out. */
+int core_lockfile_entry_text(const core_lockfile *l, size_t i, char **out, core_error **err);
+
+/* Calls fn(ctx, digest) for every sha256 digest the pins name (cache gc keeps those blobs);
+ * a digest may come more than once. Stops at fn's first -1 and returns it. */
+int core_lockfile_digests(const core_lockfile *l, int (*fn)(void *ctx, const char *digest, core_error **err),
+                          void *ctx, core_error **err);
+
 /* The source as the lock names it: its kind ("url", "git", "oci", "deb") and the canonical
  * JSON of what app.yml wrote ({"url":...}, {"git":...,"ref":...}, ...). Local files are not
  * locked: *kind is NULL and *out NULL for them. */

@@ -10,7 +10,7 @@
 #include "app_config.h"
 #include "digest.h"
 #include "error.h"
-#include "layer_reader.h"
+#include "layer_kind.h"
 #include "reporter.h"
 
 /* One thing to read: a file or directory on this machine (a store blob or a local path). */

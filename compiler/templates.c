@@ -55,16 +55,12 @@ void core_stdlib_list_free(core_stdlib_entry *v, size_t n) {
   free(v);
 }
 
-static void closedirp(DIR **d) {
-  if (*d) closedir(*d);
-}
-
 static int entry_cmp(const void *a, const void *b) {
   return strcmp(((const core_stdlib_entry *)a)->name, ((const core_stdlib_entry *)b)->name);
 }
 
 int core_stdlib_list(const char *dir, core_stdlib_entry **out, size_t *n_out, core_error **err) {
-  __attribute__((cleanup(closedirp))) DIR *d = opendir(dir);
+  cleanup_closedir DIR *d = opendir(dir);
   if (d == NULL)
     return core_error_set(err, errno, "cannot read the template library '%s'; set %s to where it is", dir,
                           CORE_STDLIB_ENV);

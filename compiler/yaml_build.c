@@ -8,16 +8,6 @@
 
 #include "cleanup.h"
 
-core_yaml_doc *core_yb_doc_new(const char *file) {
-  core_yaml_doc *doc = calloc(1, sizeof *doc);
-  if (doc == NULL) return NULL;
-  if ((doc->file = strdup(file)) == NULL) {
-    free(doc);
-    return NULL;
-  }
-  return doc;
-}
-
 /* Registers a zeroed node first, so that whatever happens next the document can free it. */
 static core_yaml_node *node_new(core_yaml_doc *doc, core_yaml_kind kind, const core_pos *pos) {
   core_pos at = pos ? *pos : (core_pos){0};

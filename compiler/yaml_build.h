@@ -7,8 +7,7 @@
 
 #include "yaml_ast.h"
 
-/* An empty document (root NULL) whose nodes will name file; free it with core_yaml_doc_free. */
-core_yaml_doc *core_yb_doc_new(const char *file);
+/* Documents to build into are made with core_yaml_doc_new (yaml_edit.h). */
 
 /* New nodes, owned by doc (freed with it). pos may be NULL (line 0: the whole file); its file
  * is replaced by doc->file. value is copied. NULL when out of memory. */

@@ -2,6 +2,8 @@
 #include "buf.h"
 
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,4 +40,16 @@ uint8_t *core_buf_take(core_buf *b, size_t *len) {
   b->data = NULL;
   b->len = b->cap = 0;
   return p;
+}
+
+int core_buf_appendf(core_buf *b, core_error **err, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  char *s = NULL;
+  int n = vasprintf(&s, fmt, ap);
+  va_end(ap);
+  if (n < 0) return core_error_set(err, ENOMEM, "allocating");
+  int rc = core_buf_append(b, s, (size_t)n, err);
+  free(s);
+  return rc;
 }

@@ -16,6 +16,8 @@ typedef struct core_buf {
 #define CORE_BUF_INIT {NULL, 0, 0}
 
 int core_buf_append(core_buf *b, const void *data, size_t len, core_error **err);
+/* Appends printf-formatted text (without its NUL). */
+int core_buf_appendf(core_buf *b, core_error **err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 int core_buf_reserve(core_buf *b, size_t extra, core_error **err);
 void core_buf_release(core_buf *b);
 /* Takes the bytes out of the buffer; the buffer is left empty. */

@@ -2,6 +2,7 @@
 #ifndef CORE_CLEANUP_H
 #define CORE_CLEANUP_H
 
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -14,10 +15,14 @@ static inline void core_closep(int *fd) {
 static inline void core_fclosep(FILE **f) {
   if (*f) fclose(*f);
 }
+static inline void core_closedirp(DIR **d) {
+  if (*d) closedir(*d);
+}
 
 #define cleanup_free __attribute__((cleanup(core_freep)))
 #define cleanup_close __attribute__((cleanup(core_closep)))
 #define cleanup_fclose __attribute__((cleanup(core_fclosep)))
+#define cleanup_closedir __attribute__((cleanup(core_closedirp)))
 
 /* Hands ownership on: returns the value and leaves the variable empty. */
 #define TAKE_PTR(p)                  \

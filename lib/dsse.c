@@ -1,7 +1,6 @@
-/* DSSE envelopes: PAE, signing and verification. */
+/* DSSE envelopes: PAE and verification (signing is the publisher's: linker/sign.c). */
 #include "dsse.h"
 
-#include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
@@ -23,24 +22,6 @@ int core_dsse_pae(const char *payload_type, const void *payload, size_t len, cor
 fail:
   core_buf_release(&b);
   return -1;
-}
-
-int core_dsse_sign(EVP_PKEY *key, const char *payload_type, const void *payload, size_t len, core_buf *envelope,
-                   core_error **err) {
-  cleanup_buf core_buf pae = CORE_BUF_INIT;
-  uint8_t sig[64];
-  char keyid[CORE_KEYID_LEN + 1];
-  if (core_dsse_pae(payload_type, payload, len, &pae, err) < 0 || core_key_sign(key, pae.data, pae.len, sig, err) < 0 ||
-      core_key_id(key, keyid, err) < 0)
-    return -1;
-  cleanup_free char *payload_b64 = NULL;
-  cleanup_free char *sig_b64 = NULL;
-  if (core_base64_encode(payload, len, &payload_b64, err) < 0 || core_base64_encode(sig, sizeof sig, &sig_b64, err) < 0)
-    return -1;
-  cleanup_json json_t *env = json_pack("{s:s, s:s, s:[{s:s, s:s}]}", "payloadType", payload_type, "payload",
-                                       payload_b64, "signatures", "keyid", keyid, "sig", sig_b64);
-  if (env == NULL) return core_error_set(err, ENOMEM, "building a DSSE envelope");
-  return core_json_dump(env, envelope, err);
 }
 
 int core_dsse_verify(const void *envelope, size_t len, const char *want_payload_type,

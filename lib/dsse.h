@@ -14,9 +14,6 @@
 /* Pre-authentication encoding: "DSSEv1" SP LEN(type) SP type SP LEN(body) SP body. */
 int core_dsse_pae(const char *payload_type, const void *payload, size_t len, core_buf *out, core_error **err);
 
-/* Signs and returns the envelope as canonical JSON (sorted keys, no spaces). */
-int core_dsse_sign(EVP_PKEY *key, const char *payload_type, const void *payload, size_t len, core_buf *envelope,
-                   core_error **err);
 
 typedef struct core_trusted_key {
   EVP_PKEY *key;

@@ -1,4 +1,5 @@
-/* The project's error type and its adapters for libarchive, OpenSSL and zstd. */
+/* The project's error type and its adapters for libarchive and OpenSSL (both programs link
+ * them); the adapters of corec-only libraries live next to their users (error_zstd, error_curl). */
 #include "error.h"
 
 #include <archive.h>
@@ -9,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zstd.h>
 
 static char *vformat(const char *fmt, va_list ap) {
   char *s = NULL;
@@ -112,14 +112,6 @@ int core_error_openssl(core_error **err, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
   int rc = set_with_cause(err, 0, cause, fmt, ap);
-  va_end(ap);
-  return rc;
-}
-
-int core_error_zstd(core_error **err, size_t code, const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  int rc = set_with_cause(err, 0, ZSTD_getErrorName(code), fmt, ap);
   va_end(ap);
   return rc;
 }

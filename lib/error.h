@@ -25,13 +25,12 @@ void core_error_freep(core_error **err);
 /* Prints "prog: error: message" to stderr. */
 void core_error_print(const char *prog, const core_error *err);
 
-/* Adapters, one per dependency: each reads the library's own error report. */
+/* Adapters, one per dependency: each reads the library's own error report. Those of
+ * libraries only corec links are beside their users: linker/error_zstd.h, compiler/sources/error_curl.h. */
 struct archive;
 int core_error_archive(core_error **err, struct archive *a, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 int core_error_openssl(core_error **err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-int core_error_zstd(core_error **err, size_t code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
 
 #define cleanup_error __attribute__((cleanup(core_error_freep)))
 

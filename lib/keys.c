@@ -1,15 +1,12 @@
-/* Ed25519 keys through OpenSSL: generation, PEM files, key ids, signatures. */
+/* Ed25519 public keys through OpenSSL: PEM files, key ids, verification. What only the
+ * publisher does (generate, save, sign) is in linker/sign.c, so corerun does not carry it. */
 #include "keys.h"
 
-#include <errno.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
-#include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "buf.h"
 #include "cleanup.h"
@@ -21,41 +18,11 @@ void core_key_freep(EVP_PKEY **key) {
   *key = NULL;
 }
 
-static void bio_freep(BIO **b) { BIO_free(*b); }
-#define cleanup_bio __attribute__((cleanup(bio_freep)))
+void core_bio_freep(BIO **b) { BIO_free(*b); }
 
-int core_key_generate(EVP_PKEY **out, core_error **err) {
-  EVP_PKEY *key = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
-  if (key == NULL) return core_error_openssl(err, "generating an Ed25519 key");
-  *out = key;
-  return 0;
-}
-
-static int require_ed25519(EVP_PKEY *key, const char *path, core_error **err) {
+int core_key_require_ed25519(EVP_PKEY *key, const char *path, core_error **err) {
   if (EVP_PKEY_get_id(key) != EVP_PKEY_ED25519)
     return core_error_set(err, 0, "'%s' is not an Ed25519 key; make one with 'corec keygen'", path);
-  return 0;
-}
-
-int core_key_load_private(const char *path, EVP_PKEY **out, core_error **err) {
-  cleanup_buf core_buf pem = CORE_BUF_INIT;
-  if (core_read_file(path, &pem, err) < 0) return core_error_wrap(err, "reading signing key");
-  cleanup_bio BIO *bio = BIO_new_mem_buf(pem.data, (int)pem.len);
-  EVP_PKEY *key = bio ? PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL) : NULL;
-  if (key == NULL) {
-    ERR_clear_error(); /* OpenSSL's decoder reason ("unsupported") does not help; the fix does */
-    if (strstr((const char *)pem.data, "BEGIN PUBLIC KEY"))
-      return core_error_set(err, 0, "'%s' is a public key; sign with its private half (the '.key' file 'corec keygen' made)",
-                            path);
-    return core_error_set(err, 0,
-                          "'%s' is not a PEM Ed25519 private key ('-----BEGIN PRIVATE KEY-----'); make a key pair "
-                          "with 'corec keygen PREFIX' and pass PREFIX.key", path);
-  }
-  if (require_ed25519(key, path, err) < 0) {
-    EVP_PKEY_free(key);
-    return -1;
-  }
-  *out = key;
   return 0;
 }
 
@@ -72,41 +39,12 @@ int core_key_load_public(const char *path, EVP_PKEY **out, core_error **err) {
                           "'%s' is not a PEM Ed25519 public key ('-----BEGIN PUBLIC KEY-----'); the publisher makes "
                           "one with 'corec keygen PREFIX' and shares PREFIX.pub", path);
   }
-  if (require_ed25519(key, path, err) < 0) {
+  if (core_key_require_ed25519(key, path, err) < 0) {
     EVP_PKEY_free(key);
     return -1;
   }
   *out = key;
   return 0;
-}
-
-typedef int (*pem_writer)(BIO *, EVP_PKEY *);
-static int write_private_pem(BIO *b, EVP_PKEY *k) { return PEM_write_bio_PrivateKey(b, k, NULL, NULL, 0, NULL, NULL); }
-static int write_public_pem(BIO *b, EVP_PKEY *k) { return PEM_write_bio_PUBKEY(b, k); }
-
-static int save_pem(EVP_PKEY *key, const char *path, mode_t mode, pem_writer writer, core_error **err) {
-  cleanup_bio BIO *bio = BIO_new(BIO_s_mem());
-  if (bio == NULL || writer(bio, key) != 1) return core_error_openssl(err, "encoding '%s'", path);
-  char *data = NULL;
-  long len = BIO_get_mem_data(bio, &data);
-  return core_write_file_atomic(path, data, (size_t)len, mode, err);
-}
-
-int core_key_save_public(EVP_PKEY *key, const char *path, core_error **err) {
-  return save_pem(key, path, 0644, write_public_pem, err);
-}
-
-int core_key_save_pair(EVP_PKEY *key, const char *prefix, int force, core_error **err) {
-  cleanup_free char *priv = NULL;
-  cleanup_free char *pub = NULL;
-  if (asprintf(&priv, "%s.key", prefix) < 0 || asprintf(&pub, "%s.pub", prefix) < 0)
-    return core_error_set(err, ENOMEM, "allocating a path");
-  if (!force && (access(priv, F_OK) == 0 || access(pub, F_OK) == 0))
-    return core_error_set(err, 0, "'%s' already exists; pass --force to replace it (signatures made with it will no longer verify against a new key)", priv);
-  cleanup_free char *dir = core_path_dirname(priv);
-  if (dir == NULL || core_mkdir_p(dir, 0700, err) < 0) return -1;
-  if (save_pem(key, priv, 0600, write_private_pem, err) < 0) return -1;
-  return save_pem(key, pub, 0644, write_public_pem, err);
 }
 
 int core_key_id(EVP_PKEY *key, char out[CORE_KEYID_LEN + 1], core_error **err) {
@@ -121,18 +59,7 @@ int core_key_id(EVP_PKEY *key, char out[CORE_KEYID_LEN + 1], core_error **err) {
   return 0;
 }
 
-static void md_ctx_freep(EVP_MD_CTX **c) { EVP_MD_CTX_free(*c); }
-#define cleanup_md_ctx __attribute__((cleanup(md_ctx_freep)))
-
-int core_key_sign(EVP_PKEY *key, const void *msg, size_t len, uint8_t sig[64], core_error **err) {
-  cleanup_md_ctx EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-  size_t sig_len = 64;
-  /* Ed25519 hashes internally (PureEdDSA): no digest is named, the whole message is signed. */
-  if (ctx == NULL || EVP_DigestSignInit(ctx, NULL, NULL, NULL, key) != 1 ||
-      EVP_DigestSign(ctx, sig, &sig_len, msg, len) != 1 || sig_len != 64)
-    return core_error_openssl(err, "signing");
-  return 0;
-}
+void core_md_ctx_freep(EVP_MD_CTX **c) { EVP_MD_CTX_free(*c); }
 
 int core_key_verify(EVP_PKEY *key, const void *msg, size_t len, const uint8_t *sig, size_t sig_len, core_error **err) {
   cleanup_md_ctx EVP_MD_CTX *ctx = EVP_MD_CTX_new();

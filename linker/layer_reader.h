@@ -7,16 +7,11 @@
 
 #include "buf.h"
 #include "error.h"
+#include "layer_kind.h" /* compiler/: the plan says what kind each source is */
 
 struct archive_entry;
 
-typedef enum core_layer_kind { CORE_LAYER_DIR, CORE_LAYER_TAR, CORE_LAYER_DEB } core_layer_kind;
-
 typedef struct core_layer_reader core_layer_reader;
-
-/* Decides the kind from the file itself (a directory, the "!<arch>" magic of a .deb, else tar). */
-int core_layer_kind_of(const char *path, core_layer_kind *kind, core_error **err);
-const char *core_layer_kind_name(core_layer_kind kind);
 
 int core_layer_reader_open(const char *path, core_layer_reader **out, core_error **err);
 /* Returns 1 with the next entry, 0 at the end. *path is normalised: relative, no "./",

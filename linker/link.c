@@ -10,7 +10,6 @@
 #include "cleanup.h"
 #include "diag.h"
 #include "init_config.h"
-#include "initconf.h"
 #include "initramfs.h"
 #include "json.h"
 #include "kernel.h"
@@ -124,7 +123,7 @@ static int link_modules(const core_app_config *cfg, const core_kernel *k, core_r
     if (add_bytes(fs, order[i]->path, order[i]->data.data, order[i]->data.len, 0644, err) < 0) return -1;
     cleanup_free char *guest_path = NULL;
     if (asprintf(&guest_path, "/%s", order[i]->path) < 0) return core_error_set(err, ENOMEM, "allocating");
-    if (core_initconf_add(conf, "module", guest_path, err) < 0) return -1;
+    if (core_init_config_module(guest_path, conf, err) < 0) return -1;
     json_array_append_new(loaded, json_string(order[i]->name));
   }
   return 0;

@@ -6,6 +6,7 @@
 
 #include "cleanup.h"
 #include "dsse.h"
+#include "sign.h"
 #include "json.h"
 #include "oci.h"
 

@@ -3,7 +3,6 @@
 #include "users.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -34,17 +33,6 @@ static int has_line_for(const core_buf *b, const char *name) {
   return 0;
 }
 
-static int appendf(core_buf *b, core_error **err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int appendf(core_buf *b, core_error **err, const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  cleanup_free char *s = NULL;
-  int n = vasprintf(&s, fmt, ap);
-  va_end(ap);
-  if (n < 0) return core_error_set(err, ENOMEM, "allocating");
-  return core_buf_append(b, s, (size_t)n, err);
-}
-
 static uint32_t group_of(const core_app_config *cfg, const core_user *u) {
   for (size_t i = 0; i < cfg->n_groups; i++)
     if (strcmp(cfg->groups[i].name, u->name) == 0) return cfg->groups[i].gid;
@@ -68,22 +56,22 @@ int core_link_users(const core_app_config *cfg, core_rootfs *fs, core_error **er
   if (keep_lines(core_rootfs_find(fs, "etc/passwd"), user_names, cfg->n_users, &passwd, err) < 0 ||
       keep_lines(core_rootfs_find(fs, "etc/group"), group_names, cfg->n_groups, &group, err) < 0)
     return -1;
-  if (!has_line_for(&passwd, "root") && appendf(&passwd, err, "root:x:0:0:root:/root:/bin/sh\n") < 0) return -1;
-  if (!has_line_for(&group, "root") && appendf(&group, err, "root:x:0:\n") < 0) return -1;
+  if (!has_line_for(&passwd, "root") && core_buf_appendf(&passwd, err, "root:x:0:0:root:/root:/bin/sh\n") < 0) return -1;
+  if (!has_line_for(&group, "root") && core_buf_appendf(&group, err, "root:x:0:\n") < 0) return -1;
   for (size_t i = 0; i < cfg->n_users; i++) {
     const core_user *u = &cfg->users[i];
     cleanup_free char *home = NULL;
     if (u->home == NULL && asprintf(&home, u->uid == 0 ? "/root" : "/home/%s", u->name) < 0)
       return core_error_set(err, ENOMEM, "allocating");
-    if (appendf(&passwd, err, "%s:x:%u:%u:%s:%s:%s\n", u->name, u->uid, group_of(cfg, u), u->name,
+    if (core_buf_appendf(&passwd, err, "%s:x:%u:%u:%s:%s:%s\n", u->name, u->uid, group_of(cfg, u), u->name,
                 u->home ? u->home : home, u->shell ? u->shell : "/bin/sh") < 0)
       return -1;
   }
   for (size_t i = 0; i < cfg->n_groups; i++) {
     const core_group *g = &cfg->groups[i];
-    if (appendf(&group, err, "%s:x:%u:", g->name, g->gid) < 0) return -1;
+    if (core_buf_appendf(&group, err, "%s:x:%u:", g->name, g->gid) < 0) return -1;
     for (size_t m = 0; m < g->n_members; m++)
-      if (appendf(&group, err, "%s%s", m ? "," : "", g->members[m]) < 0) return -1;
+      if (core_buf_appendf(&group, err, "%s%s", m ? "," : "", g->members[m]) < 0) return -1;
     if (core_buf_append(&group, "\n", 1, err) < 0) return -1;
   }
   return add_file(fs, "etc/passwd", &passwd, err) < 0 ? -1 : add_file(fs, "etc/group", &group, err);

@@ -3,17 +3,14 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cleanup.h"
 #include "fsutil.h"
+#include "spawn.h"
 
 #define BOOT_ID_PATH "/proc/sys/kernel/random/boot_id"
 #define VERDICT_MAGIC "core kvm-verdict 1"
@@ -41,61 +38,19 @@ void core_kvm_key_release(core_kvm_key *k) {
   k->boot_id = k->qemu_version = NULL;
 }
 
-/* Reads at most cap - 1 bytes of fd into buf (NUL-terminated), until EOF or the deadline. */
-static ssize_t read_bounded(int fd, char *buf, size_t cap, int timeout_ms) {
-  size_t got = 0;
-  struct timespec start;
-  clock_gettime(CLOCK_MONOTONIC, &start);
-  while (got < cap - 1) {
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    long spent = (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
-    if (spent >= timeout_ms) return -1;
-    struct pollfd p = {.fd = fd, .events = POLLIN};
-    int r = poll(&p, 1, (int)(timeout_ms - spent));
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) return -1;
-    ssize_t n = read(fd, buf + got, cap - 1 - got);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return -1;
-    if (n == 0) break;
-    got += (size_t)n;
-  }
-  buf[got] = 0;
-  return (ssize_t)got;
-}
-
 /* The first line of `binary --version`. The version, not the binary's file identity, is the
  * key: it is what changes when QEMU is upgraded, and it passes through wrapper scripts, which
  * a wrapper's own inode would not. */
 static int qemu_version(const char *binary, char **out, core_error **err) {
-  int fds[2];
-  if (pipe2(fds, O_CLOEXEC) < 0) return core_error_set(err, errno, "creating a pipe");
-  pid_t pid = fork();
-  if (pid < 0) {
-    int e = errno;
-    close(fds[0]);
-    close(fds[1]);
-    return core_error_set(err, e, "starting '%s --version'", binary);
-  }
-  if (pid == 0) {
-    int null = open("/dev/null", O_RDWR);
-    if (null < 0 || dup2(null, STDIN_FILENO) < 0 || dup2(null, STDERR_FILENO) < 0 || dup2(fds[1], STDOUT_FILENO) < 0)
-      _exit(127);
-    execlp(binary, binary, "--version", (char *)NULL);
-    _exit(127);
-  }
-  close(fds[1]);
-  char text[1024];
-  ssize_t n = read_bounded(fds[0], text, sizeof text, VERSION_TIMEOUT_MS);
-  close(fds[0]);
-  if (n < 0) kill(pid, SIGKILL); /* it did not answer in time: it is not waited for */
-  int ws = 0;
-  while (waitpid(pid, &ws, 0) < 0 && errno == EINTR) {
-  }
-  if (n < 0) return core_error_set(err, 0, "'%s --version' did not answer within %d s", binary, VERSION_TIMEOUT_MS / 1000);
-  if (!WIFEXITED(ws) || WEXITSTATUS(ws) != 0) return core_error_set(err, 0, "'%s --version' failed", binary);
-  if ((*out = core_kvm_first_line(text, (size_t)n)) == NULL)
+  char *argv[] = {(char *)binary, "--version", NULL};
+  core_spawn_opts o = {.timeout_ms = VERSION_TIMEOUT_MS};
+  cleanup_buf core_buf text = CORE_BUF_INIT;
+  cleanup_buf core_buf errout = CORE_BUF_INIT;
+  int status;
+  if (core_spawn(argv, &o, &text, &errout, &status, err) < 0) return -1;
+  if (status != 0)
+    return core_error_set(err, 0, "'%s --version' failed (exit %d): %s", binary, status, core_spawn_last_line(&errout));
+  if ((*out = core_kvm_first_line((const char *)text.data, text.len)) == NULL)
     return core_error_set(err, 0, "'%s --version' printed nothing", binary);
   return 0;
 }

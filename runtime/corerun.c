@@ -77,6 +77,7 @@ typedef struct run_args {
   const char *publish[MAX_DEVICE_FLAGS];
   const char *volumes[MAX_DEVICE_FLAGS];
   core_device_flags devices;
+  int asked; /* 'h' (--help) or 'V' (--version) when that is all that was asked */
 } run_args;
 
 static void free_strv(char ***v) {
@@ -95,6 +96,9 @@ static int parse_mib(const char *s, uint64_t *out) {
   return 0;
 }
 
+/* Fills a from the command line. Returns 0 to go on, 1 when --help or --version asked only for
+ * text (a->asked says which; the caller prints it and exits 0), -1 with *err on bad usage.
+ * It never prints or exits itself: what to do is the caller's. */
 static int parse_run_args(int argc, char **argv, run_args *a, core_error **err) {
   static const struct option opts[] = {{"trust", required_argument, NULL, 't'},  {"memory", required_argument, NULL, 'm'},
                                        {"cpus", required_argument, NULL, 'c'},   {"accel", required_argument, NULL, 'a'},
@@ -167,8 +171,8 @@ static int parse_run_args(int argc, char **argv, run_args *a, core_error **err) 
         break;
       case 'Q': a->qemu = optarg; break;
       case 'q': a->quiet = a->devices.quiet = 1; break;
-      case 'h': fputs(run_help, stdout); exit(0);
-      case 'V': printf("corerun %s\n", CORERUN_VERSION); exit(0);
+      case 'h':
+      case 'V': a->asked = c; return 1;
       default: return core_error_set(err, 0, "see 'corerun --help'");
     }
   }
@@ -197,9 +201,21 @@ static int open_verified(const run_args *a, core_verified_app **app, core_error 
   return 0;
 }
 
+/* What --help and --version print. */
+static int show_asked(const run_args *a, int *exit_status) {
+  if (a->asked == 'h')
+    fputs(run_help, stdout);
+  else
+    printf("corerun %s\n", CORERUN_VERSION);
+  *exit_status = 0;
+  return 0;
+}
+
 static int cmd_run(int argc, char **argv, int *exit_status, core_error **err) {
   run_args a;
-  if (parse_run_args(argc, argv, &a, err) < 0) return -1;
+  int parsed = parse_run_args(argc, argv, &a, err);
+  if (parsed < 0) return -1;
+  if (parsed > 0) return show_asked(&a, exit_status);
   cleanup_verified_app core_verified_app *app = NULL;
   if (open_verified(&a, &app, err) < 0) return -1;
   json_t *res = json_object_get(app->config, "resources");
@@ -241,7 +257,9 @@ static int cmd_run(int argc, char **argv, int *exit_status, core_error **err) {
 
 static int cmd_verify(int argc, char **argv, int *exit_status, core_error **err) {
   run_args a;
-  if (parse_run_args(argc, argv, &a, err) < 0) return -1;
+  int parsed = parse_run_args(argc, argv, &a, err);
+  if (parsed < 0) return -1;
+  if (parsed > 0) return show_asked(&a, exit_status);
   if (a.command) return core_error_set(err, 0, "verify takes no command");
   cleanup_verified_app core_verified_app *app = NULL;
   a.quiet = 1;

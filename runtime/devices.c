@@ -7,11 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cleanup.h"
 #include "initconf.h"
+#include "spawn.h"
 
 /* QEMU's user-mode network (slirp) always hands out these addresses. */
 #define GUEST_ADDRESS "10.0.2.15/24"
@@ -133,20 +133,15 @@ fail:
 }
 
 static int run_mkfs(const char *image, core_error **err) {
-  pid_t pid = fork();
-  if (pid < 0) return core_error_set(err, errno, "starting mkfs.ext4");
-  if (pid == 0) {
-    int null = open("/dev/null", O_WRONLY);
-    if (null >= 0) dup2(null, STDOUT_FILENO);
-    execlp("mkfs.ext4", "mkfs.ext4", "-q", "-F", "-E", "root_owner=0:0", image, (char *)NULL);
-    _exit(127);
-  }
-  int ws;
-  while (waitpid(pid, &ws, 0) < 0)
-    if (errno != EINTR) return core_error_set(err, errno, "waiting for mkfs.ext4");
-  if (!WIFEXITED(ws) || WEXITSTATUS(ws) == 127)
-    return core_error_set(err, 0, "cannot run mkfs.ext4 to format '%s'; install e2fsprogs", image);
-  if (WEXITSTATUS(ws) != 0) return core_error_set(err, 0, "mkfs.ext4 failed to format '%s'", image);
+  char *argv[] = {"mkfs.ext4", "-q", "-F", "-E", "root_owner=0:0", (char *)image, NULL};
+  cleanup_buf core_buf errout = CORE_BUF_INIT;
+  int status;
+  if (core_spawn(argv, NULL, NULL, &errout, &status, err) < 0)
+    return core_error_wrap(err, "formatting volume image '%s' (mkfs.ext4 is in e2fsprogs)", image);
+  /* Its own words say why (no space left, a file it cannot write, ...). */
+  if (status != 0)
+    return core_error_set(err, 0, "mkfs.ext4 failed to format '%s' (exit %d): %s", image, status,
+                          core_spawn_last_line(&errout));
   return 0;
 }
 
@@ -231,17 +226,16 @@ int core_run_devices_qemu_args(const core_run_devices *d, char ***args, size_t *
 
 int core_run_devices_conf(const core_run_devices *d, core_buf *conf, core_error **err) {
   if (d->network) {
-    if (core_initconf_add(conf, "interface", "eth0", err) < 0 ||
-        core_initconf_add(conf, "  address", GUEST_ADDRESS, err) < 0 ||
-        core_initconf_add(conf, "  gateway", GUEST_GATEWAY, err) < 0 || core_initconf_add(conf, "  dns", GUEST_DNS, err) < 0)
+    if (core_initconf_add(conf, INITCONF_INTERFACE, "eth0", err) < 0 ||
+        core_initconf_field(conf, INITCONF_KEY_ADDRESS, GUEST_ADDRESS, err) < 0 ||
+        core_initconf_field(conf, INITCONF_KEY_GATEWAY, GUEST_GATEWAY, err) < 0 ||
+        core_initconf_field(conf, INITCONF_KEY_DNS, GUEST_DNS, err) < 0)
       return -1;
   }
-  for (size_t i = 0; i < d->n_volumes; i++) {
+  for (size_t i = 0; i < d->n_volumes; i++)
     /* virtio-blk disks appear as vda, vdb, ... in the order QEMU is given them. */
-    cleanup_free char *line = NULL;
-    if (asprintf(&line, "%s /dev/vd%c", d->volumes[i].name, (char)('a' + i)) < 0) return core_error_set(err, ENOMEM, "allocating");
-    if (core_initconf_add(conf, "volume", line, err) < 0) return -1;
-  }
+    if (core_initconf_addf(conf, INITCONF_VOLUME, err, "%s /dev/vd%c", d->volumes[i].name, (char)('a' + i)) < 0)
+      return -1;
   return 0;
 }
 

@@ -34,6 +34,12 @@ run_tap() {
   [ "$notok" -eq 0 ] || failed_names+=("$name")
 }
 
+# Source-level checks that need no build: includes run one way between the folders.
+if [ "$mode" != --e2e-only ]; then
+  echo "== layering (tests/layering.sh)"
+  run_tap layering bash tests/layering.sh </dev/null
+fi
+
 for BUILD in "${builds[@]}"; do
   export BUILD
   if [ "$mode" != --e2e-only ]; then

@@ -6,7 +6,8 @@ cd "$(dirname "$0")/.."
 
 packages="build-essential pkg-config musl-tools clang libyaml-dev libarchive-dev libzstd-dev libssl-dev
   libjansson-dev libcmocka-dev libelf-dev libcurl4-openssl-dev libgit2-dev qemu-system-x86 skopeo
-  docker-registry apache2-utils curl git dpkg-dev e2fsprogs openssl zstd cpio python3 bc"
+  docker-registry apache2-utils curl git dpkg-dev e2fsprogs openssl zstd cpio python3 bc
+  python3-jsonschema python3-yaml"
 
 sudo=""
 [ "$(id -u)" = 0 ] || sudo="sudo"

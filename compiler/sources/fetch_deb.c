@@ -12,7 +12,7 @@
 #include "cleanup.h"
 #include "fetch.h"
 #include "fsutil.h"
-#include "subprocess.h"
+#include "spawn.h"
 
 /* Package names and versions go on apt's command line: refusing anything outside Debian
  * policy's alphabets keeps a value from being read as an option or a second argument. */
@@ -26,21 +26,13 @@ static int valid_version(const char *s) {
          strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.+~-:") == strlen(s);
 }
 
-/* The last non-empty line apt printed on stderr: its "E: ..." reason. */
-static const char *last_line(char *text) {
-  size_t n = strlen(text);
-  while (n && (text[n - 1] == '\n' || text[n - 1] == ' ')) text[--n] = 0;
-  char *nl = strrchr(text, '\n');
-  return nl ? nl + 1 : text;
-}
-
 static int apt_cache(char *const argv[], core_buf *out, core_error **err) {
   cleanup_buf core_buf errout = CORE_BUF_INIT;
   int status;
   if (core_run_capture(argv, NULL, out, &errout, &status, err) < 0) return -1;
   if (status != 0 && status != 100)
     return core_error_set(err, 0, "'apt-cache %s %s' failed (exit %d): %s", argv[1], argv[2], status,
-                          last_line((char *)errout.data));
+                          core_spawn_last_line(&errout));
   return status;
 }
 
@@ -224,7 +216,7 @@ static int download(core_fetch_ctx *ctx, const char *package, const char *versio
   }
   if (status != 0)
     return core_error_set(err, 0, "'apt-get download %s' failed (exit %d): %s", spec, status,
-                          last_line((char *)errout.data));
+                          core_spawn_last_line(&errout));
   const char *base = strrchr(m->filename, '/') ? strrchr(m->filename, '/') + 1 : m->filename;
   cleanup_free char *file = NULL;
   {

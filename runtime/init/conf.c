@@ -2,6 +2,9 @@
  * unit tests; conffile.c does the reading and confmerge.c the merging and checking. */
 #include "conf.h"
 
+/* The keywords, shared with the writers on the host (lib/initconf.c). */
+#include "../../lib/initconf_keys.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
@@ -465,23 +468,24 @@ static const struct {
   init_directive_fn apply;
   int flags;
 } init_directives[] = {
-    {"hostname", init_do_hostname, 0},
-    {"module", init_do_module, 0},
-    {"env", init_do_env, 0},
-    {"arg", init_do_arg, 0},
-    {"status-device", init_do_status_device, 0},
-    {"sysctl", init_do_sysctl, 0},
-    {"volume", init_do_volume, 0},
-    {"interface", init_do_interface, 0},
-    {"mount", init_do_mount, INIT_BUILD_ONLY},
-    {"onboot", init_do_onboot, INIT_BUILD_ONLY},
-    {"service", init_do_service, INIT_BUILD_ONLY},
-    {"onshutdown", init_do_onshutdown, INIT_BUILD_ONLY},
+    {INITCONF_HOSTNAME, init_do_hostname, 0},
+    {INITCONF_MODULE, init_do_module, 0},
+    {INITCONF_ENV, init_do_env, 0},
+    {INITCONF_ARG, init_do_arg, 0},
+    {INITCONF_STATUS_DEVICE, init_do_status_device, 0},
+    {INITCONF_SYSCTL, init_do_sysctl, 0},
+    {INITCONF_VOLUME, init_do_volume, 0},
+    {INITCONF_INTERFACE, init_do_interface, 0},
+    {INITCONF_MOUNT, init_do_mount, INIT_BUILD_ONLY},
+    {INITCONF_ONBOOT, init_do_onboot, INIT_BUILD_ONLY},
+    {INITCONF_SERVICE, init_do_service, INIT_BUILD_ONLY},
+    {INITCONF_ONSHUTDOWN, init_do_onshutdown, INIT_BUILD_ONLY},
 };
 
 #define INIT_KNOWN_DIRECTIVES                                                                      \
-  "hostname, module, env, arg, status-device, sysctl, volume, interface, mount, onboot, service, " \
-  "onshutdown"
+  INITCONF_HOSTNAME ", " INITCONF_MODULE ", " INITCONF_ENV ", " INITCONF_ARG ", "                  \
+  INITCONF_STATUS_DEVICE ", " INITCONF_SYSCTL ", " INITCONF_VOLUME ", " INITCONF_INTERFACE ", "    \
+  INITCONF_MOUNT ", " INITCONF_ONBOOT ", " INITCONF_SERVICE ", " INITCONF_ONSHUTDOWN
 
 /* ---- lines inside blocks ----------------------------------------------------------------- */
 
@@ -499,30 +503,30 @@ static int init_proc_key(init_parser *p, const char *key, char *value) {
                                                    : &p->c->onshutdown;
   init_proc *proc = &kind->v[p->index];
 
-  if (strcmp(key, "arg") == 0) return init_push(p, &proc->argv, value);
-  if (strcmp(key, "env") == 0) {
+  if (strcmp(key, INITCONF_KEY_ARG) == 0) return init_push(p, &proc->argv, value);
+  if (strcmp(key, INITCONF_KEY_ENV) == 0) {
     if (!init_env_ok(value)) INIT_REJECT(p, value, "env value '%s' is not NAME=VALUE", value);
     return init_push(p, &proc->env, value);
   }
-  if (strcmp(key, "root") == 0 || strcmp(key, "cwd") == 0) {
-    char **slot = key[0] == 'r' ? &proc->root : &proc->cwd;
+  if (strcmp(key, INITCONF_KEY_ROOT) == 0 || strcmp(key, INITCONF_KEY_CWD) == 0) {
+    char **slot = key[0] == INITCONF_KEY_ROOT[0] ? &proc->root : &proc->cwd; /* root or cwd */
     if (init_once(p, *slot != NULL, key, value) < 0) return -1;
     if (value[0] != '/') INIT_REJECT(p, value, "%s '%s' is not an absolute path", key, value);
     return init_set_string(slot, value);
   }
-  if (strcmp(key, "user") == 0) {
+  if (strcmp(key, INITCONF_KEY_USER) == 0) {
     if (init_once(p, proc->user != NULL, key, value) < 0) return -1;
     if (!init_user_ok(value))
       INIT_REJECT(p, value, "user '%s' is not a user name, UID or UID:GID", value);
     return init_set_string(&proc->user, value);
   }
-  if (strcmp(key, "restart") == 0) {
+  if (strcmp(key, INITCONF_KEY_RESTART) == 0) {
     if (init_once(p, proc->restart_set, key, value) < 0) return -1;
-    if (strcmp(value, "always") == 0)
+    if (strcmp(value, INITCONF_RESTART_ALWAYS) == 0)
       proc->restart = INIT_RESTART_ALWAYS;
-    else if (strcmp(value, "on-failure") == 0)
+    else if (strcmp(value, INITCONF_RESTART_ON_FAILURE) == 0)
       proc->restart = INIT_RESTART_ON_FAILURE;
-    else if (strcmp(value, "never") == 0)
+    else if (strcmp(value, INITCONF_RESTART_NEVER) == 0)
       proc->restart = INIT_RESTART_NEVER;
     else
       INIT_REJECT(p, value, "restart '%s' is not always, on-failure or never", value);
@@ -544,25 +548,25 @@ static int init_proc_key(init_parser *p, const char *key, char *value) {
 
 static int init_mount_key(init_parser *p, const char *key, char *value) {
   init_mount *m = &p->c->mounts.v[p->index];
-  if (strcmp(key, "type") == 0) {
+  if (strcmp(key, INITCONF_KEY_TYPE) == 0) {
     if (init_once(p, m->type != INIT_MOUNT_NONE, key, value) < 0) return -1;
-    if (strcmp(value, "tmpfs") == 0)
+    if (strcmp(value, INITCONF_TYPE_TMPFS) == 0)
       m->type = INIT_MOUNT_TMPFS;
-    else if (strcmp(value, "volume") == 0)
+    else if (strcmp(value, INITCONF_TYPE_VOLUME) == 0)
       m->type = INIT_MOUNT_VOLUME;
     else
       INIT_REJECT(p, value, "mount type '%s' is not tmpfs or volume", value);
     free(value);
     return 0;
   }
-  if (strcmp(key, "size") == 0) {
+  if (strcmp(key, INITCONF_KEY_SIZE) == 0) {
     if (init_once(p, m->size != 0, key, value) < 0) return -1;
     if (!init_size_ok(value, &m->size))
       INIT_REJECT(p, value, "size '%s' is not a number of bytes above 0", value);
     free(value);
     return 0;
   }
-  if (strcmp(key, "mode") == 0) {
+  if (strcmp(key, INITCONF_KEY_MODE) == 0) {
     if (init_once(p, m->mode != -1, key, value) < 0) return -1;
     if (!init_mode_ok(value, &m->mode))
       INIT_REJECT(p, value, "mode '%s' is not an octal mode up to 07777", value);
@@ -577,7 +581,7 @@ static int init_mount_key(init_parser *p, const char *key, char *value) {
 
 static int init_iface_key(init_parser *p, const char *key, char *value) {
   init_iface *f = &p->c->ifaces.v[p->index];
-  if (strcmp(key, "address") == 0) {
+  if (strcmp(key, INITCONF_KEY_ADDRESS) == 0) {
     if (init_once(p, f->has_address, key, value) < 0) return -1;
     char *slash = strchr(value, '/'), *end = NULL;
     long prefix = slash ? strtol(slash + 1, &end, 10) : -1;
@@ -595,7 +599,7 @@ static int init_iface_key(init_parser *p, const char *key, char *value) {
     free(value);
     return 0;
   }
-  if (strcmp(key, "gateway") == 0) {
+  if (strcmp(key, INITCONF_KEY_GATEWAY) == 0) {
     if (init_once(p, f->has_gateway, key, value) < 0) return -1;
     struct in_addr a;
     if (inet_pton(AF_INET, value, &a) != 1)
@@ -624,11 +628,15 @@ static bool init_word_is(const char *s, size_t n, const char *word) {
   return strlen(word) == n && memcmp(s, word, n) == 0;
 }
 
-static const char *const init_step_keys[] = {"arg", "env", "root", "cwd", "user", NULL};
-static const char *const init_service_keys[] = {"arg",  "env",     "root",       "cwd",
-                                                "user", "restart", "depends-on", NULL};
-static const char *const init_mount_keys[] = {"type", "size", "mode", "volume", NULL};
-static const char *const init_iface_keys[] = {"address", "gateway", "dns", NULL};
+static const char *const init_step_keys[] = {INITCONF_KEY_ARG, INITCONF_KEY_ENV, INITCONF_KEY_ROOT,
+                                             INITCONF_KEY_CWD, INITCONF_KEY_USER, NULL};
+static const char *const init_service_keys[] = {
+    INITCONF_KEY_ARG,  INITCONF_KEY_ENV,     INITCONF_KEY_ROOT,       INITCONF_KEY_CWD,
+    INITCONF_KEY_USER, INITCONF_KEY_RESTART, INITCONF_KEY_DEPENDS_ON, NULL};
+static const char *const init_mount_keys[] = {INITCONF_KEY_TYPE, INITCONF_KEY_SIZE, INITCONF_KEY_MODE,
+                                              INITCONF_KEY_VOLUME, NULL};
+static const char *const init_iface_keys[] = {INITCONF_KEY_ADDRESS, INITCONF_KEY_GATEWAY,
+                                              INITCONF_KEY_DNS, NULL};
 
 static int init_parse_indented(init_parser *p, const char *key, size_t klen, const char *value,
                                size_t vlen) {
@@ -696,20 +704,20 @@ static int init_parse_line(init_parser *p, const char *s, size_t n) {
   const char *value = space ? space + 1 : NULL;
   size_t vlen = space ? n - klen - 1 : 0;
 
-  if (init_word_is(s, klen, "version") && indent == 0) {
+  if (init_word_is(s, klen, INITCONF_VERSION) && indent == 0) {
     if (p->versioned)
       return init_parse_fail(p, "'version' may appear only once, as the first directive");
     /* CR is an ordinary byte in values (the writer passes it through), so a file saved
      * with CRLF line ends is caught here, on its first directive. */
-    if (value && init_word_is(value, vlen, "1\r"))
+    if (value && init_word_is(value, vlen, INITCONF_VERSION_VALUE "\r"))
       return init_parse_fail(p, "'version 1' followed by a carriage return (lines must end "
                                 "with LF alone)");
-    if (!value || !init_word_is(value, vlen, "1"))
+    if (!value || !init_word_is(value, vlen, INITCONF_VERSION_VALUE))
       return init_parse_fail(p, "unsupported version '%.*s' (this coreinit reads version 1)",
                              (int)vlen, value ? value : "");
     p->versioned = true;
     p->block = INIT_IN_DIRECTIVE;
-    snprintf(p->last_kw, sizeof p->last_kw, "version");
+    snprintf(p->last_kw, sizeof p->last_kw, INITCONF_VERSION);
     p->last_line = p->line;
     return 0;
   }

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "check.h"
+#include "load_into.h"
 #include "cleanup.h"
 #include "json.h"
 
@@ -20,7 +20,7 @@
 
 static core_app_config *check_ok(const char *path) {
   cleanup_diag core_diag *d = core_diag_new(path);
-  core_app_config *cfg = core_app_check_file_diag(path, d);
+  core_app_config *cfg = load_into(path, d);
   if (cfg == NULL) {
     cleanup_free char *text = core_diag_render(d);
     fail_msg("expected %s to be valid:\n%s", path, text);
@@ -229,7 +229,7 @@ static void test_defaults(void **state) {
 static void test_json(void **state) {
   (void)state;
   cleanup_diag core_diag *d = core_diag_new("users_errors.yml");
-  core_app_config *cfg = core_app_check_file_diag("users_errors.yml", d);
+  core_app_config *cfg = load_into("users_errors.yml", d);
   assert_null(cfg);
   cleanup_json json_t *j = NULL;
   core_error *err = NULL;
@@ -255,7 +255,7 @@ static void test_json(void **state) {
 
   /* a file that cannot be read is one diagnostic about the whole file */
   cleanup_diag core_diag *d2 = core_diag_new("missing.yml");
-  assert_null(core_app_check_file_diag("missing.yml", d2));
+  assert_null(load_into("missing.yml", d2));
   cleanup_json json_t *j2 = NULL;
   assert_int_equal(core_diag_to_json(d2, &j2, &err), 0);
   json_t *only = json_array_get(json_object_get(j2, "diagnostics"), 0);
@@ -265,7 +265,7 @@ static void test_json(void **state) {
 
   /* valid: ok, no diagnostics */
   cleanup_diag core_diag *d3 = core_diag_new("valid_minimal.yml");
-  core_app_config_free(core_app_check_file_diag("valid_minimal.yml", d3));
+  core_app_config_free(load_into("valid_minimal.yml", d3));
   cleanup_json json_t *j3 = NULL;
   assert_int_equal(core_diag_to_json(d3, &j3, &err), 0);
   assert_true(json_is_true(json_object_get(j3, "ok")));

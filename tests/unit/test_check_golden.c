@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "buf.h"
-#include "check.h"
+#include "load_into.h"
 #include "cleanup.h"
 #include "fsutil.h"
 
@@ -25,7 +25,7 @@
 static char *render_fixture(const char *yml) {
   cleanup_diag core_diag *d = core_diag_new(yml);
   assert_non_null(d);
-  core_app_config *cfg = core_app_check_file_diag(yml, d);
+  core_app_config *cfg = load_into(yml, d);
   core_app_config_free(cfg);
   char *out = core_diag_render(d);
   assert_non_null(out);

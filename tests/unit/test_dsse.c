@@ -1,4 +1,4 @@
-/* Unit tests for lib/dsse.c: the pre-authentication encoding from the DSSE spec, and sign
+/* Unit tests for lib/dsse.c and linker/sign.c: the pre-authentication encoding from the DSSE spec, and sign
  * then verify against trusted, untrusted and tampered envelopes. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,6 +14,7 @@
 
 #include "base64.h"
 #include "dsse.h"
+#include "sign.h"
 
 #define TYPE "application/vnd.in-toto+json"
 #define PAYLOAD "{\"hello\":\"world\"}"

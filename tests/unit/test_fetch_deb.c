@@ -17,7 +17,6 @@
 #include "cleanup.h"
 #include "fsutil.h"
 #include "sources/fetch.h"
-#include "sources/subprocess.h"
 
 #define PKG "busybox-static"
 
@@ -119,25 +118,8 @@ static void test_unknown(void **state) {
   core_error_freep(&err);
 }
 
-static void test_subprocess(void **state) {
-  (void)state;
-  core_error *err = NULL;
-  cleanup_buf core_buf out = CORE_BUF_INIT, errout = CORE_BUF_INIT;
-  int status = -1;
-  char *argv[] = {"sh", "-c", "echo out; echo err >&2; exit 3", NULL};
-  assert_int_equal(core_run_capture(argv, NULL, &out, &errout, &status, &err), 0);
-  assert_int_equal(status, 3);
-  assert_string_equal((char *)out.data, "out\n");
-  assert_string_equal((char *)errout.data, "err\n");
-  char *missing[] = {"no-such-program-core", NULL};
-  assert_int_equal(core_run_capture(missing, NULL, NULL, NULL, &status, &err), -1);
-  assert_non_null(strstr(err->msg, "cannot run"));
-  core_error_freep(&err);
-}
-
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_subprocess),
       cmocka_unit_test_setup_teardown(test_by_name_then_offline, make_tmpdir, remove_tmpdir),
       cmocka_unit_test_setup_teardown(test_exact_version_and_pin, make_tmpdir, remove_tmpdir),
       cmocka_unit_test_setup_teardown(test_unknown, make_tmpdir, remove_tmpdir),

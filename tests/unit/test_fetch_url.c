@@ -90,7 +90,7 @@ typedef struct fixture {
   core_fetch_ctx ctx;
 } fixture;
 
-/* One store for the whole run: lib/store.c keeps a lock on every store it opened until the
+/* One store for the whole run: compiler/store.c keeps a lock on every store it opened until the
  * process ends, and allows 16. Each test fetches bytes no other test fetches. */
 static fixture shared;
 

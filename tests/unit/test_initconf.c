@@ -1,5 +1,5 @@
-/* Unit tests for lib/initconf.c, the writer of coreinit's configuration: the version line
- * and the escaping the reader (runtime/init/conf.c) undoes. */
+/* Unit tests for lib/initconf.c, the writer of coreinit's configuration: the version line,
+ * the escaping the reader (runtime/init/conf.c) undoes, and the block helpers. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -63,11 +63,26 @@ static void test_escapes(void **state) {
   core_buf_release(&b);
 }
 
+static void test_blocks_and_formats(void **state) {
+  (void)state;
+  core_error *err = NULL;
+  core_buf b = CORE_BUF_INIT;
+  assert_int_equal(core_initconf_add(&b, INITCONF_SERVICE, "web", &err), 0);
+  assert_int_equal(core_initconf_field(&b, INITCONF_KEY_ARG, "a\tb", &err), 0);
+  /* A formatted value is escaped as a whole, after formatting. */
+  assert_int_equal(core_initconf_fieldf(&b, INITCONF_KEY_ENV, &err, "%s=%s", "X", "1\n2"), 0);
+  assert_int_equal(core_initconf_addf(&b, INITCONF_VOLUME, &err, "%s /dev/vd%c", "data", 'a'), 0);
+  assert_null(err);
+  assert_buf_text(&b, "service web\n  arg a\\tb\n  env X=1\\n2\nvolume data /dev/vda\n");
+  core_buf_release(&b);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_version_line),
       cmocka_unit_test(test_plain_values),
       cmocka_unit_test(test_escapes),
+      cmocka_unit_test(test_blocks_and_formats),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,4 +1,4 @@
-/* Unit tests for lib/keys.c: PEM key files and their modes, key ids, and Ed25519 signatures
+/* Unit tests for lib/keys.c and linker/sign.c: PEM key files and their modes, key ids, and Ed25519 signatures
  * checked against RFC 8032 section 7.1 TEST 1. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -20,6 +20,7 @@
 #include "digest.h"
 #include "fsutil.h"
 #include "keys.h"
+#include "sign.h"
 
 static void unhex(const char *hex, uint8_t *out, size_t len) {
   assert_int_equal(strlen(hex), 2 * len);

@@ -12,11 +12,12 @@
 #include <string.h>
 
 #include "buf.h"
-#include "check.h"
+#include "check.h" /* internal to compiler/: the lowered tree is checked directly here */
 #include "cleanup.h"
 #include "fsutil.h"
 #include "linuxkit.h"
 #include "yaml_build.h"
+#include "yaml_edit.h"
 
 #define CORPUS "tests/fixtures/linuxkit"
 
@@ -322,7 +323,7 @@ static void test_copy_prints_like_original(void **state) {
   cleanup_diag core_diag *d = core_diag_new("t.yml");
   core_yaml_doc *in = NULL;
   assert_int_equal(core_yaml_parse("t.yml", text, strlen(text), d, &in), 0);
-  core_yaml_doc *out = core_yb_doc_new("u.yml");
+  core_yaml_doc *out = core_yaml_doc_new("u.yml");
   assert_non_null(out);
   out->root = core_yb_copy(out, in->root);
   assert_non_null(out->root);
@@ -350,7 +351,7 @@ static void test_copy_prints_like_original(void **state) {
 
 static void test_builders_refuse_null(void **state) {
   (void)state;
-  core_yaml_doc *doc = core_yb_doc_new("t.yml");
+  core_yaml_doc *doc = core_yaml_doc_new("t.yml");
   core_yaml_node *m = core_yb_mapping(doc, NULL);
   assert_int_equal(core_yb_put(doc, m, "k", NULL, 0, NULL), -1);
   assert_int_equal(core_yb_append(m, core_yb_scalar(doc, NULL, 0, CORE_YAML_PLAIN, "x")), -1); /* not a sequence */

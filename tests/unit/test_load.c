@@ -1,5 +1,5 @@
 /* Unit tests for the loader (compiler/load): includes, variables and the check in one call,
- * the --var/--env-var flags, and the starter app.yml of `corec init` (compiler/starter). */
+ * its flags (compiler/load_flags: the getopt_long table every command splices in), and the starter app.yml of `corec init` (compiler/starter). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -16,9 +16,29 @@
 #include "fsutil.h"
 #include "input_file.h"
 #include "load.h"
+#include "load_flags.h"
 #include "starter.h"
 #include "templates.h"
 #include "tmpdir.h"
+
+/* argv parsed as a corec command parses it: its own flag (--json) and the loader's, in one
+ * table. Returns the index of the first operand, -1 with *err for a bad value, -2 for a flag
+ * the table does not know. */
+static int parse_args(int argc, const char **argv, core_load_opts *o, int *json, core_error **err) {
+  static const struct option opts[] = {{"json", no_argument, NULL, 'j'}, CORE_LOAD_OPTIONS, {0, 0, 0, 0}};
+  int c;
+  optind = 0; /* glibc: start over, as for a new argv */
+  opterr = 0;
+  while ((c = getopt_long(argc, (char **)argv, "", opts, NULL)) != -1) {
+    if (c == 'j') {
+      (*json)++;
+      continue;
+    }
+    int r = core_load_opts_set(o, c, optarg, err);
+    if (r <= 0) return r == 0 ? -2 : -1;
+  }
+  return optind;
+}
 
 static void write_file(const char *path, const char *text) {
   FILE *fp = fopen(path, "w");
@@ -38,13 +58,8 @@ static void test_load_whole_pipeline(void **state) {
   const char *argv[] = {"check", "--var", "GREETING=hi there", "--var=NAME=web", "--env-var", "HOME", "app.yml"};
   core_load_opts o = CORE_LOAD_OPTS_INIT;
   core_error *err = NULL;
-  int i = 1, flags = 0;
-  for (; i < 6; i++) {
-    int rc = core_load_opts_parse_flag(&o, 7, (char **)argv, &i, &err);
-    assert_int_equal(rc, 1);
-    flags++;
-  }
-  assert_int_equal(flags, 3);
+  int json = 0;
+  assert_int_equal(parse_args(7, argv, &o, &json, &err), 6);
   assert_int_equal(o.n_vars, 2);
   assert_int_equal(o.n_env_vars, 1);
   char *warnings = (char *)"unset";
@@ -83,13 +98,13 @@ static void test_load_reports_every_stage(void **state) {
 
 static void test_load_variables_key_is_removed_and_warnings_returned(void **state) {
   (void)state;
-  const char *text = "variables: {N: app}\nname: ${N}\nkernel: {source: k}\nmain: x\n";
+  write_file("app.yml", "variables: {N: app}\nname: ${N}\nkernel: {source: k}\nmain: x\n");
   const char *vars[] = {"TYPO=1"};
   char *warnings = NULL;
   core_load_opts o = {.vars = vars, .n_vars = 1, .warnings = &warnings};
   core_app_config *cfg = NULL;
   core_error *err = NULL;
-  if (core_app_load_text("app.yml", text, strlen(text), &o, &cfg, &err) < 0) fail_msg("%s", err->msg);
+  if (core_app_load("app.yml", &o, &cfg, &err) < 0) fail_msg("%s", err->msg);
   assert_string_equal(cfg->name, "app");
   assert_contains(warnings, "warning: --var 'TYPO' is not used");
   free(warnings);
@@ -167,31 +182,41 @@ static void test_flags(void **state) {
   (void)state;
   core_load_opts o = CORE_LOAD_OPTS_INIT;
   core_error *err = NULL;
-  const char *a1[] = {"x", "--var"};
-  int i = 1;
-  assert_int_equal(core_load_opts_parse_flag(&o, 2, (char **)a1, &i, &err), -1);
-  assert_string_equal(err->msg, "--var needs NAME=VALUE");
-  core_error_free(err);
-  err = NULL;
-  const char *a2[] = {"x", "--var", "1A=b"};
-  i = 1;
-  assert_int_equal(core_load_opts_parse_flag(&o, 3, (char **)a2, &i, &err), -1);
+  int json = 0;
+  const char *a1[] = {"x", "--var", "1A=b"};
+  assert_int_equal(parse_args(3, a1, &o, &json, &err), -1);
   assert_contains(err->msg, "invalid --var '1A=b'; write --var NAME=VALUE");
   core_error_free(err);
   err = NULL;
-  const char *a3[] = {"x", "--env-var=bad-name"};
-  i = 1;
-  assert_int_equal(core_load_opts_parse_flag(&o, 2, (char **)a3, &i, &err), -1);
+  const char *a2[] = {"x", "--env-var=bad-name"};
+  assert_int_equal(parse_args(2, a2, &o, &json, &err), -1);
+  assert_contains(err->msg, "invalid --env-var 'bad-name'");
   core_error_free(err);
   err = NULL;
-  const char *a4[] = {"x", "--variable", "--json"};
-  for (i = 1; i < 3; i++) assert_int_equal(core_load_opts_parse_flag(&o, 3, (char **)a4, &i, &err), 0);
-  const char *a5[] = {"x", "--var", "A=b=c"};
-  i = 1;
-  assert_int_equal(core_load_opts_parse_flag(&o, 3, (char **)a5, &i, &err), 1);
-  assert_int_equal(i, 2); /* moved past the separate value */
+  const char *a3[] = {"x", "--var", "NOEQUALS"};
+  assert_int_equal(parse_args(3, a3, &o, &json, &err), -1);
+  core_error_free(err);
+  err = NULL;
+  /* getopt_long refuses a missing value and an unknown flag before the setter sees them */
+  const char *a4[] = {"x", "--var"};
+  assert_int_equal(parse_args(2, a4, &o, &json, &err), -2);
+  const char *a5[] = {"x", "--variable", "A=b"};
+  assert_int_equal(parse_args(3, a5, &o, &json, &err), -2);
+  assert_null(err);
+  assert_int_equal(o.n_vars + o.n_env_vars, 0);
+  /* a value may hold '='; flags and operands mix; the command's own flag still reaches it */
+  const char *a6[] = {"x", "app.yml", "--var", "A=b=c", "--json", "--linuxkit", "--env-var", "HOME"};
+  assert_int_equal(parse_args(8, a6, &o, &json, &err), 7);
+  assert_int_equal(o.n_vars, 1);
   assert_string_equal(o.vars[0], "A=b=c");
+  assert_int_equal(o.n_env_vars, 1);
+  assert_string_equal(o.env_vars[0], "HOME");
+  assert_int_equal(o.linuxkit, 1);
+  assert_int_equal(json, 1);
+  /* an id that is not the loader's is left to the command */
+  assert_int_equal(core_load_opts_set(&o, 'j', NULL, &err), 0);
   core_load_opts_release(&o);
+  assert_null(o.vars);
 }
 
 static char *read_text(const char *path) {

@@ -236,6 +236,43 @@ static void test_entries(void **state) {
   assert_string_equal(json_string_value(json_object_get(pin, "sha256")), "sha256:aa");
 }
 
+static int collect(void *ctx, const char *digest, core_error **err) {
+  (void)err;
+  char *seen = ctx;
+  if (strlen(seen) < 8) strcat(seen, digest[7] == 'a' ? "a" : "b");
+  return 0;
+}
+
+/* What corec lock prints and the digests cache gc keeps, at any depth of a pin. */
+static void test_entry_text_and_digests(void **state) {
+  cleanup_free char *path = core_path_join(*state, "app.lock");
+  char a[72] = "sha256:", b[72] = "sha256:";
+  memset(a + 7, 'a', 64);
+  memset(b + 7, 'b', 64);
+  cleanup_free char *text = NULL;
+  assert_true(asprintf(&text,
+                       "{\"version\":1,\"sources\":[{\"kind\":\"oci\",\"source\":{\"oci\":\"x:1\"},"
+                       "\"pin\":{\"manifest\":\"%s\",\"layers\":[{\"digest\":\"%s\"}],\"size\":3,"
+                       "\"note\":\"sha256:short\"}}]}",
+                       a, b) > 0);
+  core_error *err = NULL;
+  assert_int_equal(core_write_file_atomic(path, text, strlen(text), 0644, &err), 0);
+  cleanup_lockfile core_lockfile *l = NULL;
+  if (core_lockfile_load(path, &l, &err) < 0) fail_msg("%s", err->msg);
+  cleanup_free char *line = NULL;
+  assert_int_equal(core_lockfile_entry_text(l, 0, &line, &err), 0);
+  cleanup_free char *want = NULL;
+  assert_true(asprintf(&want, "oci {\"oci\":\"x:1\"}: {\"layers\":[{\"digest\":\"%s\"}],\"manifest\":\"%s\","
+                              "\"note\":\"sha256:short\",\"size\":3}",
+                       b, a) > 0);
+  assert_string_equal(line, want);
+  char seen[16] = "";
+  assert_int_equal(core_lockfile_digests(l, collect, seen, &err), 0);
+  assert_int_equal(strlen(seen), 2); /* both digests, not the malformed one */
+  assert_non_null(strchr(seen, 'a'));
+  assert_non_null(strchr(seen, 'b'));
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_source_forms),
@@ -244,6 +281,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_bad_files, make_tmpdir, remove_tmpdir),
       cmocka_unit_test_setup_teardown(test_hostile_files, make_tmpdir, remove_tmpdir),
       cmocka_unit_test_setup_teardown(test_entries, make_tmpdir, remove_tmpdir),
+      cmocka_unit_test_setup_teardown(test_entry_text_and_digests, make_tmpdir, remove_tmpdir),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,4 +1,4 @@
-/* Unit tests for lib/store.c: put and get, digest pins, corruption found on read, two
+/* Unit tests for compiler/store.c: put and get, digest pins, corruption found on read, two
  * processes filling one store at once, and a writer killed mid-write. */
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,5 +1,5 @@
 /* Maintenance of the content store for `corec cache`: listing, removing and the exclusive
- * lock that keeps gc from deleting under a build. Not for the build path (lib/store.h). */
+ * lock that keeps gc from deleting under a build. Not for the build path (compiler/store.h). */
 #ifndef CORE_STORE_ADMIN_H
 #define CORE_STORE_ADMIN_H
 

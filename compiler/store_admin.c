@@ -13,10 +13,6 @@
 #include "cleanup.h"
 #include "fsutil.h"
 
-static void closedirp(DIR **d) {
-  if (*d) closedir(*d);
-}
-
 static int blob_cmp(const void *a, const void *b) {
   return strcmp(((const core_store_blob *)a)->digest.str, ((const core_store_blob *)b)->digest.str);
 }
@@ -24,7 +20,7 @@ static int blob_cmp(const void *a, const void *b) {
 int core_store_list(core_store *s, core_store_blob **out, size_t *n, core_error **err) {
   cleanup_free char *dir = NULL;
   if (asprintf(&dir, "%s/blobs/sha256", core_store_dir(s)) < 0) return core_error_set(err, ENOMEM, "allocating");
-  __attribute__((cleanup(closedirp))) DIR *d = opendir(dir);
+  cleanup_closedir DIR *d = opendir(dir);
   if (d == NULL) return core_error_set(err, errno, "listing '%s'", dir);
   cleanup_free core_store_blob *blobs = NULL;
   size_t count = 0, cap = 0;
@@ -60,7 +56,7 @@ int core_store_remove(core_store *s, const core_digest *d, core_error **err) {
 int core_store_clean_tmp(core_store *s, time_t max_age, size_t *n_removed, uint64_t *bytes, core_error **err) {
   cleanup_free char *dir = core_path_join(core_store_dir(s), "tmp");
   if (dir == NULL) return core_error_set(err, ENOMEM, "allocating");
-  __attribute__((cleanup(closedirp))) DIR *d = opendir(dir);
+  cleanup_closedir DIR *d = opendir(dir);
   if (d == NULL) return core_error_set(err, errno, "listing '%s'", dir);
   time_t now = time(NULL);
   struct dirent *e;
@@ -71,7 +67,7 @@ int core_store_clean_tmp(core_store *s, time_t max_age, size_t *n_removed, uint6
     if (S_ISDIR(st.st_mode)) {
       /* A fetcher's scratch directory (apt downloads): one level of files. */
       int sub = openat(dirfd(d), e->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-      __attribute__((cleanup(closedirp))) DIR *sd = sub >= 0 ? fdopendir(sub) : NULL;
+      cleanup_closedir DIR *sd = sub >= 0 ? fdopendir(sub) : NULL;
       if (sd == NULL) {
         if (sub >= 0) close(sub);
         continue;

@@ -1,0 +1,25 @@
+/* The publisher's half of the keys: generating and saving a key pair, signing, and DSSE
+ * envelopes. Only corec signs, so this is here and not in lib/ (corerun verifies: keys.h, dsse.h). */
+#ifndef CORE_SIGN_H
+#define CORE_SIGN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "error.h"
+#include "keys.h"
+
+int core_key_generate(EVP_PKEY **out, core_error **err);
+int core_key_load_private(const char *path, EVP_PKEY **out, core_error **err);
+/* Writes PREFIX.key (0600) and PREFIX.pub atomically; refuses to overwrite unless force. */
+int core_key_save_pair(EVP_PKEY *key, const char *prefix, int force, core_error **err);
+int core_key_save_public(EVP_PKEY *key, const char *path, core_error **err);
+
+int core_key_sign(EVP_PKEY *key, const void *msg, size_t len, uint8_t sig[64], core_error **err);
+
+/* Signs and returns the envelope as canonical JSON (sorted keys, no spaces). */
+int core_dsse_sign(EVP_PKEY *key, const char *payload_type, const void *payload, size_t len, core_buf *envelope,
+                   core_error **err);
+
+#endif
