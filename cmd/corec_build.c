@@ -7,6 +7,7 @@
 #include "load_flags.h"
 #include "cleanup.h"
 #include "corec.h"
+#include "corec_fetch_flags.h"
 #include "corec_reporter.h"
 #include "json.h"
 #include "keys.h"
@@ -25,9 +26,7 @@ static const char build_help[] =
     "      --locked          fail if app.lock would change (CI); with --update-lock: fail if upstream moved\n"
     "      --offline         use only the content store and app.lock; never touch the network\n"
     "      --update-lock     re-resolve refs, tags and package versions and rewrite app.lock\n"
-    "      --store DIR       the content store (default $CORE_STORE_DIR, else $CORE_HOME/store)\n"
-    "      --quiet           no download progress\n"
-    "      --json-events     download progress as JSON lines on stderr\n"
+    COREC_FETCH_FLAGS_HELP
     CORE_LOAD_FLAGS_HELP
     "  -h, --help            show this help\n"
     "\n"
@@ -42,17 +41,12 @@ int corec_build(int argc, char **argv, core_error **err) {
                                        {"locked", no_argument, NULL, 'L'},
                                        {"offline", no_argument, NULL, 'O'},
                                        {"update-lock", no_argument, NULL, 'U'},
-                                       {"store", required_argument, NULL, 'S'},
-                                       {"quiet", no_argument, NULL, 'Q'},
-                                       {"json-events", no_argument, NULL, 'J'},
+                                       COREC_FETCH_OPTIONS,
                                        CORE_LOAD_OPTIONS,
                                        {0, 0, 0, 0}};
   const char *output = NULL, *sign_key = NULL;
-  core_resolve_opts ro = {0};
-  int quiet = 0, json_events = 0;
+  corec_fetch_flags ff = {0};
   cleanup_load_opts core_load_opts lo = CORE_LOAD_OPTS_INIT;
-  cleanup_free char *warnings = NULL;
-  lo.warnings = &warnings;
   int c;
   optind = 1;
   while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
@@ -60,13 +54,11 @@ int corec_build(int argc, char **argv, core_error **err) {
       case 'o': output = optarg; break;
       case 'k': sign_key = optarg; break;
       case 'h': fputs(build_help, stdout); return 0;
-      case 'L': ro.locked = 1; break;
-      case 'O': ro.offline = 1; break;
-      case 'U': ro.update_lock = 1; break;
-      case 'S': ro.store_dir = optarg; break;
-      case 'Q': quiet = 1; break;
-      case 'J': json_events = 1; break;
+      case 'L': ff.resolve.locked = 1; break;
+      case 'O': ff.resolve.offline = 1; break;
+      case 'U': ff.resolve.update_lock = 1; break;
       default: {
+        if (corec_fetch_flag_set(&ff, c, optarg)) break;
         int r = core_load_opts_set(&lo, c, optarg, err);
         if (r < 0) return -1;
         if (r == 0) return fputs(build_help, stderr), 2;
@@ -82,11 +74,7 @@ int corec_build(int argc, char **argv, core_error **err) {
   cleanup_key EVP_PKEY *key = NULL;
   /* The one reporter of this build: downloads, unpacking and warnings all go through it. */
   cleanup_corec_reporter core_reporter *reporter = NULL;
-  if (corec_reporter_for_stderr(quiet, json_events, &reporter, err) < 0) return -1;
-  ro.reporter = reporter;
-  if (core_app_load(argv[optind], &lo, &cfg, err) < 0) return -1;
-  core_report_notice(reporter, warnings);
-  if (core_plan_make(cfg, &ro, &plan, err) < 0) return -1;
+  if (corec_load_and_plan(argv[optind], &lo, &ff, &reporter, &cfg, &plan, err) < 0) return -1;
   cleanup_free char *default_output = NULL;
   if (output == NULL) {
     if (asprintf(&default_output, "%s.tim", cfg->name) < 0) return core_error_set(err, 0, "out of memory");

@@ -7,6 +7,7 @@
 
 #include "cleanup.h"
 #include "corec.h"
+#include "corec_fetch_flags.h"
 #include "corec_reporter.h"
 #include "fsutil.h"
 #include "load.h"
@@ -22,33 +23,24 @@ static const char lock_help[] =
     "app.lock next to APP.yml (spec/lock.md). Prints what is pinned. Local files are not locked.\n"
     "APP.yml is read as 'corec build' reads it: includes, ${...} variables, LinuxKit files.\n"
     "\n"
-    "      --store DIR       the content store (default $CORE_STORE_DIR, else $CORE_HOME/store)\n"
-    "      --quiet           no progress output\n"
-    "      --json-events     progress as JSON lines on stderr\n"
+    COREC_FETCH_FLAGS_HELP
     CORE_LOAD_FLAGS_HELP
     "  -h, --help            show this help\n";
 
 int corec_lock(int argc, char **argv, core_error **err) {
-  static const struct option opts[] = {{"store", required_argument, NULL, 's'},
-                                       {"quiet", no_argument, NULL, 'q'},
-                                       {"json-events", no_argument, NULL, 'j'},
-                                       {"help", no_argument, NULL, 'h'},
+  static const struct option opts[] = {{"help", no_argument, NULL, 'h'},
+                                       COREC_FETCH_OPTIONS,
                                        CORE_LOAD_OPTIONS,
                                        {0, 0, 0, 0}};
-  core_resolve_opts ro = {.update_lock = 1};
-  int quiet = 0, json_events = 0;
+  corec_fetch_flags ff = {.resolve = {.update_lock = 1}};
   cleanup_load_opts core_load_opts lo = CORE_LOAD_OPTS_INIT;
-  cleanup_free char *warnings = NULL;
-  lo.warnings = &warnings;
   int c;
   optind = 1;
   while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
     switch (c) {
-      case 's': ro.store_dir = optarg; break;
-      case 'q': quiet = 1; break;
-      case 'j': json_events = 1; break;
       case 'h': fputs(lock_help, stdout); return 0;
       default: {
+        if (corec_fetch_flag_set(&ff, c, optarg)) break;
         int r = core_load_opts_set(&lo, c, optarg, err);
         if (r < 0) return -1;
         if (r == 0) return fputs(lock_help, stderr), 2;
@@ -58,13 +50,10 @@ int corec_lock(int argc, char **argv, core_error **err) {
   if (optind != argc - 1) return core_error_set(err, 0, "lock takes one app.yml; see 'corec lock --help'");
   cleanup_app_config core_app_config *cfg = NULL;
   cleanup_plan core_plan *plan = NULL;
-  /* One reporter for the fetches and the loader's warnings, as in corec build. */
+  /* The same front half as corec build (includes, variables, one reporter), so both lock the
+   * same sources. */
   cleanup_corec_reporter core_reporter *reporter = NULL;
-  if (corec_reporter_for_stderr(quiet, json_events, &reporter, err) < 0) return -1;
-  ro.reporter = reporter;
-  if (core_app_load(argv[optind], &lo, &cfg, err) < 0) return -1;
-  core_report_notice(reporter, warnings);
-  if (core_plan_make(cfg, &ro, &plan, err) < 0) return -1;
+  if (corec_load_and_plan(argv[optind], &lo, &ff, &reporter, &cfg, &plan, err) < 0) return -1;
   /* Read back through the one reader: what is printed is what the next build will read. A
    * missing file means the app has no remote source (none is written then); any other
    * problem is the reader's error. */
