@@ -8,7 +8,10 @@ COREC=$ROOT/${BUILD:-build}/corec
 SCHEMA=$ROOT/spec/app.schema.json
 FIXTURES=$ROOT/tests/fixtures/check
 [ -x "$COREC" ] || { echo "not ok - $COREC missing: run 'make all' first"; exit 1; }
-python3 -c 'import jsonschema, yaml' 2>/dev/null ||
+# Debian's Python, where python3-jsonschema and python3-yaml install: a python3 earlier on PATH
+# (pyenv, a venv) may have neither, or other versions.
+PYTHON=/usr/bin/python3
+"$PYTHON" -c 'import jsonschema, yaml' 2>/dev/null ||
   { echo "not ok - python3-jsonschema or python3-yaml missing: run 'make deps'"; exit 1; }
 
 # Fixtures 'corec check' rejects, each with a place the schema must reject it at (a JSON
@@ -47,7 +50,7 @@ n_failed=0
 ok() { echo "ok - $1"; }
 not_ok() { echo "not ok - $1"; [ $# -gt 1 ] && echo "#   $2"; n_failed=$((n_failed + 1)); }
 
-results=$(python3 "$ROOT/tests/e2e/schema_check.py" "$SCHEMA" "$ROOT"/examples/*/app.yml "$FIXTURES"/*.yml) ||
+results=$("$PYTHON" "$ROOT/tests/e2e/schema_check.py" "$SCHEMA" "$ROOT"/examples/*/app.yml "$FIXTURES"/*.yml) ||
   { echo "not ok - the validator failed"; exit 1; }
 # The validator's line for one file.
 result_of() { awk -v f="$1" '$2 == f' <<<"$results"; }
