@@ -46,9 +46,7 @@ declare -A other_reason=(
   [yaml_error]="not YAML at all: there is no document to validate"
 )
 
-n_failed=0
-ok() { echo "ok - $1"; }
-not_ok() { echo "not ok - $1"; [ $# -gt 1 ] && echo "#   $2"; n_failed=$((n_failed + 1)); }
+. "$ROOT/tests/e2e/tap.sh"
 
 results=$("$PYTHON" "$ROOT/tests/e2e/schema_check.py" "$SCHEMA" "$ROOT"/examples/*/app.yml "$FIXTURES"/*.yml) ||
   { echo "not ok - the validator failed"; exit 1; }

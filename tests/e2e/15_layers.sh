@@ -9,14 +9,7 @@ BUILD_DIR=$ROOT/${BUILD:-build}
 CORERUN=$BUILD_DIR/corerun
 [ -x "$CORERUN" ] || { echo "not ok - $CORERUN missing: run 'make all' first"; exit 1; }
 
-n_failed=0
-ok() { echo "ok - $1"; }
-not_ok() {
-  echo "not ok - $1"
-  shift
-  [ $# -gt 0 ] && printf '#   %s\n' "$@"
-  n_failed=$((n_failed + 1))
-}
+. "$ROOT/tests/e2e/tap.sh"
 
 # The libraries corerun may name, by soname without its version; the sanitizer build also
 # needs the two sanitizers' runtimes.

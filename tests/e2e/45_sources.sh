@@ -15,11 +15,8 @@ KPKG=$(apt-cache depends linux-image-cloud-amd64 | sed -n 's/^ *Depends: \(linux
 
 echo "hello from a URL source" >"$WORK/www/etc/greeting"
 tar -C "$WORK/www" -cf "$WORK/www/greeting.tar" etc
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-python3 -m http.server --bind 127.0.0.1 --directory "$WORK/www" "$PORT" >"$WORK/http.log" 2>&1 &
-HTTP_PID=$!
-trap 'kill $HTTP_PID 2>/dev/null; rm -rf "$WORK"' EXIT
-for _ in $(seq 50); do curl -sf "http://127.0.0.1:$PORT/greeting.tar" -o /dev/null && break; sleep 0.1; done
+serve_dir "$WORK/www" greeting.tar || exit 1
+PORT=$HTTP_PORT
 
 cat >"$APP/app.yml" <<YAML
 name: sources

@@ -21,21 +21,7 @@ TIMTOOL="python3 $ROOT/tests/e2e/timtool.py"
   { echo "not ok - example packages missing in $DEBS: run 'make deps'"; exit 1; }
 command -v qemu-system-x86_64 >/dev/null || { echo "not ok - qemu-system-x86_64 missing: run 'make deps'"; exit 1; }
 
-n_failed=0
-ok() { echo "ok - $1"; }
-not_ok() {
-  echo "not ok - $1"
-  shift
-  [ $# -gt 0 ] && printf '#   %s\n' "$@"
-  n_failed=$((n_failed + 1))
-}
-# check NAME COMMAND...: passes when the command succeeds.
-check() {
-  local name=$1
-  shift
-  if "$@"; then ok "$name"; else not_ok "$name" "failed: $*"; fi
-}
-contains() { grep -qF -- "$2" "$1"; }
+. "$ROOT/tests/e2e/tap.sh"
 
 # Writes an app directory like the hello example at $1 (debs referenced by absolute path),
 # with main command $2 and optional extra kernel YAML lines in $3.
@@ -65,6 +51,19 @@ hello_tim() {
   echo "$WORK/hello.tim"
 }
 
+# serve_dir DIR FILE: serves DIR over HTTP on 127.0.0.1 for the rest of the test file (stopped
+# on exit) and waits until FILE answers; sets HTTP_PORT and HTTP_PID.
+serve_dir() {
+  HTTP_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  python3 -m http.server --bind 127.0.0.1 --directory "$1" "$HTTP_PORT" >"$WORK/http.log" 2>&1 &
+  HTTP_PID=$!
+  trap 'kill $HTTP_PID 2>/dev/null; rm -rf "$WORK"' EXIT
+  local _
+  for _ in $(seq 50); do curl -sf "http://127.0.0.1:$HTTP_PORT/$2" -o /dev/null && return 0; sleep 0.1; done
+  echo "not ok - the test's HTTP server on port $HTTP_PORT did not answer"
+  return 1
+}
+
 # A stand-in QEMU that only records that it was started: proves refusals happen before boot.
 fake_qemu() {
   cat >"$WORK/fake-qemu" <<SH
@@ -87,4 +86,3 @@ open(sys.argv[1], "w").write(str(resource.getrusage(resource.RUSAGE_CHILDREN).ru
 sys.exit(rc if rc >= 0 else 128 - rc)' "$@"
 }
 
-finish() { [ "$n_failed" -eq 0 ]; }
