@@ -23,6 +23,33 @@ int core_write_all(int fd, const void *data, size_t len, core_error **err) {
   return 0;
 }
 
+int core_pwrite_all(int fd, const void *data, size_t len, uint64_t offset, core_error **err) {
+  const uint8_t *p = data;
+  while (len > 0) {
+    ssize_t n = pwrite(fd, p, len, (off_t)offset);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return core_error_set(err, errno, "writing at byte %llu", (unsigned long long)offset);
+    p += n;
+    offset += (uint64_t)n;
+    len -= (size_t)n;
+  }
+  return 0;
+}
+
+int core_pread_exact(int fd, void *buf, size_t len, uint64_t offset, const char *what, core_error **err) {
+  uint8_t *p = buf;
+  while (len > 0) {
+    ssize_t n = pread(fd, p, len, (off_t)offset);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return core_error_set(err, errno, "reading %s at byte %llu", what, (unsigned long long)offset);
+    if (n == 0) return core_error_set(err, 0, "%s ends at byte %llu, before the %zu bytes it should hold there", what, (unsigned long long)offset, len);
+    p += n;
+    offset += (uint64_t)n;
+    len -= (size_t)n;
+  }
+  return 0;
+}
+
 int core_read_file(const char *path, core_buf *out, core_error **err) {
   cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) return core_error_set(err, errno, "opening '%s'", path);

@@ -30,6 +30,10 @@ void core_atomic_abort(core_atomic_file *f);
 
 int core_mkdir_p(const char *path, mode_t mode, core_error **err);
 int core_write_all(int fd, const void *data, size_t len, core_error **err);
+/* Writes all of DATA at OFFSET (pwrite until done). */
+int core_pwrite_all(int fd, const void *data, size_t len, uint64_t offset, core_error **err);
+/* Reads exactly LEN bytes at OFFSET; a file that ends first is an error naming WHAT. */
+int core_pread_exact(int fd, void *buf, size_t len, uint64_t offset, const char *what, core_error **err);
 
 /* Seals a memfd against every change, so what was verified is exactly what is read later. */
 int core_memfd_seal(int fd, core_error **err);
