@@ -43,6 +43,10 @@ int core_image_add_owned(core_image *img, uint64_t offset, void *data, uint64_t 
   return add_extent(img, (core_extent){.offset = offset, .length = len, .kind = CORE_EXTENT_MEM, .data = data, .fd = -1}, err);
 }
 
+int core_image_add_ref(core_image *img, uint64_t offset, const void *data, uint64_t len, core_error **err) {
+  return add_extent(img, (core_extent){.offset = offset, .length = len, .kind = CORE_EXTENT_MEM, .data = data, .fd = -1}, err);
+}
+
 int core_image_add_copy(core_image *img, uint64_t offset, const void *data, uint64_t len, core_error **err) {
   if (len == 0) return 0;
   void *copy = malloc(len);

@@ -21,7 +21,7 @@ typedef struct core_extent {
   uint64_t offset; /* in the image */
   uint64_t length; /* > 0 */
   core_extent_kind kind;
-  const uint8_t *data; /* MEM: points into a buffer the image owns */
+  const uint8_t *data; /* MEM: a buffer the image owns, or one the caller keeps (add_ref) */
   int fd;              /* FD */
   uint64_t fd_offset;  /* FD */
 } core_extent;
@@ -40,6 +40,8 @@ typedef struct core_image {
 int core_image_add_copy(core_image *img, uint64_t offset, const void *data, uint64_t len, core_error **err);
 /* Takes ownership of DATA (malloc'd; freed with the image, also on error). */
 int core_image_add_owned(core_image *img, uint64_t offset, void *data, uint64_t len, core_error **err);
+/* Points at DATA without copying it: DATA must outlive the image (a blob the caller holds). */
+int core_image_add_ref(core_image *img, uint64_t offset, const void *data, uint64_t len, core_error **err);
 /* Bytes [FD_OFFSET, FD_OFFSET+LEN) of FD; FD must stay open while the image is used. */
 int core_image_add_fd(core_image *img, uint64_t offset, int fd, uint64_t fd_offset, uint64_t len, core_error **err);
 int core_image_add_zero(core_image *img, uint64_t offset, uint64_t len, core_error **err);

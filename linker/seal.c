@@ -18,7 +18,7 @@ static int add_json_blob(core_blob_set *blobs, json_t *j, core_digest *d, uint64
   return core_blob_set_add(blobs, &text, d, err);
 }
 
-int core_seal_and_write(core_linked_app *app, EVP_PKEY *key, const char *out_path, core_error **err) {
+int core_seal(core_linked_app *app, EVP_PKEY *key, core_buf *index_json, core_error **err) {
   /* The statement names the manifest digest: the one identity everything else hangs from. */
   cleanup_json json_t *statement =
       json_pack("{s:s, s:[{s:s, s:{s:s}}], s:s, s:{s:{s:s, s:I}}}", "_type", INTOTO_STATEMENT_TYPE, "subject", "name",
@@ -63,8 +63,12 @@ int core_seal_and_write(core_linked_app *app, EVP_PKEY *key, const char *out_pat
   json_t *top_desc = core_oci_descriptor(OCI_MT_INDEX, &d_top, top_size);
   json_object_set_new(top_desc, "annotations", json_pack("{s:s}", OCI_ANN_REF_NAME, app->name));
   cleanup_json json_t *index = json_pack("{s:i, s:s, s:[o]}", "schemaVersion", 2, "mediaType", OCI_MT_INDEX, "manifests", top_desc);
-  cleanup_buf core_buf index_text = CORE_BUF_INIT;
   if (index == NULL) return core_error_set(err, ENOMEM, "building index.json");
-  if (core_json_dump(index, &index_text, err) < 0) return -1;
+  return core_json_dump(index, index_json, err);
+}
+
+int core_seal_and_write(core_linked_app *app, EVP_PKEY *key, const char *out_path, core_error **err) {
+  cleanup_buf core_buf index_text = CORE_BUF_INIT;
+  if (core_seal(app, key, &index_text, err) < 0) return -1;
   return core_tim_write(out_path, &index_text, &app->blobs, err);
 }

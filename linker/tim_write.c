@@ -60,23 +60,27 @@ static int by_digest(const void *a, const void *b) {
 int core_tim_write(const char *path, const core_buf *index_json, const core_blob_set *blobs, core_error **err) {
   cleanup_atomic_file core_atomic_file f = {.fd = -1};
   if (core_atomic_open(&f, path, 0644, err) < 0) return -1;
+  if (core_tim_write_fd(f.fd, index_json, blobs, err) < 0) return core_error_wrap(err, "'%s'", path);
+  return core_atomic_commit(&f, err);
+}
+
+int core_tim_write_fd(int fd, const core_buf *index_json, const core_blob_set *blobs, core_error **err) {
   cleanup_free const core_blob **sorted = calloc(blobs->n + 1, sizeof *sorted);
   if (sorted == NULL) return core_error_set(err, ENOMEM, "allocating");
   for (size_t i = 0; i < blobs->n; i++) sorted[i] = &blobs->blobs[i];
   qsort(sorted, blobs->n, sizeof *sorted, by_digest);
-  if (put(f.fd, CORE_TIM_LAYOUT_NAME, CORE_TAR_FILE, OCI_LAYOUT_FILE, strlen(OCI_LAYOUT_FILE), err) < 0 ||
-      put(f.fd, CORE_TIM_INDEX_NAME, CORE_TAR_FILE, index_json->data, index_json->len, err) < 0 ||
-      put(f.fd, CORE_TIM_BLOBS_DIR, CORE_TAR_DIR, NULL, 0, err) < 0 ||
-      put(f.fd, CORE_TIM_SHA256_DIR, CORE_TAR_DIR, NULL, 0, err) < 0)
-    return core_error_wrap(err, "'%s'", path);
+  if (put(fd, CORE_TIM_LAYOUT_NAME, CORE_TAR_FILE, OCI_LAYOUT_FILE, strlen(OCI_LAYOUT_FILE), err) < 0 ||
+      put(fd, CORE_TIM_INDEX_NAME, CORE_TAR_FILE, index_json->data, index_json->len, err) < 0 ||
+      put(fd, CORE_TIM_BLOBS_DIR, CORE_TAR_DIR, NULL, 0, err) < 0 ||
+      put(fd, CORE_TIM_SHA256_DIR, CORE_TAR_DIR, NULL, 0, err) < 0)
+    return -1;
   for (size_t i = 0; i < blobs->n; i++) {
     char name[sizeof CORE_TIM_SHA256_DIR + 64];
     snprintf(name, sizeof name, CORE_TIM_SHA256_DIR "%s", core_digest_hex(&sorted[i]->digest));
-    if (put(f.fd, name, CORE_TAR_FILE, sorted[i]->data.data, sorted[i]->data.len, err) < 0)
-      return core_error_wrap(err, "'%s'", path);
+    if (put(fd, name, CORE_TAR_FILE, sorted[i]->data.data, sorted[i]->data.len, err) < 0) return -1;
   }
   /* The end-of-archive marker, and nothing after it: no padding to a 10 KiB record. */
   static const uint8_t end[2 * CORE_TAR_BLOCK];
-  if (core_write_all(f.fd, end, sizeof end, err) < 0) return core_error_wrap(err, "finishing '%s'", path);
-  return core_atomic_commit(&f, err);
+  if (core_write_all(fd, end, sizeof end, err) < 0) return core_error_wrap(err, "finishing the tar");
+  return 0;
 }

@@ -25,6 +25,8 @@ void core_blob_set_release(core_blob_set *set);
 #define cleanup_blob_set __attribute__((cleanup(core_blob_set_release)))
 
 /* Writes oci-layout, index.json and every blob (sorted by digest) to path, atomically. */
+/* The same tar, written from the current position of FD (the signed metadata of disk forms). */
+int core_tim_write_fd(int fd, const core_buf *index_json, const core_blob_set *blobs, core_error **err);
 int core_tim_write(const char *path, const core_buf *index_json, const core_blob_set *blobs, core_error **err);
 
 #endif
