@@ -3,7 +3,11 @@
 #  1. build: `corec build` against the hand-written pipeline a user would otherwise script
 #     (dpkg-deb + cpio + zstd + tar + openssl), producing the same kind of content;
 #  2. boot: `corerun` (verify everything, then boot) against starting QEMU directly on the
-#     same kernel and initramfs without any verification.
+#     same kernel and initramfs without any verification;
+#  3. qcow2: `corec build -o app.qcow2` against building the raw disk and converting it with
+#     `qemu-img convert -O qcow2` (what a user would do without corec's writer), for hello's
+#     disk and for a 1 GiB mostly-empty one;
+#  4. disk boot: `corerun app.qcow2` (which hashes the whole disk) against `corerun app.tim`.
 # Prints the median of N runs of each (N=${RUNS:-5}) and the ratio core/alternative.
 set -eu
 cd "$(dirname "$0")/.."
@@ -60,6 +64,21 @@ qemu_direct() {
 core_boot=$(time_runs "$BUILD/corerun" -q "$WORK/hello.tim")
 direct_boot=$(time_runs qemu_direct)
 
+build_qcow2() { "$BUILD/corec" build examples/hello/app.yml -o "$WORK/hello.qcow2" "$@"; }
+build_raw_convert() {
+  "$BUILD/corec" build examples/hello/app.yml -o "$WORK/hello.img" "$@" &&
+    qemu-img convert -f raw -O qcow2 "$WORK/hello.img" "$WORK/converted.qcow2"
+}
+qcow2_small=$(time_runs build_qcow2)
+convert_small=$(time_runs build_raw_convert)
+qcow2_big=$(time_runs build_qcow2 --disk-size 1G)
+convert_big=$(time_runs build_raw_convert --disk-size 1G)
+build_qcow2
+disk_boot=$(time_runs "$BUILD/corerun" -q "$WORK/hello.qcow2")
+
 printf '%-44s %8s %8s %7s\n' "measurement (median of $RUNS)" "core" "other" "ratio"
 printf '%-44s %7.2fs %7.2fs %6.2fx\n' "build hello vs dpkg-deb+cpio+zstd+openssl" "$core_build" "$hand" "$(echo "$core_build / $hand" | bc -l)"
 printf '%-44s %7.2fs %7.2fs %6.2fx\n' "verify+boot hello vs bare qemu (no checks)" "$core_boot" "$direct_boot" "$(echo "$core_boot / $direct_boot" | bc -l)"
+printf '%-44s %7.2fs %7.2fs %6.2fx\n' "hello.qcow2 vs hello.img + qemu-img convert" "$qcow2_small" "$convert_small" "$(echo "$qcow2_small / $convert_small" | bc -l)"
+printf '%-44s %7.2fs %7.2fs %6.2fx\n' "1 GiB qcow2 vs 1 GiB img + qemu-img convert" "$qcow2_big" "$convert_big" "$(echo "$qcow2_big / $convert_big" | bc -l)"
+printf '%-44s %7.2fs %7.2fs %6.2fx\n' "corerun hello.qcow2 vs corerun hello.tim" "$disk_boot" "$core_boot" "$(echo "$disk_boot / $core_boot" | bc -l)"

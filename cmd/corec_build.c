@@ -13,14 +13,23 @@
 #include "keys.h"
 #include "link.h"
 #include "plan.h"
+#include "check.h"
+#include "disk_form.h"
+#include "disk_write.h"
 #include "seal.h"
 
 static const char build_help[] =
     "usage: corec build [OPTIONS] APP.yml\n"
     "\n"
-    "Compiles APP.yml into a signed TIM artifact and prints its digest (sha256:...).\n"
+    "Compiles APP.yml into a signed artifact and prints its digest (sha256:...). The format follows\n"
+    "the output's extension: .tim (corerun's own), .img or .raw (a GPT disk that boots with UEFI),\n"
+    ".qcow2 (the same disk as qcow2), .iso (boots from a CD with BIOS or UEFI). Every format is\n"
+    "signed and verified by corerun; spec/formats.md describes them.\n"
     "\n"
-    "  -o, --output FILE     where to write the artifact (default: NAME.tim in the current directory)\n"
+    "  -o, --output FILE     where to write the artifact (default: NAME.tim, or NAME.<format>)\n"
+    "      --format FORMAT   tim, raw, qcow2 or iso, whatever the output's name\n"
+    "      --disk-size SIZE  size of a raw or qcow2 disk (e.g. 1G; default: what the app needs); the\n"
+    "                        space past the partitions stays unallocated\n"
     "      --sign-key FILE   Ed25519 private key (PEM) to sign with (default: the default key in\n"
     "                        $CORE_HOME/keys/, created and trusted on first use)\n"
     "      --locked          fail if app.lock would change (CI); with --update-lock: fail if upstream moved\n"
@@ -32,7 +41,11 @@ static const char build_help[] =
     "\n"
     "Environment:\n"
     "  CORE_MAX_FILE_SIZE    largest file a rootfs layer may hold (default 1G; units K, M, G, T)\n"
-    "  CORE_MAX_ROOTFS_SIZE  most file data all layers together may hold (default 4G)\n";
+    "  CORE_MAX_ROOTFS_SIZE  most file data all layers together may hold (default 4G)\n"
+    "  CORE_EFI_STUB         systemd's EFI stub for disk forms (default " CORE_EFI_STUB_DEFAULT ")\n"
+    "  CORE_ISOLINUX_BIN     ISOLINUX for ISOs (default " CORE_ISOLINUX_BIN_DEFAULT ")\n"
+    "  CORE_LDLINUX_C32      its ldlinux.c32 (default " CORE_LDLINUX_C32_DEFAULT ")\n"
+    "  SOURCE_DATE_EPOCH     every timestamp written (default 0)\n";
 
 int corec_build(int argc, char **argv, core_error **err) {
   static const struct option opts[] = {{"output", required_argument, NULL, 'o'},
@@ -41,10 +54,12 @@ int corec_build(int argc, char **argv, core_error **err) {
                                        {"locked", no_argument, NULL, 'L'},
                                        {"offline", no_argument, NULL, 'O'},
                                        {"update-lock", no_argument, NULL, 'U'},
+                                       {"format", required_argument, NULL, 'F'},
+                                       {"disk-size", required_argument, NULL, 'D'},
                                        COREC_FETCH_OPTIONS,
                                        CORE_LOAD_OPTIONS,
                                        {0, 0, 0, 0}};
-  const char *output = NULL, *sign_key = NULL;
+  const char *output = NULL, *sign_key = NULL, *format = NULL, *disk_size = NULL;
   corec_fetch_flags ff = {0};
   cleanup_load_opts core_load_opts lo = CORE_LOAD_OPTS_INIT;
   int c;
@@ -57,6 +72,8 @@ int corec_build(int argc, char **argv, core_error **err) {
       case 'L': ff.resolve.locked = 1; break;
       case 'O': ff.resolve.offline = 1; break;
       case 'U': ff.resolve.update_lock = 1; break;
+      case 'F': format = optarg; break;
+      case 'D': disk_size = optarg; break;
       default: {
         if (corec_fetch_flag_set(&ff, c, optarg)) break;
         int r = core_load_opts_set(&lo, c, optarg, err);
@@ -66,6 +83,17 @@ int corec_build(int argc, char **argv, core_error **err) {
     }
   }
   if (optind != argc - 1) return core_error_set(err, 0, "build takes one app.yml; see 'corec build --help'");
+  /* Everything about the output is checked before any work is done. */
+  core_disk_opts disk = {.form = CORE_FORM_TIM};
+  if (format ? core_form_parse(format, &disk.form, err) < 0
+             : output && core_form_from_path(output, &disk.form, err) < 0)
+    return -1;
+  if (disk_size) {
+    if (disk.form != CORE_FORM_RAW && disk.form != CORE_FORM_QCOW2)
+      return core_error_set(err, 0, "--disk-size applies to raw and qcow2 disks, not to a %s", core_form_name(disk.form));
+    if (core_parse_size(disk_size, &disk.disk_size) < 0 || disk.disk_size == 0 || disk.disk_size % 512)
+      return core_error_set(err, 0, "--disk-size '%s' is not a size in bytes that is a multiple of 512 (e.g. 1G, 512M)", disk_size);
+  }
 
   /* parse + check -> plan (resolve, pin) -> link -> seal (sign) -> write */
   cleanup_app_config core_app_config *cfg = NULL;
@@ -77,12 +105,16 @@ int corec_build(int argc, char **argv, core_error **err) {
   if (corec_load_and_plan(argv[optind], &lo, &ff, &reporter, &cfg, &plan, err) < 0) return -1;
   cleanup_free char *default_output = NULL;
   if (output == NULL) {
-    if (asprintf(&default_output, "%s.tim", cfg->name) < 0) return core_error_set(err, 0, "out of memory");
+    const char *ext = disk.form == CORE_FORM_RAW ? "img" : core_form_name(disk.form);
+    if (asprintf(&default_output, "%s.%s", cfg->name, ext) < 0) return core_error_set(err, 0, "out of memory");
     output = default_output;
   }
   if (corec_signing_key(sign_key, &key, err) < 0) return -1;
   if (core_link(plan, reporter, &app, err) < 0) return -1;
-  if (core_seal_and_write(&app, key, output, err) < 0) return -1;
+  disk.mtime = plan->source_date_epoch;
+  if (disk.form == CORE_FORM_TIM ? core_seal_and_write(&app, key, output, err) < 0
+                                 : core_disk_write(&app, key, &disk, output, err) < 0)
+    return -1;
   printf("%s\n", app.manifest.str);
   return 0;
 }

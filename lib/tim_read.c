@@ -112,15 +112,31 @@ static int check_blob_entry(core_tim *tim, const core_tim_tar *t, const core_tim
   return 0;
 }
 
+static int read_layout(core_tim_tar *t, core_tim **out, core_error **err);
+
 int core_tim_read(const char *path, core_tim **out, core_error **err) {
-  cleanup_tim core_tim *tim = calloc(1, sizeof *tim);
-  if (tim == NULL) return core_error_set(err, ENOMEM, "allocating");
   cleanup_tim_tar core_tim_tar t;
   if (core_tim_tar_open(&t, path, err) < 0) return -1;
+  return read_layout(&t, out, err);
+}
+
+int core_tim_read_region(const char *path, int fd, uint64_t base, uint64_t limit, core_tim **out, uint64_t *tar_len,
+                         core_error **err) {
+  cleanup_tim_tar core_tim_tar t;
+  if (core_tim_tar_open_region(&t, path, fd, base, limit, err) < 0) return -1;
+  if (read_layout(&t, out, err) < 0) return -1;
+  *tar_len = t.tar_end;
+  return 0;
+}
+
+static int read_layout(core_tim_tar *t, core_tim **out, core_error **err) {
+  const char *path = t->path;
+  cleanup_tim core_tim *tim = calloc(1, sizeof *tim);
+  if (tim == NULL) return core_error_set(err, ENOMEM, "allocating");
   char prev[sizeof ((core_tim_tar_entry *)0)->name] = "";
   for (size_t i = 0;; i++) {
     core_tim_tar_entry e;
-    int r = core_tim_tar_next(&t, &e, err);
+    int r = core_tim_tar_next(t, &e, err);
     if (r < 0) return -1;
     if (r == 0) {
       if (i < N_FIXED)
@@ -133,23 +149,23 @@ int core_tim_read(const char *path, core_tim **out, core_error **err) {
         return core_error_set(err, 0, "'%s': entry %zu at offset %llu is '%s', expected %s '%s' (a TIM holds " ORDER ")",
                               path, i + 1, at, e.shown, fixed[i].type == CORE_TAR_DIR ? "the directory" : "the file",
                               fixed[i].name);
-    } else if (check_blob_entry(tim, &t, &e, i > N_FIXED ? prev : NULL, err) < 0) {
+    } else if (check_blob_entry(tim, t, &e, i > N_FIXED ? prev : NULL, err) < 0) {
       return -1;
     }
     if (i == 0) {
       cleanup_buf core_buf layout = CORE_BUF_INIT;
-      if (read_small(&t, &e, 4096, &layout, err) < 0) return -1;
+      if (read_small(t, &e, 4096, &layout, err) < 0) return -1;
       if (layout.len != strlen(OCI_LAYOUT_FILE) || memcmp(layout.data, OCI_LAYOUT_FILE, layout.len) != 0)
         return core_error_set(err, 0, "'%s': oci-layout is not %s, the only content a TIM has there", path,
                               OCI_LAYOUT_FILE);
     } else if (i == 1) {
-      if (read_small(&t, &e, CORE_TIM_MAX_JSON, &tim->index_json, err) < 0) return -1;
+      if (read_small(t, &e, CORE_TIM_MAX_JSON, &tim->index_json, err) < 0) return -1;
     } else if (i >= N_FIXED) {
       core_tim_blob *grown = realloc(tim->blobs, (tim->n_blobs + 1) * sizeof *grown);
       if (grown == NULL) return core_error_set(err, ENOMEM, "allocating");
       tim->blobs = grown;
       tim->blobs[tim->n_blobs].fd = -1;
-      if (read_blob(&t, &e, e.name + 13, &tim->blobs[tim->n_blobs], err) < 0) return -1;
+      if (read_blob(t, &e, e.name + 13, &tim->blobs[tim->n_blobs], err) < 0) return -1;
       tim->n_blobs++;
       memcpy(prev, e.name, sizeof prev);
     }
@@ -177,5 +193,16 @@ int core_tim_blob_load(core_tim *tim, const core_digest *digest, uint64_t want_s
   buf.len = b->size;
   buf.data[buf.len] = 0;
   *out = buf;
+  return 0;
+}
+
+int core_tim_add_blob(core_tim *tim, const core_digest *digest, uint64_t size, int fd, core_error **err) {
+  core_tim_blob *grown = realloc(tim->blobs, (tim->n_blobs + 1) * sizeof *grown);
+  if (grown == NULL) {
+    close(fd);
+    return core_error_set(err, ENOMEM, "allocating");
+  }
+  tim->blobs = grown;
+  tim->blobs[tim->n_blobs++] = (core_tim_blob){.digest = *digest, .size = size, .fd = fd};
   return 0;
 }

@@ -23,6 +23,12 @@ typedef struct core_tim {
 } core_tim;
 
 int core_tim_read(const char *path, core_tim **out, core_error **err);
+/* The same layout as a tar at BASE in FD, within LIMIT bytes (a disk form's signed metadata);
+ * blobs the layout stores elsewhere are simply absent. *tar_len gets the tar's length. */
+int core_tim_read_region(const char *path, int fd, uint64_t base, uint64_t limit, core_tim **out, uint64_t *tar_len,
+                         core_error **err);
+/* Adds a blob read from elsewhere (a memfd, sealed, hashed by the caller); takes FD. */
+int core_tim_add_blob(core_tim *tim, const core_digest *digest, uint64_t size, int fd, core_error **err);
 void core_tim_free(core_tim *tim);
 void core_tim_freep(core_tim **tim);
 #define cleanup_tim __attribute__((cleanup(core_tim_freep)))

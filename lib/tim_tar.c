@@ -32,6 +32,20 @@ int core_tim_tar_open(core_tim_tar *t, const char *path, core_error **err) {
   return 0;
 }
 
+int core_tim_tar_open_region(core_tim_tar *t, const char *path, int fd, uint64_t base, uint64_t limit, core_error **err) {
+  *t = (core_tim_tar){.path = path, .fd = -1, .base = base, .in_region = 1};
+  struct stat st;
+  if (fstat(fd, &st) < 0) return core_error_set(err, errno, "reading '%s'", path);
+  uint64_t file_size = (uint64_t)st.st_size;
+  if (base >= file_size)
+    return core_error_set(err, 0, "'%s' ends at byte %llu, before its signed metadata at byte %llu: it is truncated or not "
+                          "an artifact corec wrote", path, (unsigned long long)file_size, (unsigned long long)base);
+  t->fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+  if (t->fd < 0) return core_error_set(err, errno, "reading '%s'", path);
+  t->size = file_size - base < limit ? file_size - base : limit;
+  return 0;
+}
+
 void core_tim_tar_close(core_tim_tar *t) {
   if (t->fd >= 0) close(t->fd);
   t->fd = -1;
@@ -40,9 +54,9 @@ void core_tim_tar_close(core_tim_tar *t) {
 int core_tim_tar_pread(core_tim_tar *t, uint64_t at, void *buf, size_t len, core_error **err) {
   uint8_t *p = buf;
   while (len > 0) {
-    ssize_t n = pread(t->fd, p, len, (off_t)at);
+    ssize_t n = pread(t->fd, p, len, (off_t)(t->base + at));
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return core_error_set(err, errno, "reading '%s' at offset %llu", t->path, (unsigned long long)at);
+    if (n < 0) return core_error_set(err, errno, "reading '%s' at offset %llu", t->path, (unsigned long long)(t->base + at));
     /* Sizes were checked against fstat: a short read means the file shrank meanwhile. */
     if (n == 0)
       return core_error_set(err, 0, "'%s' is truncated: it ended at offset %llu while it was read; fetch or build it again",
@@ -135,6 +149,8 @@ static int check_end(core_tim_tar *t, uint64_t at, core_error **err) {
   if (!all_zero(block, sizeof block))
     return core_error_set(err, 0, "'%s': a single zero block at offset %llu is followed by more data; a TIM ends with exactly two zero blocks" CANONICAL_ONLY,
                           t->path, a);
+  t->tar_end = at + 2 * CORE_TAR_BLOCK;
+  if (t->in_region) return 0;
   if (t->size != at + 2 * CORE_TAR_BLOCK)
     return core_error_set(err, 0, "'%s' has %llu bytes after its end-of-archive marker (at offset %llu); a TIM ends right after it" CANONICAL_ONLY,
                           t->path, (unsigned long long)(t->size - at - 2 * CORE_TAR_BLOCK), a);

@@ -16,6 +16,9 @@ typedef struct core_tim_tar {
   uint64_t next;     /* offset of the next header */
   uint64_t pad_at;   /* padding of the previous entry, checked before moving on */
   uint64_t pad_len;
+  uint64_t base;     /* where the tar starts in the file (0 for a TIM; a disk form's region) */
+  int in_region;     /* the tar sits in a zero-filled region: it may be followed by more bytes */
+  uint64_t tar_end;  /* once the end marker is read: the tar's length */
 } core_tim_tar;
 
 typedef struct core_tim_tar_entry {
@@ -29,6 +32,10 @@ typedef struct core_tim_tar_entry {
 
 /* Opens path for reading; refuses what is not a regular file, naming what it is. */
 int core_tim_tar_open(core_tim_tar *t, const char *path, core_error **err);
+/* A tar at BASE in an open file (FD is duplicated), read only within LIMIT bytes: the signed
+ * metadata region of a disk form. It ends at its end-of-archive marker; what follows in the
+ * region is the caller's to check. */
+int core_tim_tar_open_region(core_tim_tar *t, const char *path, int fd, uint64_t base, uint64_t limit, core_error **err);
 void core_tim_tar_close(core_tim_tar *t);
 #define cleanup_tim_tar __attribute__((cleanup(core_tim_tar_close)))
 

@@ -3,9 +3,12 @@
 #include "tim_verify.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cleanup.h"
+#include "disk_verify.h"
 #include "json.h"
 #include "oci.h"
 
@@ -178,7 +181,18 @@ int core_tim_open_verified(const char *path, const core_trust *trust, core_verif
   core_verified_app *app = calloc(1, sizeof *app);
   __attribute__((cleanup(core_verified_app_freep))) core_verified_app *owned = app;
   if (app == NULL) return core_error_set(err, ENOMEM, "allocating");
-  if (core_tim_read(path, &app->tim, err) < 0) return -1;
+  /* A disk form (raw, qcow2, ISO) carries the same layout in a region of its own; anything
+   * else goes to the TIM reader, which refuses what is not a TIM. */
+  core_form form = CORE_FORM_TIM;
+  core_disk_meta meta;
+  cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+  struct stat st;
+  if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && core_form_detect(fd, &form, err) < 0) return -1;
+  if (form == CORE_FORM_TIM) {
+    if (core_tim_read(path, &app->tim, err) < 0) return -1;
+  } else if (core_disk_read_meta(path, fd, form, &app->tim, &meta, err) < 0) {
+    return -1;
+  }
   cleanup_json json_t *top = NULL;
   if (load_top_index(app->tim, &top, err) < 0) return core_error_wrap(err, "'%s'", path);
   json_t *entries = json_object_get(top, "manifests");
@@ -209,6 +223,11 @@ int core_tim_open_verified(const char *path, const core_trust *trust, core_verif
                           TIM_ARTIFACT_TYPE);
   json_t *layers = json_object_get(manifest, "layers");
   if (!json_is_array(layers)) return core_error_set(err, 0, "'%s': the manifest lists no layers", path);
+  const char *described = json_string_value(json_object_get(json_object_get(manifest, "annotations"), CORE_ANN_IMAGE_FORMAT));
+  if (form == CORE_FORM_TIM && described != NULL)
+    return core_error_set(err, 0, "'%s' is a TIM, but its signed manifest describes a %s disk: it is the metadata of a disk "
+                          "artifact taken out of it; run the disk itself", path, described);
+  if (form != CORE_FORM_TIM && core_disk_check(path, fd, manifest, &meta, app->tim, err) < 0) return -1;
   if (load_json_blob(app->tim, json_object_get(manifest, "config"), TIM_MT_CONFIG, &app->config, err) < 0 ||
       find_layer(app->tim, layers, TIM_MT_KERNEL, &app->kernel, err) < 0 ||
       find_layer(app->tim, layers, TIM_MT_INITRAMFS, &app->initramfs, err) < 0)
