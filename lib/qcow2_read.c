@@ -22,6 +22,7 @@
 #define L2_COMPRESSED (UINT64_C(1) << 62)
 #define L2_RESERVED UINT64_C(0x3f000000000001fe)  /* bits 1-8 and 56-61 of a standard descriptor */
 #define L2_ZERO UINT64_C(1)
+#define MAX_RT_BYTES (UINT64_C(8) << 20) /* QEMU's own limit on the refcount table */
 
 /* Header extension types the reader must know to refuse. */
 #define EXT_BACKING_FORMAT 0xe2792acau
@@ -34,9 +35,9 @@ struct core_qcow2 {
   uint64_t file_size, size, cs;
   unsigned bits;
   uint64_t l1_off, l1_bytes, rt_off, rt_bytes;
-  uint64_t *l1;        /* L2 table offsets by L1 index, 0 for none; all checked at open */
-  uint64_t *l2_sorted; /* the non-zero ones, sorted: tells a data cluster from a table */
-  size_t n_l2;
+  uint64_t *l1;   /* L2 table offsets by L1 index, 0 for none; all checked at open */
+  uint64_t *meta; /* every one-cluster table (L2 tables, refcount blocks), sorted: tells data from metadata */
+  size_t n_meta;
   uint8_t *l2; /* the one cached L2 table, one cluster */
   uint64_t l2_at; /* its file offset; 0 when nothing is cached */
 };
@@ -145,12 +146,16 @@ static int check_tables(core_qcow2 *q, const header *h, core_error **err) {
   q->rt_off = h->rt_off, q->rt_bytes = (uint64_t)h->rt_clusters * q->cs;
   if (q->l1_bytes > CORE_QCOW2_MAX_L1_BYTES)
     return refuse(q->name, HINT, err, "qcow2 L1 table of %u entries is larger than corerun accepts", h->l1_size);
-  if (q->l1_off == 0 || q->l1_off % q->cs != 0)
+  /* A disk of size 0 has no L1 table; QEMU then writes offset 0. */
+  if ((q->l1_off == 0 && h->l1_size != 0) || q->l1_off % q->cs != 0)
     return refuse(q->name, HINT, err, "qcow2 header field l1_table_offset is %llu: it must be a cluster boundary after the header",
                   (unsigned long long)q->l1_off);
   if (q->l1_off > q->file_size || q->l1_bytes > q->file_size - q->l1_off)
     return refuse(q->name, HINT, err, "qcow2 L1 table at byte %llu (%llu bytes) reaches past the end of the file (%llu bytes); the file may be truncated",
                   (unsigned long long)q->l1_off, (unsigned long long)q->l1_bytes, (unsigned long long)q->file_size);
+  if (q->rt_bytes > MAX_RT_BYTES)
+    return refuse(q->name, HINT, err, "qcow2 header field refcount_table_clusters is %u, a table larger than the %llu bytes accepted",
+                  h->rt_clusters, (unsigned long long)MAX_RT_BYTES);
   if (q->rt_off == 0 || q->rt_off % q->cs != 0 || h->rt_clusters == 0)
     return refuse(q->name, HINT, err, "qcow2 header fields refcount_table_offset %llu and refcount_table_clusters %u do not describe a table after the header",
                   (unsigned long long)q->rt_off, h->rt_clusters);
@@ -183,27 +188,42 @@ static int check_cluster(const core_qcow2 *q, uint64_t off, const char *what, ui
   return 0;
 }
 
-static int load_l1(core_qcow2 *q, core_error **err) {
-  size_t n = (size_t)(q->l1_bytes / 8);
-  /* Both bounded: l1_bytes was checked against the file's size and CORE_QCOW2_MAX_L1_BYTES. */
-  cleanup_free uint8_t *raw = malloc(q->l1_bytes ? q->l1_bytes : 1);
-  q->l1 = calloc(n ? n : 1, sizeof *q->l1);
-  q->l2_sorted = calloc(n ? n : 1, sizeof *q->l2_sorted);
-  if (raw == NULL || q->l1 == NULL || q->l2_sorted == NULL) return core_error_set(err, ENOMEM, "%s: allocating the L1 table", q->name);
-  if (core_pread_exact(q->fd, raw, q->l1_bytes, q->l1_off, q->name, err) < 0) return -1;
-  for (size_t i = 0; i < n; i++) {
+/* Reads a table of 8-byte entries that point at one-cluster tables (the L1 table at L2 tables,
+ * the refcount table at refcount blocks), checks each pointer and adds it to q->meta. OUT, when
+ * given, receives the offsets by index. LEN was checked against the file's size. */
+static int load_pointers(core_qcow2 *q, uint64_t at, uint64_t len, const char *what, uint64_t *out, core_error **err) {
+  cleanup_free uint8_t *raw = malloc(len ? len : 1);
+  if (raw == NULL) return core_error_set(err, ENOMEM, "%s: allocating the %s", q->name, what);
+  if (core_pread_exact(q->fd, raw, len, at, q->name, err) < 0) return -1;
+  for (uint64_t i = 0; i < len / 8; i++) {
     uint64_t e = be64(raw + 8 * i), off = e & OFFSET_MASK;
     if (e == 0) continue;
-    if (e & L1_RESERVED) return refuse(q->name, HINT, err, "qcow2 L1 entry %zu has reserved bits set (0x%016llx)", i, (unsigned long long)e);
-    if (off == 0) return refuse(q->name, HINT, err, "qcow2 L1 entry %zu has flags but no L2 table offset", i);
-    if (check_cluster(q, off, "L1 entry", i, err) < 0) return -1;
-    q->l1[i] = off;
-    q->l2_sorted[q->n_l2++] = off;
+    /* L1 entries may carry the COPIED flag (bit 63); refcount table entries have no flags, and
+     * an offset past 2^56 could not lie inside any file this reader accepts. */
+    uint64_t reserved = out ? L1_RESERVED : ~OFFSET_MASK;
+    if (e & reserved) return refuse(q->name, HINT, err, "qcow2 %s entry %llu has reserved bits set (0x%016llx)", what, (unsigned long long)i, (unsigned long long)e);
+    if (off == 0)
+      return refuse(q->name, HINT, err, "qcow2 %s entry %llu (0x%016llx) is not a valid table offset", what, (unsigned long long)i, (unsigned long long)e);
+    if (check_cluster(q, off, what, i, err) < 0) return -1;
+    if (out) out[i] = off;
+    q->meta[q->n_meta++] = off;
   }
-  qsort(q->l2_sorted, q->n_l2, sizeof *q->l2_sorted, by_value);
-  for (size_t i = 1; i < q->n_l2; i++)
-    if (q->l2_sorted[i] == q->l2_sorted[i - 1])
-      return refuse(q->name, HINT, err, "qcow2 L1 table points twice at the L2 table at byte %llu", (unsigned long long)q->l2_sorted[i]);
+  return 0;
+}
+
+static int load_tables(core_qcow2 *q, core_error **err) {
+  /* Bounded: both tables were checked against the file's size and their caps. */
+  size_t n = (size_t)(q->l1_bytes / 8) + (size_t)(q->rt_bytes / 8);
+  q->l1 = calloc(q->l1_bytes ? q->l1_bytes / 8 : 1, sizeof *q->l1);
+  q->meta = calloc(n ? n : 1, sizeof *q->meta);
+  if (q->l1 == NULL || q->meta == NULL) return core_error_set(err, ENOMEM, "%s: allocating the L1 table", q->name);
+  if (load_pointers(q, q->l1_off, q->l1_bytes, "L1 table", q->l1, err) < 0 ||
+      load_pointers(q, q->rt_off, q->rt_bytes, "refcount table", NULL, err) < 0)
+    return -1;
+  qsort(q->meta, q->n_meta, sizeof *q->meta, by_value);
+  for (size_t i = 1; i < q->n_meta; i++)
+    if (q->meta[i] == q->meta[i - 1])
+      return refuse(q->name, HINT, err, "qcow2 tables overlap: two L2 tables or refcount blocks are both at byte %llu", (unsigned long long)q->meta[i]);
   return 0;
 }
 
@@ -245,7 +265,7 @@ int core_qcow2_open(int fd, const char *name, core_qcow2 **out, core_error **err
   cleanup_qcow2 core_qcow2 *q = calloc(1, sizeof *q);
   if (q == NULL || (q->name = strdup(name)) == NULL) return core_error_set(err, ENOMEM, "%s: opening a qcow2 file", name);
   q->fd = fd;
-  if (read_header(q, err) < 0 || load_l1(q, err) < 0) return -1;
+  if (read_header(q, err) < 0 || load_tables(q, err) < 0) return -1;
   q->l2 = malloc(q->cs); /* cs <= file size, checked */
   if (q->l2 == NULL) return core_error_set(err, ENOMEM, "%s: allocating an L2 table", name);
   *out = TAKE_PTR(q);
@@ -254,8 +274,8 @@ int core_qcow2_open(int fd, const char *name, core_qcow2 **out, core_error **err
 
 uint64_t core_qcow2_virtual_size(const core_qcow2 *q) { return q->size; }
 
-static bool is_l2_table(const core_qcow2 *q, uint64_t off) {
-  return bsearch(&off, q->l2_sorted, q->n_l2, sizeof *q->l2_sorted, by_value) != NULL;
+static bool is_metadata(const core_qcow2 *q, uint64_t off) {
+  return bsearch(&off, q->meta, q->n_meta, sizeof *q->meta, by_value) != NULL;
 }
 
 int core_qcow2_map(core_qcow2 *q, uint64_t guest_offset, uint64_t *file_offset, core_error **err) {
@@ -287,8 +307,8 @@ int core_qcow2_map(core_qcow2 *q, uint64_t guest_offset, uint64_t *file_offset, 
     return 0;
   }
   if (check_cluster(q, off, "L2 entry for guest cluster", cluster, err) < 0) return -1;
-  if (is_l2_table(q, off))
-    return refuse(q->name, HINT, err, "qcow2 guest cluster %llu points at an L2 table", (unsigned long long)cluster);
+  if (is_metadata(q, off))
+    return refuse(q->name, HINT, err, "qcow2 guest cluster %llu points at an L2 table or refcount block", (unsigned long long)cluster);
   *file_offset = off + (guest_offset & (q->cs - 1));
   return 0;
 }
@@ -317,7 +337,7 @@ int core_qcow2_pread(core_qcow2 *q, void *buf, size_t len, uint64_t guest_offset
 void core_qcow2_close(core_qcow2 *q) {
   if (q == NULL) return;
   free(q->l2);
-  free(q->l2_sorted);
+  free(q->meta);
   free(q->l1);
   free(q->name);
   free(q);

@@ -113,8 +113,9 @@ static int plan(const core_image *img, unsigned bits, layout *L, core_error **er
   if (L->l1_size * 8 > CORE_QCOW2_MAX_L1_BYTES)
     return core_error_set(err, 0, "qcow2: %llu bytes need an L1 table of %llu entries with %llu-byte clusters, more than corerun accepts",
                           (unsigned long long)img->size, (unsigned long long)L->l1_size, (unsigned long long)L->cs);
-  /* An image of size 0 still gets one (empty) L1 cluster, so the header points at a table. */
-  L->l1_clusters = L->l1_size ? div_up(L->l1_size * 8, L->cs) : 1;
+  /* An image of size 0 has no L1 table and l1_table_offset 0, as QEMU makes it: a cluster
+   * for an empty table would be one nothing references, a leak to qemu-img check. */
+  L->l1_clusters = div_up(L->l1_size * 8, L->cs);
   /* The refcount blocks count themselves: grow them until they cover the whole file. */
   uint64_t per_block = L->cs * 8 / (1u << REFCOUNT_ORDER);
   L->n_refblocks = 1, L->rt_clusters = 1;
@@ -141,7 +142,7 @@ static int write_header(int fd, const core_image *img, const layout *L, uint8_t 
   put_be64(buf + 24, img->size);
   /* 32 crypt_method: none */
   put_be32(buf + 36, (uint32_t)L->l1_size);
-  put_be64(buf + 40, L->l1_off);
+  put_be64(buf + 40, L->l1_size ? L->l1_off : 0);
   put_be64(buf + 48, L->rt_off);
   put_be32(buf + 56, (uint32_t)L->rt_clusters);
   /* 60..71 snapshots: none; 72..95 feature bitmaps: all clear */
