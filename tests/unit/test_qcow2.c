@@ -375,7 +375,7 @@ static void test_reads_qemu_img_convert(void **state) {
 /* Under AddressSanitizer the address space cannot be limited; the plain build checks that no
  * allocation follows a header's claim, by letting the reader have only a little more memory than
  * it already uses: a claimed table of gigabytes becomes ENOMEM, which the tests refuse. */
-static struct rlimit saved_as;
+__attribute__((unused)) static struct rlimit saved_as;
 static int limit_memory(void **state) {
 #if !defined(__SANITIZE_ADDRESS__)
   unsigned long pages = 0;
