@@ -204,7 +204,7 @@ static int load_pointers(core_qcow2 *q, uint64_t at, uint64_t len, const char *w
     if (e & reserved) return refuse(q->name, HINT, err, "qcow2 %s entry %llu has reserved bits set (0x%016llx)", what, (unsigned long long)i, (unsigned long long)e);
     if (off == 0)
       return refuse(q->name, HINT, err, "qcow2 %s entry %llu (0x%016llx) is not a valid table offset", what, (unsigned long long)i, (unsigned long long)e);
-    if (check_cluster(q, off, what, i, err) < 0) return -1;
+    if (check_cluster(q, off, out ? "L1 table entry" : "refcount table entry", i, err) < 0) return -1;
     if (out) out[i] = off;
     q->meta[q->n_meta++] = off;
   }
