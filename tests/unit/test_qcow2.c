@@ -280,6 +280,35 @@ static void test_refusals(void **state) {
   core_error_freep(&err);
 }
 
+/* A 768 MiB FD extent is copied with the address space limited to 256 MiB more than the test
+ * already uses (in the plain build): the writer streams. Its zero chunks stay holes. */
+static void test_streams_large_extent(void **state) {
+  (void)state;
+  const uint64_t len = 768 * MiB;
+  cleanup_close int src = create_file("large.bin");
+  assert_int_equal(ftruncate(src, (off_t)len), 0);
+  assert_int_equal(pwrite(src, "head", 4, 0), 4);
+  assert_int_equal(pwrite(src, "tail", 4, (off_t)(len - 4)), 4);
+  cleanup_image core_image img = CORE_IMAGE_INIT;
+  core_error *err = NULL;
+  img.size = GiB;
+  assert_int_equal(core_image_add_fd(&img, 4096, src, 0, len, &err), 0);
+  assert_int_equal(core_image_finish(&img, &err), 0);
+  write_qcow2(&img, "large.qcow2", CORE_QCOW2_CLUSTER_BITS);
+  struct stat st;
+  assert_int_equal(stat("large.qcow2", &st), 0);
+  assert_true((uint64_t)st.st_size > len);
+  assert_true((uint64_t)st.st_blocks * 512 < 16 * MiB);
+  cleanup_close int fd = open("large.qcow2", O_RDONLY | O_CLOEXEC);
+  cleanup_qcow2 core_qcow2 *q = NULL;
+  assert_int_equal(core_qcow2_open(fd, "large.qcow2", &q, &err), 0);
+  char b[8];
+  assert_int_equal(core_qcow2_pread(q, b, 4, 4096, &err), 0);
+  assert_memory_equal(b, "head", 4);
+  assert_int_equal(core_qcow2_pread(q, b, 8, 4096 + len - 4, &err), 0);
+  assert_memory_equal(b, "tail\0\0\0\0", 8);
+}
+
 /* ---- the layout contract: file_offset agrees with the reader, runs are contiguous ---- */
 
 static void expect_offsets_agree(const core_image *img, const char *path, unsigned bits) {
@@ -640,6 +669,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_small_clusters_checked_by_qemu, enter_tmpdir, leave_tmpdir),
       cmocka_unit_test_setup_teardown(test_empty_and_zero_size, enter_tmpdir, leave_tmpdir),
       cmocka_unit_test_setup_teardown(test_refusals, enter_tmpdir, leave_tmpdir),
+      cmocka_unit_test_setup_teardown(test_streams_large_extent, limit_memory, unlimit_memory),
       cmocka_unit_test_setup_teardown(test_file_offset_matches_reader, enter_tmpdir, leave_tmpdir),
       cmocka_unit_test_setup_teardown(test_reads_qemu_img_convert, enter_tmpdir, leave_tmpdir),
       cmocka_unit_test_setup_teardown(test_hostile_header_fields, limit_memory, unlimit_memory),
