@@ -15,6 +15,7 @@
 #define CORE_QCOW2_MAX_VIRTUAL_SIZE (UINT64_C(4) << 40) /* 4 TiB */
 #define CORE_QCOW2_MAX_L1_BYTES (UINT64_C(1) << 20)     /* 128 Ki entries: 4 TiB at 64 KiB clusters */
 
+/* An open file; it caches one L2 table, so one thread at a time. */
 typedef struct core_qcow2 core_qcow2;
 
 /* Checks the header, header extensions and L1 table of the qcow2 file FD (borrowed: it must stay

@@ -277,6 +277,14 @@ static void test_refusals(void **state) {
   core_error_freep(&err);
   img.size = CORE_QCOW2_MAX_VIRTUAL_SIZE + 512;
   assert_int_equal(core_qcow2_file_offset(&img, 0, &off, &allocated, &err), -1);
+  assert_non_null(strstr(err->msg, "exceeds"));
+  core_error_freep(&err);
+  /* Extents out of order: the caller forgot core_image_finish. */
+  img.size = 1 * MiB;
+  add_mem(&img, 70000, 10, 1);
+  add_mem(&img, 100, 10, 2);
+  assert_int_equal(core_qcow2_file_offset(&img, 0, &off, &allocated, &err), -1);
+  assert_non_null(strstr(err->msg, "core_image_finish"));
   core_error_freep(&err);
 }
 
