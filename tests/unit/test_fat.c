@@ -12,12 +12,47 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cleanup.h"
 #include "fat.h"
 #include "tmpdir.h"
-#include "tool_run.h"
+
+/* Runs CMD with sh, stdout and stderr into a malloc'd string *OUT; returns the exit status. */
+static int tool_run(const char *cmd, char **out) {
+  char full[4096];
+  snprintf(full, sizeof full, "MTOOLS_SKIP_CHECK=1 MTOOLSRC=/dev/null LC_ALL=C %s 2>&1", cmd);
+  FILE *p = popen(full, "r");
+  if (p == NULL) return -1;
+  size_t len = 0, cap = 4096, got;
+  char *buf = malloc(cap);
+  while (buf && (got = fread(buf + len, 1, cap - len - 1, p)) > 0) {
+    len += got;
+    if (cap - len < 2) {
+      char *b = realloc(buf, cap * 2);
+      if (b == NULL) break;
+      buf = b;
+      cap *= 2;
+    }
+  }
+  if (buf) buf[len] = '\0';
+  int status = pclose(p);
+  *out = buf;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* A missing tool fails the test, loudly: comparing with these readers is the point. */
+static void require_tools(void) {
+  static const char *tools[] = {"fsck.fat", "mdir", "mtype", "mcopy", "minfo"};
+  for (size_t i = 0; i < sizeof tools / sizeof *tools; i++) {
+    char cmd[64], *o = NULL;
+    snprintf(cmd, sizeof cmd, "command -v %s", tools[i]);
+    int rc = tool_run(cmd, &o);
+    free(o);
+    if (rc != 0) fail_msg("'%s' is not installed: apt-get install dosfstools mtools", tools[i]);
+  }
+}
 
 static void mem_image(core_image *img, const void *data, size_t len) {
   core_error *err = NULL;
@@ -48,14 +83,6 @@ static char *run_ok(const char *fmt, ...) {
   int rc = tool_run(cmd, &out);
   if (rc != 0) fail_msg("'%s' exited with %d:\n%s", cmd, rc, out ? out : "");
   return out;
-}
-
-static void require_tools(void) {
-  require_tool("fsck.fat");
-  require_tool("mdir");
-  require_tool("mtype");
-  require_tool("mcopy");
-  require_tool("minfo");
 }
 
 /* fsck.fat -n exits 0 only when it found nothing to repair; its output must not hint otherwise. */
