@@ -127,6 +127,7 @@ static int add_used(core_image *img, uint64_t offset, const uint8_t *buf, size_t
 int core_gpt_build(uint64_t disk_size, const core_gpt_partition *parts, size_t n, const core_digest *seed,
                    core_image *out, core_error **err) {
   uint64_t lbas = disk_size / SECTOR;
+  if (seed == NULL) return core_error_set(err, 0, "a GPT disk needs a seed for its GUIDs");
   if (disk_size % SECTOR != 0) return core_error_set(err, 0, "disk size %llu is not a multiple of 512", (unsigned long long)disk_size);
   if (lbas < CORE_GPT_FIRST_USABLE + CORE_GPT_BACKUP_SECTORS + 1)
     return core_error_set(err, 0, "a disk of %llu bytes is too small for GPT: it needs at least %d sectors",
