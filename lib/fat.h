@@ -1,6 +1,7 @@
-/* A FAT12/16/32 file-system writer for EFI system partitions and El Torito images: short (8.3)
- * names only, every file contiguous, its bytes placed as extents of a core_image, so a kernel
- * is never copied into memory. Layout and refusals: spec/gpt-fat.md. */
+/* A FAT12/16/32 file-system writer for EFI system partitions and El Torito images: every file
+ * contiguous, its bytes placed as extents of a core_image, so a kernel is never copied into
+ * memory. 8.3 names where they fit, VFAT long names where not (systemd-boot's "loader.conf").
+ * Layout and refusals: spec/gpt-fat.md. */
 #ifndef CORE_FAT_H
 #define CORE_FAT_H
 
@@ -11,9 +12,11 @@
 #include "error.h"
 
 typedef struct core_fat_file {
-  /* "EFI/BOOT/BOOTX64.EFI": components separated by '/', each a valid 8.3 short name, compared
-   * case-insensitively and stored upper case; a name part written all lower case gets the NT
-   * lower-case flag so tools show it as given. Parent directories are implied. */
+  /* "EFI/BOOT/BOOTX64.EFI", "loader/entries/core.conf": components separated by '/', compared
+   * case-insensitively. A component that is an 8.3 name is stored as one, upper case, with the
+   * NT lower-case flags when a part is written all lower case; any other (longer, mixed case,
+   * several dots) gets VFAT long-name entries and a generated 8.3 alias. Printable ASCII only.
+   * Parent directories are implied. */
   const char *path;
   /* The file's bytes (size = content->size, at most 4 GiB - 1). Its extents are MOVED into the
    * result on success; on failure they may have been moved already, so treat it as spent. */
