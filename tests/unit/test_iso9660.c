@@ -10,6 +10,8 @@
 #include <cmocka.h>
 
 #include <fcntl.h>
+#include <signal.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -466,6 +468,148 @@ static void test_refusals(void **state) {
   assert_int_equal(core_iso_build(&f, 1, &o, &out, NULL, NULL, &err), 0);
 }
 
+/* Starts QEMU with ARGS (serial console to DIR/serial.log) and waits up to a minute for
+ * MARKER on the serial console; then stops that QEMU. Returns whether MARKER appeared. */
+static int boot_until(const char *dir, const char *args, const char *marker) {
+  char log[4096], cmd[8192];
+  snprintf(log, sizeof log, "%s/serial.log", dir);
+  unlink(log);
+  /* exec: the shell becomes QEMU, so the pid is QEMU's own */
+  snprintf(cmd, sizeof cmd, "exec qemu-system-x86_64 -m 256 -display none -monitor none -no-reboot -serial file:%s %s </dev/null >%s/qemu.out 2>&1",
+           log, args, dir);
+  pid_t pid = fork();
+  assert_true(pid >= 0);
+  if (pid == 0) {
+    execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+    _exit(127);
+  }
+  int found = 0;
+  for (int i = 0; i < 600 && !found; i++) {
+    nanosleep(&(struct timespec){.tv_nsec = 100 * 1000 * 1000}, NULL);
+    FILE *f = fopen(log, "rb");
+    if (f == NULL) continue;
+    char buf[65536];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    for (size_t j = 0; j < n; j++)
+      if (buf[j] == '\0') buf[j] = ' '; /* consoles write NULs sometimes */
+    found = strstr(buf, marker) != NULL;
+    if (waitpid(pid, NULL, WNOHANG) == pid) {
+      pid = -1;
+      break;
+    }
+  }
+  if (pid > 0) {
+    kill(pid, SIGTERM);
+    waitpid(pid, NULL, 0);
+  }
+  return found;
+}
+
+static void require_file(const char *path) {
+  if (access(path, R_OK) != 0) fail_msg("%s is missing (tests/setup-deps.sh installs it)", path);
+}
+
+/* A FAT image of MIB MiB holding systemd-boot as the removable-media loader. */
+static void make_efi_image(const char *dir, const char *name, int mib) {
+  require_tool("mkfs.fat");
+  require_tool("mmd");
+  require_file("/usr/lib/systemd/boot/efi/systemd-bootx64.efi");
+  char cmd[8192];
+  snprintf(cmd, sizeof cmd,
+           "cd %s && rm -f %s && mkfs.fat -C %s %d >/dev/null && mmd -i %s ::/EFI ::/EFI/BOOT && "
+           "mcopy -i %s /usr/lib/systemd/boot/efi/systemd-bootx64.efi ::/EFI/BOOT/BOOTX64.EFI",
+           dir, name, name, mib * 1024, name, name);
+  assert_int_equal(run(cmd, NULL), 0);
+}
+
+/* Content from a host file, through its descriptor (kept open in *FD). */
+static void host_content(core_image *img, const char *path, int *fd) {
+  require_file(path);
+  *fd = open(path, O_RDONLY | O_CLOEXEC);
+  assert_true(*fd >= 0);
+  struct stat st;
+  assert_int_equal(fstat(*fd, &st), 0);
+  *img = (core_image)CORE_IMAGE_INIT;
+  img->size = (uint64_t)st.st_size;
+  core_error *err = NULL;
+  assert_int_equal(core_image_add_fd(img, 0, *fd, 0, img->size, &err), 0);
+}
+
+static void write_iso(const char *dir, const char *name, core_iso_file *files, size_t n, const core_iso_opts *o) {
+  cleanup_image core_image out = CORE_IMAGE_INIT;
+  core_error *err = NULL;
+  if (core_iso_build(files, n, o, &out, NULL, NULL, &err) < 0) fail_msg("core_iso_build: %s", err->msg);
+  char path[4096];
+  snprintf(path, sizeof path, "%s/%s", dir, name);
+  cleanup_close int fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  assert_true(fd >= 0);
+  if (core_image_write_raw(&out, fd, &err) < 0) fail_msg("writing the ISO: %s", err->msg);
+}
+
+/* The ISO the integrator makes: ISOLINUX for SeaBIOS, systemd-boot in a FAT image for OVMF.
+ * ISOLINUX finds its own sectors only through the boot info table, then reads ldlinux.c32 and
+ * its configuration from the file system; "Loading /ISOLINUX/NOPE" shows all of that worked.
+ * systemd-boot's menu shows OVMF took the UEFI entry and mounted the FAT image. */
+static void test_boots_under_seabios_and_ovmf(void **state) {
+  const char *dir = *state;
+  require_tool("qemu-system-x86_64");
+  require_file("/usr/share/OVMF/OVMF_CODE_4M.fd");
+  make_efi_image(dir, "efi.img", 2);
+  char cfg_path[4096], efi_path[4096];
+  snprintf(cfg_path, sizeof cfg_path, "%s/isolinux.cfg", dir);
+  snprintf(efi_path, sizeof efi_path, "%s/efi.img", dir);
+  FILE *cfg = fopen(cfg_path, "w");
+  assert_non_null(cfg);
+  fputs("SERIAL 0 115200\nDEFAULT x\nLABEL x\n  KERNEL /ISOLINUX/NOPE\n", cfg);
+  fclose(cfg);
+  core_image imgs[4];
+  int fds[4];
+  host_content(&imgs[0], "/usr/lib/ISOLINUX/isolinux.bin", &fds[0]);
+  host_content(&imgs[1], "/usr/lib/syslinux/modules/bios/ldlinux.c32", &fds[1]);
+  host_content(&imgs[2], cfg_path, &fds[2]);
+  host_content(&imgs[3], efi_path, &fds[3]);
+  core_iso_file files[] = {
+      {"ISOLINUX/ISOLINUX.BIN", &imgs[0]},
+      {"ISOLINUX/LDLINUX.C32", &imgs[1]},
+      {"ISOLINUX/ISOLINUX.CFG", &imgs[2]},
+      {"EFI/EFIBOOT.IMG", &imgs[3]},
+  };
+  core_iso_opts o = {.volume_id = "CORE_BOOT", .mtime = MTIME, .bios_boot = files[0].path, .efi_boot = files[3].path, .reserved_size = 4096};
+  write_iso(dir, "boot.iso", files, 4, &o);
+  for (int i = 0; i < 4; i++) close(fds[i]), core_image_release(&imgs[i]);
+
+  char args[8192];
+  snprintf(args, sizeof args, "-cdrom %s/boot.iso", dir);
+  if (!boot_until(dir, args, "Loading /ISOLINUX/NOPE")) fail_msg("ISOLINUX did not reach its configured label under SeaBIOS");
+  snprintf(args, sizeof args,
+           "-machine q35 -drive if=pflash,format=raw,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd -cdrom %s/boot.iso", dir);
+  if (!boot_until(dir, args, "Reboot Into Firmware Interface")) fail_msg("systemd-boot did not start under OVMF");
+}
+
+/* A 40 MiB FAT image: its sector count does not fit, 0 is written, and OVMF still boots it. */
+static void test_large_efi_image_boots_under_ovmf(void **state) {
+  const char *dir = *state;
+  require_tool("qemu-system-x86_64");
+  require_file("/usr/share/OVMF/OVMF_CODE_4M.fd");
+  make_efi_image(dir, "big.img", 40);
+  char efi_path[4096];
+  snprintf(efi_path, sizeof efi_path, "%s/big.img", dir);
+  core_image img;
+  int fd;
+  host_content(&img, efi_path, &fd);
+  core_iso_file f = {"EFIBOOT.IMG", &img};
+  core_iso_opts o = {.volume_id = "CORE_BIG", .mtime = MTIME, .efi_boot = f.path};
+  write_iso(dir, "big.iso", &f, 1, &o);
+  close(fd);
+  core_image_release(&img);
+  char args[8192];
+  snprintf(args, sizeof args,
+           "-machine q35 -drive if=pflash,format=raw,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd -cdrom %s/big.iso", dir);
+  if (!boot_until(dir, args, "Reboot Into Firmware Interface")) fail_msg("systemd-boot did not start under OVMF from a 40 MiB image");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_xorriso_lists_files),
@@ -480,6 +624,8 @@ int main(void) {
       cmocka_unit_test(test_reserved_extent_is_allocated),
       cmocka_unit_test_setup_teardown(test_large_efi_image, make_tmpdir, remove_tmpdir),
       cmocka_unit_test(test_refusals),
+      cmocka_unit_test_setup_teardown(test_boots_under_seabios_and_ovmf, make_tmpdir, remove_tmpdir),
+      cmocka_unit_test_setup_teardown(test_large_efi_image_boots_under_ovmf, make_tmpdir, remove_tmpdir),
   };
   int failed = cmocka_run_group_tests_name("iso9660 sample volume", tests, setup_built, teardown_built);
   return failed + cmocka_run_group_tests_name("iso9660", alone, NULL, NULL);
