@@ -360,6 +360,7 @@ static int add_files(core_image *img, const iso_layout *l, const core_iso_file *
 
 int core_iso_build(const core_iso_file *files, size_t n, const core_iso_opts *o, core_image *out,
                    uint64_t *file_offsets, uint64_t *reserved_offset, core_error **err) {
+  if (out->n != 0 || out->n_owned != 0) return core_error_set(err, 0, "the ISO's output image must start empty");
   __attribute__((cleanup(layout_release))) iso_layout l = {0};
   if (plan(&l, files, n, o, err) < 0) return -1;
   /* Every check is done: only allocation can fail from here, so the callers' contents are

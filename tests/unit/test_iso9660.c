@@ -116,6 +116,11 @@ static void build_to(const sample *s, const core_iso_opts *opts, const char *dir
   core_error *err = NULL;
   int rc = core_iso_build(files, s->n, opts, &out, offs, resv, &err);
   if (rc < 0) fail_msg("core_iso_build: %s", err->msg);
+  /* Content from descriptors stays there: the ISO refers to it, nothing was read. */
+  size_t fd_extents = 0, want_fd = 0;
+  for (size_t i = 0; i < out.n; i++) fd_extents += out.v[i].kind == CORE_EXTENT_FD;
+  for (size_t i = 0; i < s->n; i++) want_fd += s->from_fd[i] && i != 0;
+  assert_int_equal(fd_extents, want_fd);
   for (size_t i = 0; i < s->n; i++) {
     assert_int_equal(imgs[i].n, 0); /* moved into the ISO */
     core_image_release(&imgs[i]);
@@ -249,6 +254,43 @@ static void test_isoinfo_volume_and_catalog(void **state) {
   char want[64];
   snprintf(want, sizeof want, "Volume size is: %zu\n", b->iso_len / 2048);
   assert_non_null(strstr(out, want));
+  free(out);
+}
+
+/* Root entries in ECMA-119 9.3 order (directory "A" before "A.TXT", "A.TXT" before
+ * "AB.TXT"); MANY's 82 records need a second sector; isovfy finds nothing wrong. */
+static void test_order_and_isovfy(void **state) {
+  built *b = *state;
+  require_tool("isoinfo");
+  require_tool("isovfy");
+  char cmd[4200], *out;
+  snprintf(cmd, sizeof cmd, "isoinfo -l -i %s/x.iso", b->dir);
+  assert_int_equal(run(cmd, &out), 0);
+  static const char *const root[] = {".", "..", "A", "A.TXT;1", "AB.TXT;1", "EFI", "EMPTY.TXT;1", "ISOLINUX", "KERNEL.;1", "MANY"};
+  char *at = strstr(out, "Directory listing of /\n");
+  assert_non_null(at);
+  at = strchr(at, '\n') + 1;
+  for (size_t i = 0; i < sizeof root / sizeof *root; i++) {
+    char *end = strchr(at, '\n'), *name = strstr(at, "]  ");
+    assert_true(end && name && name < end);
+    name += 3;
+    *end = '\0';
+    char want[32];
+    snprintf(want, sizeof want, "%s ", root[i]);
+    if (strcmp(name, want) != 0) fail_msg("root entry %zu is '%s', want '%s'", i, name, want);
+    at = end + 1;
+  }
+  assert_true(*at == '\n' || *at == '\0'); /* nothing more in the root */
+  at = strstr(at, "Directory listing of /MANY/\n");
+  assert_non_null(at);
+  char *dot = strstr(at, "]  . \n");
+  assert_non_null(dot);
+  while (dot > at && dot[-1] != '\n') dot--;
+  assert_non_null(strstr(dot, " 4096 ")); /* "." of MANY: two sectors */
+  free(out);
+  snprintf(cmd, sizeof cmd, "isovfy %s/x.iso 2>&1", b->dir);
+  assert_int_equal(run(cmd, &out), 0);
+  if (!strstr(out, "No errors found")) fail_msg("isovfy:\n%s", out);
   free(out);
 }
 
@@ -614,6 +656,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_xorriso_lists_files),
       cmocka_unit_test(test_isoinfo_volume_and_catalog),
+      cmocka_unit_test(test_order_and_isovfy),
       cmocka_unit_test(test_el_torito_entries),
       cmocka_unit_test(test_isoinfo_extracts_bytes),
       cmocka_unit_test(test_libarchive_reads_back),
