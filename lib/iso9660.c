@@ -103,8 +103,8 @@ static int find_boot_files(iso_layout *l, const core_iso_file *files, size_t n, 
   return 0;
 }
 
-/* Sector numbers for everything, in the order spec/iso.md documents. */
-static int plan(iso_layout *l, const core_iso_file *files, size_t n, const core_iso_opts *o, core_error **err) {
+/* Every check on the caller's input, before anything is laid out. */
+static int check_input(iso_layout *l, const core_iso_file *files, size_t n, const core_iso_opts *o, core_error **err) {
   if (check_opts(o, err) < 0 || set_time(l, o->mtime, err) < 0) return -1;
   for (size_t i = 0; i < n; i++) {
     if (files[i].content == NULL) return core_error_set(err, 0, "ISO path '%s' has no content", files[i].path ? files[i].path : "");
@@ -113,9 +113,14 @@ static int plan(iso_layout *l, const core_iso_file *files, size_t n, const core_
       return core_error_set(err, 0, "ISO path '%s' has %llu bytes: more than the 4 GiB - 1 one extent holds (multi-extent files are not written)",
                             files[i].path, (unsigned long long)files[i].content->size);
   }
-  if (iso_tree_order(&l->tree, err) < 0 || find_boot_files(l, files, n, o, err) < 0) return -1;
-  if (o->reserved_size > (uint64_t)UINT32_MAX * B) return core_error_set(err, 0, "ISO reserved region of %llu bytes is too large", (unsigned long long)o->reserved_size);
+  if (o->reserved_size > (uint64_t)UINT32_MAX * B)
+    return core_error_set(err, 0, "ISO reserved region of %llu bytes is too large", (unsigned long long)o->reserved_size);
+  return iso_tree_order(&l->tree, err) < 0 ? -1 : find_boot_files(l, files, n, o, err);
+}
 
+/* Sector numbers for everything after the reserved region, in the order spec/iso.md gives:
+ * path tables, directories, file data. */
+static int assign_sectors(iso_layout *l, const core_iso_file *files, size_t n, const core_iso_opts *o, core_error **err) {
   uint64_t lba = CORE_ISO_RESERVED_LBA + (uint64_t)sectors(o->reserved_size);
   l->pt_size = 0;
   for (size_t i = 0; i < l->tree.n_dirs; i++) l->pt_size += path_record_len(i == 0 ? 1 : strlen(l->tree.dirs[i].id));
@@ -362,7 +367,7 @@ int core_iso_build(const core_iso_file *files, size_t n, const core_iso_opts *o,
                    uint64_t *file_offsets, uint64_t *reserved_offset, core_error **err) {
   if (out->n != 0 || out->n_owned != 0) return core_error_set(err, 0, "the ISO's output image must start empty");
   __attribute__((cleanup(layout_release))) iso_layout l = {0};
-  if (plan(&l, files, n, o, err) < 0) return -1;
+  if (check_input(&l, files, n, o, err) < 0 || assign_sectors(&l, files, n, o, err) < 0) return -1;
   /* Every check is done: only allocation can fail from here, so the callers' contents are
    * moved last. */
   cleanup_image core_image img = CORE_IMAGE_INIT;
