@@ -109,6 +109,8 @@ static int check_input(iso_layout *l, const core_iso_file *files, size_t n, cons
   for (size_t i = 0; i < n; i++) {
     if (files[i].content == NULL) return core_error_set(err, 0, "ISO path '%s' has no content", files[i].path ? files[i].path : "");
     if (iso_tree_add(&l->tree, files[i].path, i, err) < 0) return -1;
+    /* Sorted and checked now, so no bad content is found after others were moved. */
+    if (core_image_finish(files[i].content, err) < 0) return core_error_wrap(err, "ISO path '%s'", files[i].path);
     if (files[i].content->size > UINT32_MAX)
       return core_error_set(err, 0, "ISO path '%s' has %llu bytes: more than the 4 GiB - 1 one extent holds (multi-extent files are not written)",
                             files[i].path, (unsigned long long)files[i].content->size);
@@ -340,7 +342,7 @@ static int add_bios_boot(core_image *img, const iso_layout *l, const core_iso_fi
   uint32_t size = (uint32_t)c->size;
   uint8_t *buf = malloc(size);
   if (buf == NULL) return core_error_set(err, ENOMEM, "allocating the BIOS boot file '%s'", f->path);
-  if (core_image_finish(c, err) < 0 || core_image_read(c, 0, buf, size, err) < 0) {
+  if (core_image_read(c, 0, buf, size, err) < 0) {
     free(buf);
     return core_error_wrap(err, "reading the BIOS boot file '%s'", f->path);
   }
@@ -351,12 +353,10 @@ static int add_bios_boot(core_image *img, const iso_layout *l, const core_iso_fi
 }
 
 static int add_files(core_image *img, const iso_layout *l, const core_iso_file *files, size_t n, core_error **err) {
+  /* The BIOS boot file first: reading it can fail, and nothing has been moved yet. */
+  if (l->bios >= 0 && add_bios_boot(img, l, &files[l->bios], err) < 0) return -1;
   for (size_t i = 0; i < n; i++) {
-    if ((long)i == l->bios) {
-      if (add_bios_boot(img, l, &files[i], err) < 0) return -1;
-      continue;
-    }
-    if (core_image_finish(files[i].content, err) < 0) return core_error_wrap(err, "ISO file '%s'", files[i].path);
+    if ((long)i == l->bios) continue;
     if (core_image_embed(img, (uint64_t)l->file_lba[i] * B, files[i].content, err) < 0) return -1;
     core_image_release(files[i].content); /* frees nothing: embed took all; size becomes 0 */
   }
@@ -368,8 +368,8 @@ int core_iso_build(const core_iso_file *files, size_t n, const core_iso_opts *o,
   if (out->n != 0 || out->n_owned != 0) return core_error_set(err, 0, "the ISO's output image must start empty");
   __attribute__((cleanup(layout_release))) iso_layout l = {0};
   if (check_input(&l, files, n, o, err) < 0 || assign_sectors(&l, files, n, o, err) < 0) return -1;
-  /* Every check is done: only allocation can fail from here, so the callers' contents are
-   * moved last. */
+  /* Every check is done: only reading the BIOS boot file or allocation can fail from here,
+   * and the callers' contents are moved last. */
   cleanup_image core_image img = CORE_IMAGE_INIT;
   img.size = (uint64_t)l.total * B;
   if (add_descriptors(&img, &l, files, o, err) < 0 || add_metadata(&img, &l, files, err) < 0) return -1;

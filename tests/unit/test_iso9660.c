@@ -652,6 +652,27 @@ static void test_large_efi_image_boots_under_ovmf(void **state) {
   if (!boot_until(dir, args, "Reboot Into Firmware Interface")) fail_msg("systemd-boot did not start under OVMF from a 40 MiB image");
 }
 
+/* Content that is not a well-formed image is refused before anything is moved. */
+static void test_bad_content_moves_nothing(void **state) {
+  (void)state;
+  core_image good = CORE_IMAGE_INIT, bad = CORE_IMAGE_INIT;
+  core_error *err = NULL;
+  good.size = 2, bad.size = 2;
+  assert_int_equal(core_image_add_copy(&good, 0, "ok", 2, &err), 0);
+  assert_int_equal(core_image_add_copy(&bad, 1, "xyz", 3, &err), 0); /* beyond its 2 bytes */
+  core_iso_file files[] = {{"GOOD.TXT", &good}, {"BAD.TXT", &bad}};
+  core_iso_opts o = {.volume_id = "V"};
+  core_image out = CORE_IMAGE_INIT;
+  assert_int_equal(core_iso_build(files, 2, &o, &out, NULL, NULL, &err), -1);
+  assert_non_null(strstr(err->msg, "ISO path 'BAD.TXT': image extent"));
+  core_error_free(err);
+  assert_int_equal(good.n, 1);
+  assert_int_equal(good.size, 2);
+  assert_null(out.v);
+  core_image_release(&good);
+  core_image_release(&bad);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_xorriso_lists_files),
@@ -667,6 +688,7 @@ int main(void) {
       cmocka_unit_test(test_reserved_extent_is_allocated),
       cmocka_unit_test_setup_teardown(test_large_efi_image, make_tmpdir, remove_tmpdir),
       cmocka_unit_test(test_refusals),
+      cmocka_unit_test(test_bad_content_moves_nothing),
       cmocka_unit_test_setup_teardown(test_boots_under_seabios_and_ovmf, make_tmpdir, remove_tmpdir),
       cmocka_unit_test_setup_teardown(test_large_efi_image_boots_under_ovmf, make_tmpdir, remove_tmpdir),
   };
