@@ -340,15 +340,12 @@ static void patch_boot_info(uint8_t *f, uint32_t size, uint32_t lba) {
 static int add_bios_boot(core_image *img, const iso_layout *l, const core_iso_file *f, core_error **err) {
   core_image *c = f->content;
   uint32_t size = (uint32_t)c->size;
-  uint8_t *buf = malloc(size);
+  cleanup_free uint8_t *buf = malloc(size);
   if (buf == NULL) return core_error_set(err, ENOMEM, "allocating the BIOS boot file '%s'", f->path);
-  if (core_image_read(c, 0, buf, size, err) < 0) {
-    free(buf);
-    return core_error_wrap(err, "reading the BIOS boot file '%s'", f->path);
-  }
+  if (core_image_read(c, 0, buf, size, err) < 0) return core_error_wrap(err, "reading the BIOS boot file '%s'", f->path);
   patch_boot_info(buf, size, l->file_lba[l->bios]);
-  if (core_image_add_owned(img, (uint64_t)l->file_lba[l->bios] * B, buf, size, err) < 0) return -1;
-  core_image_release(c);
+  if (core_image_add_owned(img, (uint64_t)l->file_lba[l->bios] * B, TAKE_PTR(buf), size, err) < 0) return -1;
+  core_image_release(c); /* its descriptor is no longer needed for this file */
   return 0;
 }
 

@@ -30,9 +30,12 @@ typedef struct core_iso_file {
 typedef struct core_iso_opts {
   const char *volume_id;  /* 1 to 32 d-characters (A-Z 0-9 _) */
   int64_t mtime;          /* every timestamp, seconds since the epoch (UTC), years 1900-2155 */
-  const char *bios_boot;  /* path of an x86 no-emulation boot file (isolinux.bin); its boot
-                             info table is patched in. NULL: no BIOS entry */
-  const char *efi_boot;   /* path of a FAT image for the UEFI (platform 0xEF) entry. NULL: none */
+  const char *bios_boot;  /* path of an x86 no-emulation boot file (isolinux.bin), 64 bytes to
+                             CORE_ISO_BIOS_BOOT_MAX: copied into the ISO's memory with its boot
+                             info table patched in. NULL: no BIOS entry */
+  const char *efi_boot;   /* path of a FAT image for the UEFI (platform 0xEF) no-emulation entry,
+                             any size (over 65535 * 512 bytes its sector count is 0, which EDK2
+                             reads as "to the end of the volume"). NULL: none */
   uint64_t reserved_size; /* bytes reserved at CORE_ISO_RESERVED_LBA, allocated and zero */
 } core_iso_opts;
 

@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cleanup.h"
 
 int iso_is_dchars(const char *s, size_t len, size_t max) {
   if (len == 0 || len > max) return 0;
