@@ -31,13 +31,19 @@ int core_form_detect(int fd, core_form *out, core_error **err);
 /* The most corerun reads while looking for the metadata, before anything is verified. */
 #define CORE_DISK_META_MAX (64u << 20)
 
-/* Annotations of a disk form's app manifest, all signed with it. */
-#define CORE_ANN_IMAGE_FORMAT "dev.core.image.format"
-#define CORE_ANN_IMAGE_DIGEST "dev.core.image.digest"   /* of the whole file, the metadata region as zeros */
-#define CORE_ANN_IMAGE_SIZE "dev.core.image.size"       /* the file's length, decimal */
-#define CORE_ANN_META_OFFSET "dev.core.image.meta.offset" /* the region's offset in the file, decimal */
+/* Annotations of a disk form's app manifest, all signed with it. A raw disk and its qcow2
+ * are one artifact: one manifest gives the digests of both files, so both hold the same
+ * metadata and `qemu-img compare` finds them identical. */
+#define CORE_ANN_IMAGE_FORMAT "dev.core.image.format"     /* "disk" (raw and qcow2) or "iso" */
+#define CORE_FORMAT_DISK "disk"
+#define CORE_FORMAT_ISO "iso"
+/* "dev.core.image.<raw|qcow2|iso>.digest": of the whole file, the metadata region as zeros;
+ * "....size": the file's length, decimal. */
+#define CORE_ANN_IMAGE_PREFIX "dev.core.image."
+#define CORE_ANN_META_OFFSET "dev.core.image.meta.offset" /* the region's offset in the disk (ISO: file), decimal */
 #define CORE_ANN_META_SIZE "dev.core.image.meta.size"   /* its length, decimal */
-/* On the kernel and initramfs descriptors: where their bytes are in the file, decimal. */
+/* On the kernel and initramfs descriptors: where their bytes are in the disk as a guest sees
+ * it (the raw file; in a qcow2, through its tables) or in the ISO, decimal. */
 #define CORE_ANN_BLOB_OFFSET "dev.core.image.offset"
 
 #endif

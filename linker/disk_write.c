@@ -67,35 +67,92 @@ static int hash_fd(int fd, core_digest *out, core_error **err) {
   return core_hasher_final(h, out, err);
 }
 
-/* Where an offset of the disk's view lands in the file. */
-static int file_offset(core_form form, const core_image *img, uint64_t at, uint64_t *out, core_error **err) {
-  if (form != CORE_FORM_QCOW2) return *out = at, 0;
-  int allocated = 0;
-  if (core_qcow2_file_offset(img, at, out, &allocated, err) < 0) return -1;
-  if (!allocated) return core_error_set(err, 0, "internal: disk byte %llu is not allocated in the qcow2", (unsigned long long)at);
-  return 0;
+/* Hashes the image's content as a raw file holds it (holes as zeros), without writing it. */
+static int hash_image(const core_image *img, core_digest *out, core_error **err) {
+  cleanup_hasher core_hasher *h = NULL;
+  cleanup_free uint8_t *buf = malloc(MIB);
+  if (buf == NULL) return core_error_set(err, ENOMEM, "allocating");
+  if (core_hasher_new(&h, err) < 0) return -1;
+  for (uint64_t at = 0; at < img->size; at += MIB) {
+    size_t n = img->size - at < MIB ? (size_t)(img->size - at) : MIB;
+    if (core_image_read(img, at, buf, n, err) < 0 || core_hasher_update(h, buf, n, err) < 0) return -1;
+  }
+  return core_hasher_final(h, out, err);
 }
 
-/* The app manifest of the disk form: the TIM's, plus where everything is. */
-static int disk_manifest(json_t *tim_manifest, core_form form, const core_digest *image, uint64_t size, uint64_t meta_at,
-                         uint64_t meta_size, uint64_t kernel_at, uint64_t initrd_at, core_buf *out, core_error **err) {
+/* The digests the manifest signs, one per file form of this layout. */
+typedef struct form_digest {
+  const char *form; /* raw, qcow2, iso */
+  core_digest digest;
+  uint64_t size;
+} form_digest;
+
+static int set_form_digest(json_t *ann, const form_digest *d) {
+  char key[64];
+  snprintf(key, sizeof key, CORE_ANN_IMAGE_PREFIX "%s.digest", d->form);
+  if (json_object_set_new(ann, key, json_string(d->digest.str)) < 0) return -1;
+  snprintf(key, sizeof key, CORE_ANN_IMAGE_PREFIX "%s.size", d->form);
+  return set_number(ann, key, d->size);
+}
+
+/* The app manifest of the disk form: the TIM's, plus what ties it to the files. */
+static int disk_manifest(json_t *tim_manifest, const char *format, const form_digest *digests, size_t n_digests,
+                         const core_disk_layout *l, uint64_t meta_size, core_buf *out, core_error **err) {
   cleanup_json json_t *m = json_deep_copy(tim_manifest);
   if (m == NULL) return core_error_set(err, ENOMEM, "copying the manifest");
   size_t i;
   json_t *d;
   json_array_foreach(json_object_get(m, "layers"), i, d) {
     const char *mt = json_string_value(json_object_get(d, "mediaType"));
-    uint64_t at = strcmp(mt, TIM_MT_KERNEL) == 0 ? kernel_at : initrd_at;
+    uint64_t at = strcmp(mt, TIM_MT_KERNEL) == 0 ? l->kernel_at : l->initrd_at;
     if (set_number(json_object_get(d, "annotations"), CORE_ANN_BLOB_OFFSET, at) < 0)
       return core_error_set(err, ENOMEM, "building the manifest");
   }
   json_t *ann = json_object_get(m, "annotations");
-  if (json_object_set_new(ann, CORE_ANN_IMAGE_FORMAT, json_string(core_form_name(form))) < 0 ||
-      json_object_set_new(ann, CORE_ANN_IMAGE_DIGEST, json_string(image->str)) < 0 ||
-      set_number(ann, CORE_ANN_IMAGE_SIZE, size) < 0 || set_number(ann, CORE_ANN_META_OFFSET, meta_at) < 0 ||
-      set_number(ann, CORE_ANN_META_SIZE, meta_size) < 0)
+  if (json_object_set_new(ann, CORE_ANN_IMAGE_FORMAT, json_string(format)) < 0 ||
+      set_number(ann, CORE_ANN_META_OFFSET, l->meta_at) < 0 || set_number(ann, CORE_ANN_META_SIZE, meta_size) < 0)
     return core_error_set(err, ENOMEM, "building the manifest");
+  for (size_t k = 0; k < n_digests; k++)
+    if (set_form_digest(ann, &digests[k]) < 0) return core_error_set(err, ENOMEM, "building the manifest");
   return core_json_dump(m, out, err);
+}
+
+/* Writes the qcow2 of the layout into FD and hashes it. */
+static int write_qcow2(const core_image *img, int fd, form_digest *d, core_error **err) {
+  if (core_qcow2_write(img, fd, err) < 0) return -1;
+  off_t size = lseek(fd, 0, SEEK_END);
+  if (size < 0) return core_error_set(err, errno, "sizing the qcow2");
+  d->size = (uint64_t)size;
+  return hash_fd(fd, &d->digest, err);
+}
+
+/* Writes the output file with the metadata region empty; fills DIGESTS (the files' digests)
+ * and *META_FILE_AT (where the region is in the output file). */
+static int write_forms(core_form form, const core_disk_layout *l, int out_fd, form_digest *digests, size_t *n_digests,
+                       uint64_t *meta_file_at, core_error **err) {
+  *meta_file_at = l->meta_at;
+  if (form == CORE_FORM_ISO) {
+    digests[0] = (form_digest){.form = "iso", .size = l->image.size};
+    *n_digests = 1;
+    return core_image_write_raw(&l->image, out_fd, err) < 0 ? -1 : hash_fd(out_fd, &digests[0].digest, err);
+  }
+  /* A raw disk and its qcow2 are one artifact: both digests, whichever file is wanted. */
+  digests[0] = (form_digest){.form = "raw", .size = l->image.size};
+  digests[1] = (form_digest){.form = "qcow2"};
+  *n_digests = 2;
+  if (hash_image(&l->image, &digests[0].digest, err) < 0) return -1;
+  if (form == CORE_FORM_RAW) {
+    cleanup_close int scratch = memfd_create("core-qcow2", MFD_CLOEXEC);
+    if (scratch < 0) return core_error_set(err, errno, "creating a memfd");
+    if (write_qcow2(&l->image, scratch, &digests[1], err) < 0) return -1;
+    return core_image_write_raw(&l->image, out_fd, err);
+  }
+  int allocated = 0;
+  if (write_qcow2(&l->image, out_fd, &digests[1], err) < 0 ||
+      core_qcow2_file_offset(&l->image, l->meta_at, meta_file_at, &allocated, err) < 0)
+    return -1;
+  if (!allocated) return core_error_set(err, 0, "internal: the metadata region is not allocated in the qcow2");
+  return 0;
 }
 
 /* The signed metadata: the TIM layout of every blob but the two the disk holds elsewhere. */
@@ -158,22 +215,16 @@ int core_disk_write(core_linked_app *app, EVP_PKEY *key, const core_disk_opts *o
 
   cleanup_atomic_file core_atomic_file f = {.fd = -1};
   if (core_atomic_open(&f, out_path, 0644, err) < 0) return -1;
-  int r = o->form == CORE_FORM_QCOW2 ? core_qcow2_write(&layout.image, f.fd, err) : core_image_write_raw(&layout.image, f.fd, err);
-  if (r < 0) return core_error_wrap(err, "writing '%s'", out_path);
-
-  uint64_t meta_at, kernel_at, initrd_at;
-  if (file_offset(o->form, &layout.image, layout.meta_at, &meta_at, err) < 0 ||
-      file_offset(o->form, &layout.image, layout.kernel_at, &kernel_at, err) < 0 ||
-      file_offset(o->form, &layout.image, layout.initrd_at, &initrd_at, err) < 0)
-    return -1;
-  off_t size = lseek(f.fd, 0, SEEK_END);
-  core_digest image;
-  if (size < 0 || hash_fd(f.fd, &image, err) < 0) return core_error_wrap(err, "'%s'", out_path);
+  form_digest digests[2];
+  size_t n_digests = 0;
+  uint64_t meta_file_at;
+  if (write_forms(o->form, &layout, f.fd, digests, &n_digests, &meta_file_at, err) < 0)
+    return core_error_wrap(err, "writing '%s'", out_path);
 
   cleanup_buf core_buf text = CORE_BUF_INIT, index_json = CORE_BUF_INIT, meta = CORE_BUF_INIT;
   core_digest tim_manifest = app->manifest;
-  if (disk_manifest(manifest, o->form, &image, (uint64_t)size, meta_at, meta_size, kernel_at, initrd_at, &text, err) < 0)
-    return -1;
+  const char *format = o->form == CORE_FORM_ISO ? CORE_FORMAT_ISO : CORE_FORMAT_DISK;
+  if (disk_manifest(manifest, format, digests, n_digests, &layout, meta_size, &text, err) < 0) return -1;
   app->manifest_size = text.len;
   if (core_blob_set_add(&app->blobs, &text, &app->manifest, err) < 0) return -1;
   if (core_seal(app, key, &index_json, err) < 0) return -1;
@@ -181,6 +232,6 @@ int core_disk_write(core_linked_app *app, EVP_PKEY *key, const core_disk_opts *o
   if (meta.len > meta_size)
     return core_error_set(err, 0, "the signed metadata (%zu bytes) does not fit the %llu bytes reserved for it", meta.len,
                           (unsigned long long)meta_size);
-  if (core_pwrite_all(f.fd, meta.data, meta.len, meta_at, err) < 0) return core_error_wrap(err, "writing '%s'", out_path);
+  if (core_pwrite_all(f.fd, meta.data, meta.len, meta_file_at, err) < 0) return core_error_wrap(err, "writing '%s'", out_path);
   return core_atomic_commit(&f, err);
 }

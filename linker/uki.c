@@ -119,8 +119,12 @@ int core_uki_build(const core_uki_input *in, core_image *out, uint64_t *kernel_a
     put32(s + 16, (uint32_t)raw_size);
     put32(s + 20, (uint32_t)raw_at);
     put32(s + 36, SECTION_READ_DATA);
-    /* Zero padding up to raw_size is the image's default: nothing is written there. */
-    if (core_image_add_ref(out, raw_at, add[i].data, add[i].size, err) < 0) return -1;
+    /* Zero padding up to raw_size is the image's default: nothing is written there. The big
+     * sections stay the caller's bytes; the small texts are copied, the caller's may not last. */
+    int big = strcmp(add[i].name, ".linux") == 0 || strcmp(add[i].name, ".initrd") == 0;
+    if ((big ? core_image_add_ref(out, raw_at, add[i].data, add[i].size, err)
+             : core_image_add_copy(out, raw_at, add[i].data, add[i].size, err)) < 0)
+      return -1;
     if (strcmp(add[i].name, ".linux") == 0) *kernel_at = raw_at;
     if (strcmp(add[i].name, ".initrd") == 0) *initrd_at = raw_at;
     init_data += raw_size;

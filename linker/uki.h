@@ -13,8 +13,8 @@ typedef struct core_uki_input {
   const uint8_t *stub; /* linuxx64.efi.stub, as systemd-boot-efi ships it */
   uint64_t stub_size;
   const char *stub_name; /* for messages */
-  const char *cmdline;
-  const char *osrel; /* os-release text naming the app */
+  const char *cmdline; /* copied */
+  const char *osrel;   /* os-release text naming the app; copied */
   const uint8_t *kernel; /* kept by the caller while the image is used */
   uint64_t kernel_size;
   const uint8_t *initrd;

@@ -111,9 +111,20 @@ static int hash_file(const char *path, int fd, const core_disk_meta *m, uint64_t
   return core_hasher_final(h, out, err);
 }
 
-/* Copies [at, at+size) of the file into a sealed memfd while hashing it. */
-static int read_blob(const char *path, int fd, uint64_t at, uint64_t size, const core_digest *want, int *out,
-                     core_error **err) {
+/* Reads the disk's bytes as a guest sees them: the file itself, or through the qcow2 tables. */
+typedef struct disk_reader {
+  const char *path;
+  int fd;
+  core_qcow2 *qcow2; /* NULL for raw and ISO */
+} disk_reader;
+
+static int disk_pread(disk_reader *r, void *buf, size_t len, uint64_t at, core_error **err) {
+  if (r->qcow2) return core_qcow2_pread(r->qcow2, buf, len, at, err);
+  return core_pread_exact(r->fd, buf, len, at, r->path, err);
+}
+
+/* Copies [at, at+size) of the disk into a sealed memfd while hashing it. */
+static int read_blob(disk_reader *r, uint64_t at, uint64_t size, const core_digest *want, int *out, core_error **err) {
   cleanup_close int mfd = memfd_create("core-blob", MFD_CLOEXEC | MFD_ALLOW_SEALING);
   if (mfd < 0) return core_error_set(err, errno, "creating a memfd");
   cleanup_hasher core_hasher *h = NULL;
@@ -122,7 +133,7 @@ static int read_blob(const char *path, int fd, uint64_t at, uint64_t size, const
   if (core_hasher_new(&h, err) < 0) return -1;
   for (uint64_t done = 0; done < size;) {
     size_t n = size - done < CHUNK ? (size_t)(size - done) : CHUNK;
-    if (core_pread_exact(fd, buf, n, at + done, path, err) < 0) return -1;
+    if (disk_pread(r, buf, n, at + done, err) < 0) return -1;
     if (core_hasher_update(h, buf, n, err) < 0 || core_write_all(mfd, buf, n, err) < 0) return -1;
     done += n;
   }
@@ -131,14 +142,14 @@ static int read_blob(const char *path, int fd, uint64_t at, uint64_t size, const
   if (strcmp(got.str, want->str) != 0)
     return core_error_set(err, 0,
                           "'%s': the bytes at %llu hash to %s, not to the signed %s: the disk was modified while it was "
-                          "read; run it again, and if this repeats, get the artifact again", path, (unsigned long long)at,
+                          "read; run it again, and if this repeats, get the artifact again", r->path, (unsigned long long)at,
                           got.str, want->str);
   if (core_memfd_seal(mfd, err) < 0) return -1;
   *out = TAKE_FD(mfd);
   return 0;
 }
 
-static int load_layers(const char *path, int fd, const json_t *manifest, const core_disk_meta *m, uint64_t meta_end,
+static int load_layers(disk_reader *r, const json_t *manifest, uint64_t disk_size, uint64_t meta_at, uint64_t meta_end,
                        core_tim *tim, core_error **err) {
   size_t i;
   json_t *desc;
@@ -150,14 +161,14 @@ static int load_layers(const char *path, int fd, const json_t *manifest, const c
     uint64_t size, at;
     if (core_oci_descriptor_parse(desc, &mt, &d, &size, err) < 0 || get_number(ann, CORE_ANN_BLOB_OFFSET, &at, err) < 0)
       return -1;
-    if (at > m->file_size || size > m->file_size - at)
+    if (at > disk_size || size > disk_size - at)
       return core_error_set(err, 0, "the signed manifest places %s at bytes %llu+%llu, beyond the disk's end", d.str,
                             (unsigned long long)at, (unsigned long long)size);
-    if (at < meta_end && at + size > m->meta_offset)
+    if (at < meta_end && at + size > meta_at)
       return core_error_set(err, 0, "the signed manifest places %s inside the metadata region", d.str);
     if (core_tim_find(tim, &d) != NULL) return core_error_set(err, 0, "%s is both in the metadata and on the disk", d.str);
     int blob_fd = -1;
-    if (read_blob(path, fd, at, size, &d, &blob_fd, err) < 0) return -1;
+    if (read_blob(r, at, size, &d, &blob_fd, err) < 0) return -1;
     if (core_tim_add_blob(tim, &d, size, blob_fd, err) < 0) return -1;
   }
   return 0;
@@ -167,27 +178,43 @@ int core_disk_check(const char *path, int fd, const json_t *manifest, const core
                     core_error **err) {
   const json_t *ann = json_object_get(manifest, "annotations");
   const char *format = json_string_value(json_object_get(ann, CORE_ANN_IMAGE_FORMAT));
-  if (format == NULL || strcmp(format, core_form_name(m->form)) != 0)
-    return core_error_set(err, 0, "'%s' is a %s file, but its signed manifest describes a %s artifact: the metadata was "
-                          "moved from another artifact; do not run it", path, core_form_name(m->form), format ? format : "TIM");
+  const char *want_format = m->form == CORE_FORM_ISO ? CORE_FORMAT_ISO : CORE_FORMAT_DISK;
+  if (format == NULL || strcmp(format, want_format) != 0)
+    return core_error_set(err, 0, "'%s' is a %s file, but its signed manifest describes %s: the metadata was moved "
+                          "from another artifact; do not run it", path, core_form_name(m->form),
+                          format == NULL ? "a TIM" : strcmp(format, CORE_FORMAT_ISO) == 0 ? "an ISO" : "a raw or qcow2 disk");
+  char key_digest[64], key_size[64];
+  snprintf(key_digest, sizeof key_digest, CORE_ANN_IMAGE_PREFIX "%s.digest", core_form_name(m->form));
+  snprintf(key_size, sizeof key_size, CORE_ANN_IMAGE_PREFIX "%s.size", core_form_name(m->form));
   uint64_t size, meta_at, meta_size;
-  if (get_number(ann, CORE_ANN_IMAGE_SIZE, &size, err) < 0 || get_number(ann, CORE_ANN_META_OFFSET, &meta_at, err) < 0 ||
+  if (get_number(ann, key_size, &size, err) < 0 || get_number(ann, CORE_ANN_META_OFFSET, &meta_at, err) < 0 ||
       get_number(ann, CORE_ANN_META_SIZE, &meta_size, err) < 0)
     return core_error_wrap(err, "'%s'", path);
   if (size != m->file_size)
     return core_error_set(err, 0, "'%s' has %llu bytes, but its signed manifest says %llu: it was truncated or extended; "
                           "get the artifact again", path, (unsigned long long)m->file_size, (unsigned long long)size);
-  if (meta_at != m->meta_offset || meta_size < m->tar_len || meta_size > size - meta_at)
+  /* The region where the tar was found: fixed for raw and ISO, the disk's byte 1 MiB for qcow2. */
+  uint64_t expected_at = m->form == CORE_FORM_QCOW2 ? CORE_DISK_META_OFFSET : m->meta_offset;
+  if (meta_at != expected_at || meta_size < m->tar_len || meta_size > size - m->meta_offset)
     return core_error_set(err, 0, "'%s': its signed metadata is not where its manifest says (byte %llu, %llu bytes)", path,
                           (unsigned long long)meta_at, (unsigned long long)meta_size);
-  const char *want = json_string_value(json_object_get(ann, CORE_ANN_IMAGE_DIGEST));
+  const char *want = json_string_value(json_object_get(ann, key_digest));
   if (want == NULL || !core_digest_is_valid(want))
-    return core_error_set(err, 0, "'%s': the signed manifest has no valid '%s'", path, CORE_ANN_IMAGE_DIGEST);
+    return core_error_set(err, 0, "'%s': the signed manifest has no valid '%s'", path, key_digest);
   core_digest got;
-  if (hash_file(path, fd, m, meta_at + meta_size, &got, err) < 0) return -1;
+  if (hash_file(path, fd, m, m->meta_offset + meta_size, &got, err) < 0) return -1;
   if (strcmp(got.str, want) != 0)
     return core_error_set(err, 0,
                           "'%s' was modified after it was signed: its bytes hash to %s, not to the signed %s; do not run "
                           "it, and get the artifact again from its publisher", path, got.str, want);
-  return load_layers(path, fd, manifest, m, meta_at + meta_size, tim, err);
+  /* Every byte checked: now the kernel and initramfs, from where the guest would read them. */
+  disk_reader r = {.path = path, .fd = fd};
+  uint64_t disk_size = size;
+  if (m->form == CORE_FORM_QCOW2) {
+    if (core_qcow2_open(fd, path, &r.qcow2, err) < 0) return -1;
+    disk_size = core_qcow2_virtual_size(r.qcow2);
+  }
+  int rc = load_layers(&r, manifest, disk_size, meta_at, meta_at + meta_size, tim, err);
+  core_qcow2_close(r.qcow2);
+  return rc;
 }

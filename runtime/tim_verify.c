@@ -225,8 +225,10 @@ int core_tim_open_verified(const char *path, const core_trust *trust, core_verif
   if (!json_is_array(layers)) return core_error_set(err, 0, "'%s': the manifest lists no layers", path);
   const char *described = json_string_value(json_object_get(json_object_get(manifest, "annotations"), CORE_ANN_IMAGE_FORMAT));
   if (form == CORE_FORM_TIM && described != NULL)
-    return core_error_set(err, 0, "'%s' is a TIM, but its signed manifest describes a %s disk: it is the metadata of a disk "
-                          "artifact taken out of it; run the disk itself", path, described);
+    return core_error_set(err, 0, "'%s' is a TIM, but its signed manifest describes %s: it is the metadata of that "
+                          "artifact taken out of it; run the %s itself", path,
+                          strcmp(described, CORE_FORMAT_ISO) == 0 ? "an ISO" : "a raw or qcow2 disk",
+                          strcmp(described, CORE_FORMAT_ISO) == 0 ? "ISO" : "disk");
   if (form != CORE_FORM_TIM && core_disk_check(path, fd, manifest, &meta, app->tim, err) < 0) return -1;
   if (load_json_blob(app->tim, json_object_get(manifest, "config"), TIM_MT_CONFIG, &app->config, err) < 0 ||
       find_layer(app->tim, layers, TIM_MT_KERNEL, &app->kernel, err) < 0 ||

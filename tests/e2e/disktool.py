@@ -23,19 +23,22 @@ def form(path):
     raise SystemExit(f"{path}: not a disk form")
 
 
-def meta_offset(path):
-    f = form(path)
-    if f == "raw":
-        return 1 << 20
-    if f == "iso":
-        return 20 * 2048
-    # qemu-img, not core's reader, says where the disk's byte 1 MiB is in the file.
+def file_offset(path, at):
+    """Where byte AT of the disk is in the file: the same for raw and ISO; for qcow2, what
+    qemu-img map (not core's reader) says."""
+    at = int(at)
+    if form(path) != "qcow2":
+        return at
     out = subprocess.run(["qemu-img", "map", "--output=json", "-f", "qcow2", path], check=True,
                          capture_output=True, text=True).stdout
     for m in json.loads(out):
-        if m["data"] and m["start"] <= (1 << 20) < m["start"] + m["length"]:
-            return m["offset"] + (1 << 20) - m["start"]
-    raise SystemExit(f"{path}: byte 1 MiB of the disk is not allocated")
+        if m["data"] and m["start"] <= at < m["start"] + m["length"]:
+            return m["offset"] + at - m["start"]
+    raise SystemExit(f"{path}: byte {at} of the disk is not allocated")
+
+
+def meta_offset(path):
+    return 20 * 2048 if form(path) == "iso" else file_offset(path, 1 << 20)
 
 
 def meta_tar(path):
@@ -82,5 +85,6 @@ def extract(path, out):
 
 
 if __name__ == "__main__":
-    commands = {"info": info, "extract": extract, "form": lambda p: print(form(p))}
+    commands = {"info": info, "extract": extract, "form": lambda p: print(form(p)),
+                "fileoff": lambda p, at: print(file_offset(p, at))}
     commands[sys.argv[1]](*sys.argv[2:])

@@ -1,0 +1,157 @@
+# The disk forms on the host (spec/formats.md): raw, qcow2 and ISO artifacts build, read
+# correctly with other tools (qemu-img, sgdisk, sfdisk, mtools, objdump, xorriso, isoinfo),
+# verify in corerun, refuse any changed byte before QEMU starts, and come out byte-identical
+# from a second build under other conditions. 55_disk_formats.sh boots them.
+. "$(dirname "$0")/lib.sh"
+DISKTOOL="python3 $ROOT/tests/e2e/disktool.py"
+OVMF=/usr/share/ovmf/OVMF.fd
+for tool in qemu-img sgdisk sfdisk xorriso isoinfo mdir; do
+  command -v $tool >/dev/null || { not_ok "$tool is missing: run 'make deps'"; exit 1; }
+done
+[ -s "$OVMF" ] || { not_ok "$OVMF is missing: run 'make deps' (Debian's ovmf)"; exit 1; }
+
+# An app whose main shows a file of its own and a module, then exits 7: the status proves the
+# debug-exit path, the text proves the root file system and the modules came along.
+make_app "$WORK/app" '["/bin/sh", "-c", "cat /etc/greeting; grep -c . /proc/modules >/dev/null && echo modules-loaded; exit 7"]' \
+  '  modules: [virtio_blk]'
+mkdir -p "$WORK/app/rootfs/etc" && echo "greetings from a disk" >"$WORK/app/rootfs/etc/greeting"
+
+build() { # build OUT [FLAGS...]
+  local out=$1
+  shift
+  "$COREC" build "$WORK/app/app.yml" -o "$out" "$@" >"$out.digest" 2>"$out.err"
+}
+for f in img qcow2 iso; do
+  if build "$WORK/app.$f"; then ok "builds the $f form"; else not_ok "builds the $f form" "$(cat "$WORK/app.$f.err")"; fi
+done
+check "the build prints the digest" grep -qE '^sha256:[0-9a-f]{64}$' "$WORK/app.qcow2.digest"
+check "the raw disk and its qcow2 are one artifact (one digest)" cmp -s "$WORK/app.img.digest" "$WORK/app.qcow2.digest"
+
+# The format: from the extension, from --format, and errors that name the choices.
+"$COREC" build "$WORK/app/app.yml" -o "$WORK/app.vmdk" >/dev/null 2>"$WORK/err"
+check "an unknown extension is an error listing the formats" contains "$WORK/err" "tim (.tim), raw (.img, .raw), qcow2 (.qcow2), iso (.iso)"
+check "...and writes nothing" test ! -e "$WORK/app.vmdk"
+build "$WORK/app.bin" --format qcow2
+check "--format overrides the extension" test "$(head -c 4 "$WORK/app.bin" | od -An -c | tr -d ' ')" = "QFI373"
+"$COREC" build "$WORK/app/app.yml" -o "$WORK/x.iso" --disk-size 1G >/dev/null 2>"$WORK/err"
+check "--disk-size on an ISO is refused" contains "$WORK/err" "--disk-size applies to raw and qcow2 disks"
+"$COREC" build "$WORK/app/app.yml" -o "$WORK/x.img" --disk-size 1M >/dev/null 2>"$WORK/err"
+check "a --disk-size too small for the app is refused" contains "$WORK/err" "is too small: this app needs a disk of at least"
+check "...and writes nothing" test ! -e "$WORK/x.img"
+
+# Other tools read the disk: qemu-img, sgdisk, sfdisk, mtools.
+qemu-img check "$WORK/app.qcow2" >"$WORK/out" 2>&1
+check "qemu-img check finds no errors in the qcow2" contains "$WORK/out" "No errors were found on the image."
+qemu-img compare "$WORK/app.img" "$WORK/app.qcow2" >"$WORK/out" 2>&1
+check "qemu-img compare: the qcow2 holds exactly the raw disk" contains "$WORK/out" "Images are identical."
+qemu-img info --output=json "$WORK/app.qcow2" >"$WORK/info"
+check "qemu-img info gives the raw disk's size as the virtual size" \
+  test "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["virtual-size"])' "$WORK/info")" = "$(stat -c %s "$WORK/app.img")"
+sgdisk -v "$WORK/app.img" >"$WORK/out" 2>&1
+check "sgdisk -v finds no problems in the GPT" contains "$WORK/out" "No problems found."
+sgdisk -p "$WORK/app.img" >"$WORK/out" 2>&1
+check "sgdisk lists the EFI system partition" grep -q 'EF00  EFI System Partition' "$WORK/out"
+check "sgdisk lists the metadata partition" contains "$WORK/out" "core-metadata"
+sfdisk --json "$WORK/app.img" >"$WORK/sfdisk.json" 2>&1
+check "sfdisk reads two partitions, the first at sector 2048" \
+  python3 -c 'import json,sys; p=json.load(open(sys.argv[1]))["partitiontable"]["partitions"]; sys.exit(not (len(p)==2 and p[0]["start"]==2048 and p[1]["type"].upper()=="C12A7328-F81F-11D2-BA4B-00A0C93EC93B"))' "$WORK/sfdisk.json"
+esp_at=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["partitiontable"]["partitions"][1]["start"]*512)' "$WORK/sfdisk.json")
+mdir -/ -i "$WORK/app.img@@$esp_at" :: >"$WORK/out" 2>&1
+check "mtools finds the UKI at EFI/BOOT/BOOTX64.EFI" grep -q 'BOOTX64  EFI' "$WORK/out"
+mcopy -i "$WORK/app.img@@$esp_at" ::EFI/BOOT/BOOTX64.EFI "$WORK/uki.efi" 2>/dev/null
+objdump -h "$WORK/uki.efi" >"$WORK/out" 2>&1
+check "objdump reads the UKI's .linux, .initrd and .cmdline sections" grep -qE '\.linux.*\.initrd|\.initrd' "$WORK/out"
+check "...with the kernel command line" sh -c "objcopy -O binary --only-section=.cmdline '$WORK/uki.efi' '$WORK/cmdline' && grep -q 'console=ttyS0 panic=-1 quiet' '$WORK/cmdline'"
+
+# And the ISO: xorriso and isoinfo list it; both El Torito entries are there.
+xorriso -indev "$WORK/app.iso" -find / -type f 2>/dev/null >"$WORK/out"
+for f in /CORE/VMLINUZ /CORE/INITRD /EFI/BOOT/EFIBOOT.IMG /ISOLINUX/ISOLINUX.BIN /ISOLINUX/LDLINUX.C32 /ISOLINUX/ISOLINUX.CFG; do
+  check "xorriso lists $f" grep -qi "'$f" "$WORK/out"
+done
+xorriso -indev "$WORK/app.iso" -report_el_torito plain 2>/dev/null >"$WORK/out"
+check "El Torito has a BIOS entry" grep -q 'El Torito boot img :   1  BIOS' "$WORK/out"
+check "El Torito has a UEFI entry" grep -q 'El Torito boot img :   2  UEFI' "$WORK/out"
+isoinfo -d -i "$WORK/app.iso" >"$WORK/out" 2>&1
+check "isoinfo reads the volume id" contains "$WORK/out" "Volume id: TESTAPP"
+
+# Sparse: a 1 GiB disk takes a few MiB in both files.
+build "$WORK/big.qcow2" --disk-size 1G && build "$WORK/big.img" --disk-size 1G
+check "a 1 GiB raw disk is a sparse file" test "$(du -k "$WORK/big.img" | cut -f1)" -lt $(( $(stat -c %s "$WORK/app.img") / 1024 + 4096 ))
+check "a 1 GiB qcow2 allocates only what holds data" test "$(stat -c %s "$WORK/big.qcow2")" -lt $(( $(stat -c %s "$WORK/app.img") + 4194304 ))
+qemu-img info --output=json "$WORK/big.qcow2" >"$WORK/info"
+check "qemu-img info: virtual size 1 GiB" grep -q '"virtual-size": 1073741824' "$WORK/info"
+qemu-img check "$WORK/big.qcow2" >"$WORK/out" 2>&1
+check "qemu-img check: the 1 GiB qcow2 has no errors" contains "$WORK/out" "No errors were found on the image."
+
+# corerun verify prints each form's digest.
+for f in img qcow2 iso; do
+  "$CORERUN" verify "$WORK/app.$f" >"$WORK/vout" 2>"$WORK/verr"
+  check "corerun verify accepts the $f form and prints its digest" test "$(cat "$WORK/vout")" = "$(cat "$WORK/app.$f.digest")"
+done
+
+# Tampering: one flipped byte anywhere is refused before QEMU starts.
+qemu=$(fake_qemu)
+refused() { # NAME FILE TEXT
+  rm -f "$WORK/qemu-was-started"
+  "$CORERUN" --qemu "$qemu" "$2" >"$WORK/out" 2>"$WORK/err"
+  local rc=$?
+  if [ "$rc" = 125 ] && grep -qF -- "$3" "$WORK/err" && [ ! -e "$WORK/qemu-was-started" ]; then ok "$1"
+  else not_ok "$1" "exit $rc, qemu started: $([ -e "$WORK/qemu-was-started" ] && echo yes || echo no)" "$(cat "$WORK/err")"; fi
+}
+flip() { # FILE OUT OFFSET
+  cp "$1" "$2" && python3 -c 'import sys; f=open(sys.argv[1],"r+b"); f.seek(int(sys.argv[2])); b=f.read(1); f.seek(int(sys.argv[2])); f.write(bytes([b[0]^0x40]))' "$2" "$3"
+}
+for f in img qcow2 iso; do
+  $DISKTOOL info "$WORK/app.$f" >"$WORK/info.$f"
+  kernel_at=$($DISKTOOL fileoff "$WORK/app.$f" $(($(awk '$1=="kernel"{print $2}' "$WORK/info.$f") + 4096)))
+  initrd_at=$($DISKTOOL fileoff "$WORK/app.$f" $(($(awk '$1=="initramfs"{print $2}' "$WORK/info.$f") + 100)))
+  tar_end=$(awk '$1=="tar_end"{print $2}' "$WORK/info.$f")
+  env=$(awk '$1=="signature_envelope"{print $2}' "$WORK/info.$f")
+  env_at=$(awk -v e="blobs/sha256/$env" '$1=="entry" && $2==e {print $3}' "$WORK/info.$f")
+  man=$(awk '$1=="manifest_digest"{print substr($2,8)}' "$WORK/info.$f")
+  man_at=$(awk -v e="blobs/sha256/$man" '$1=="entry" && $2==e {print $3}' "$WORK/info.$f")
+  flip "$WORK/app.$f" "$WORK/t.$f" "$kernel_at"
+  refused "$f: a flipped byte in the kernel is refused" "$WORK/t.$f" "was modified after it was signed"
+  flip "$WORK/app.$f" "$WORK/t.$f" "$initrd_at"
+  refused "$f: a flipped byte in the initramfs is refused" "$WORK/t.$f" "was modified after it was signed"
+  flip "$WORK/app.$f" "$WORK/t.$f" $((man_at + 10))
+  refused "$f: a flipped byte in the signed manifest is refused" "$WORK/t.$f" "does not match its content"
+  flip "$WORK/app.$f" "$WORK/t.$f" $((env_at + 40))
+  refused "$f: a flipped byte in the signature envelope is refused" "$WORK/t.$f" "does not match its content"
+  flip "$WORK/app.$f" "$WORK/t.$f" $((tar_end + 7))
+  refused "$f: a byte after the metadata tar, in its region, is refused" "$WORK/t.$f" "where only zeros belong"
+  head -c -512 "$WORK/app.$f" >"$WORK/t.$f"
+  refused "$f: a truncated file is refused" "$WORK/t.$f" "was truncated or extended"
+  cp "$WORK/app.$f" "$WORK/t.$f" && printf x >>"$WORK/t.$f"
+  refused "$f: an extended file is refused" "$WORK/t.$f" "was truncated or extended"
+done
+# Metadata of the file systems and containers themselves.
+flip "$WORK/app.img" "$WORK/t.img" 600
+refused "raw: a flipped byte in the GPT header is refused" "$WORK/t.img" "was modified after it was signed"
+flip "$WORK/app.img" "$WORK/t.img" $((esp_at + 3))
+refused "raw: a flipped byte in the FAT boot sector is refused" "$WORK/t.img" "was modified after it was signed"
+flip "$WORK/app.img" "$WORK/t.img" $(( $(stat -c %s "$WORK/app.img") - 100 ))
+refused "raw: a flipped byte in the backup GPT is refused" "$WORK/t.img" "was modified after it was signed"
+l1=$(python3 -c 'import struct,sys; print(struct.unpack(">Q", open(sys.argv[1],"rb").read()[40:48])[0])' "$WORK/app.qcow2")
+flip "$WORK/app.qcow2" "$WORK/t.qcow2" $((l1 + 7))
+refused "qcow2: a flipped byte in the L1 table is refused" "$WORK/t.qcow2" "qcow2"
+flip "$WORK/app.qcow2" "$WORK/t.qcow2" 100
+refused "qcow2: a flipped byte in the header is refused" "$WORK/t.qcow2" "qcow2"
+flip "$WORK/app.iso" "$WORK/t.iso" $((16 * 2048 + 40))
+refused "iso: a flipped byte in the volume descriptor is refused" "$WORK/t.iso" "was modified after it was signed"
+isolinux_at=$(xorriso -indev "$WORK/app.iso" -find /ISOLINUX/ISOLINUX.BIN -exec report_lba 2>/dev/null | awk '/File data lba/ {print $6; exit}')
+flip "$WORK/app.iso" "$WORK/t.iso" $((isolinux_at * 2048 + 100))
+refused "iso: a flipped byte in ISOLINUX is refused" "$WORK/t.iso" "was modified after it was signed"
+
+# The metadata taken out and presented as a TIM: its manifest says it belongs to a disk.
+$DISKTOOL extract "$WORK/app.qcow2" "$WORK/meta.tim"
+refused "the metadata taken out of a disk is not a TIM" "$WORK/meta.tim" "a raw or qcow2 disk: it is the metadata of that artifact taken out of it"
+
+# Reproducible: another directory, TZ, locale, umask and CPU count give the same bytes.
+mkdir -p "$WORK/elsewhere" && cp -r "$WORK/app" "$WORK/elsewhere/app"
+sed -i "s|source: rootfs|source: rootfs|" "$WORK/elsewhere/app/app.yml"
+for f in img qcow2 iso; do
+  (cd "$WORK/elsewhere" && umask 077 && TZ=Asia/Kolkata LC_ALL=C.UTF-8 taskset -c 0 "$COREC" build app/app.yml -o "again.$f" >/dev/null 2>"again.$f.err")
+  check "a second $f build elsewhere is byte-identical" cmp -s "$WORK/app.$f" "$WORK/elsewhere/again.$f"
+done
+finish
