@@ -143,6 +143,27 @@ isolinux_at=$(xorriso -indev "$WORK/app.iso" -find /ISOLINUX/ISOLINUX.BIN -exec 
 flip "$WORK/app.iso" "$WORK/t.iso" $((isolinux_at * 2048 + 100))
 refused "iso: a flipped byte in ISOLINUX is refused" "$WORK/t.iso" "was modified after it was signed"
 
+# Hostile qcow2 headers are refused before their tables are read, in bounded memory (the reader
+# is fuzzed too: tests/fuzz/fuzz_qcow2.c; tests/unit/test_qcow2.c has the field-by-field cases).
+hostile_qcow2() { # NAME OUT PYTHON-STATEMENTS (h: the header bytes, a bytearray)
+  python3 -c 'import struct,sys
+h = bytearray(open(sys.argv[1], "rb").read())
+exec(sys.argv[3])
+open(sys.argv[2], "wb").write(h)' "$WORK/app.qcow2" "$2" "$3"
+}
+hostile_qcow2 l1 "$WORK/h1.qcow2" 'struct.pack_into(">I", h, 36, 0x7fffffff)'
+refused "qcow2: an L1 table of 2^31 entries is refused" "$WORK/h1.qcow2" "qcow2"
+peak_rss "$WORK/rss" "$BUILD_DIR/corerun" --qemu "$qemu" "$WORK/h1.qcow2" >/dev/null 2>&1
+check "...in bounded memory (under 64 MiB)" test "$(cat "$WORK/rss")" -lt 65536
+hostile_qcow2 size "$WORK/h2.qcow2" 'struct.pack_into(">Q", h, 24, 1 << 62)'
+refused "qcow2: a virtual size of 2^62 is refused" "$WORK/h2.qcow2" "qcow2"
+hostile_qcow2 l1off "$WORK/h3.qcow2" 'struct.pack_into(">Q", h, 40, 1 << 40)'
+refused "qcow2: an L1 table beyond the end of the file is refused" "$WORK/h3.qcow2" "qcow2"
+hostile_qcow2 l2 "$WORK/h4.qcow2" 'l1 = struct.unpack_from(">Q", h, 40)[0]; struct.pack_into(">Q", h, l1, (1 << 63) | 0)'
+refused "qcow2: an L2 table at the header is refused" "$WORK/h4.qcow2" "qcow2"
+hostile_qcow2 backing "$WORK/h5.qcow2" 'struct.pack_into(">QI", h, 8, 512, 8); h[512:520] = b"/etc/shd"'
+refused "qcow2: a backing file is refused" "$WORK/h5.qcow2" "backing"
+
 # The metadata taken out and presented as a TIM: its manifest says it belongs to a disk.
 $DISKTOOL extract "$WORK/app.qcow2" "$WORK/meta.tim"
 refused "the metadata taken out of a disk is not a TIM" "$WORK/meta.tim" "a raw or qcow2 disk: it is the metadata of that artifact taken out of it"
