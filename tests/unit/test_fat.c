@@ -1,4 +1,4 @@
-/* Unit tests for lib/fat*.c, the FAT writer: images of each type checked by dosfstools'
+/* Unit tests for linker/fat*.c, the FAT writer: images of each type checked by dosfstools'
  * fsck.fat and read back with mtools (a second, independent reader), byte-identical output for
  * the same input, data offsets that point at the files' bytes, sparse output, and refusals. */
 #include <setjmp.h>

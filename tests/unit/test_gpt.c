@@ -1,4 +1,4 @@
-/* Unit tests for lib/gpt.c and lib/guid.c: disks checked by gdisk's sgdisk and read back by
+/* Unit tests for linker/gpt.c and linker/guid.c: disks checked by gdisk's sgdisk and read back by
  * util-linux's sfdisk (two independent readers), GUIDs that depend on the seed alone, a FAT
  * file system readable by mtools inside its partition, and refusals. */
 #include <setjmp.h>

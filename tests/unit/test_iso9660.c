@@ -1,4 +1,4 @@
-/* Unit tests for lib/iso9660.c: ISOs read back by real tools (xorriso, genisoimage's isoinfo)
+/* Unit tests for linker/iso9660.c: ISOs read back by real tools (xorriso, genisoimage's isoinfo)
  * and by libarchive's reader as a second, independent reader; the El Torito catalog and boot
  * info table checked against values computed here; refusals; reproducibility; and ISOLINUX
  * booted under QEMU to prove the boot info table for real. The tools are required: a missing

@@ -1,5 +1,5 @@
 /* The geometry of a FAT file system being built: FAT type, cluster size, where the FATs, the
- * root directory and the data region lie. Internal to lib/fat*.c. */
+ * root directory and the data region lie. Internal to linker/fat*.c. */
 #ifndef CORE_FAT_GEOM_H
 #define CORE_FAT_GEOM_H
 

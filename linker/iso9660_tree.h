@@ -1,5 +1,5 @@
 /* The directory tree of an ISO being written: level-1 names checked, directories numbered
- * in path-table order, entries in ECMA-119 order. Private to lib/iso9660*.c. */
+ * in path-table order, entries in ECMA-119 order. Private to linker/iso9660*.c. */
 #ifndef CORE_ISO9660_TREE_H
 #define CORE_ISO9660_TREE_H
 

@@ -1,6 +1,6 @@
 /* The directory tree of a FAT file system being built: names checked and encoded (8.3 where
  * they fit, else a VFAT long name with a generated 8.3 alias), parent directories implied from
- * paths. Internal to lib/fat*.c. */
+ * paths. Internal to linker/fat*.c. */
 #ifndef CORE_FAT_TREE_H
 #define CORE_FAT_TREE_H
 
