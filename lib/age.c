@@ -293,12 +293,12 @@ static int parse_log2_n(const char *s, int *out) {
 
 static int unwrap_scrypt(const age_stanza *s, const char *pass, int max_log2_n, uint8_t file_key[16],
                          core_error **err) {
-  if (pass == NULL)
-    return core_error_set(err, 0, "this file is encrypted with a passphrase: pass the passphrase it was encrypted with");
   int log2_n;
   if (parse_log2_n(s->args[2], &log2_n) < 0)
     return core_error_set(err, 0, "malformed scrypt stanza: work factor '%.8s' is not a decimal without leading zeros",
                           s->args[2]);
+  if (pass == NULL)
+    return core_error_set(err, 0, "this file is encrypted with a passphrase: pass the passphrase it was encrypted with");
   if (log2_n > max_log2_n)
     return core_error_set(err, 0, "the passphrase stanza demands scrypt work factor 2^%d, over the limit 2^%d: refused "
                                   "(raise the limit only for a file from a trusted source)", log2_n, max_log2_n);
