@@ -56,6 +56,11 @@ int age_aead_seal(const uint8_t key[32], const uint8_t nonce[12], const uint8_t 
 /* 1: authenticated, OUT holds LEN - 16 bytes; 0: did not authenticate; -1: error. */
 int age_aead_open(const uint8_t key[32], const uint8_t nonce[12], const uint8_t *in, size_t len, uint8_t *out,
                   core_error **err);
+/* The same with associated data (age uses none; the RFC 8439 vectors have some). */
+int age_aead_seal_ad(const uint8_t key[32], const uint8_t nonce[12], const uint8_t *aad, size_t aad_len,
+                     const uint8_t *in, size_t len, uint8_t *out, core_error **err);
+int age_aead_open_ad(const uint8_t key[32], const uint8_t nonce[12], const uint8_t *aad, size_t aad_len,
+                     const uint8_t *in, size_t len, uint8_t *out, core_error **err);
 int age_x25519(const uint8_t secret[32], const uint8_t peer[32], uint8_t out[32], core_error **err);
 int age_x25519_public(const uint8_t secret[32], uint8_t out[32], core_error **err);
 
