@@ -232,6 +232,7 @@ static void test_identity_file_with_comments(void **state) {
   assert_int_equal(n, 2);
   assert_memory_equal(ids[0].secret, a[0].secret, 32);
   assert_memory_equal(ids[1].secret, b[0].secret, 32);
+  assert_int_equal(sh("echo hello | age -r $(age-keygen -y b.txt) | age -d -i both.txt | grep -qx hello"), 0);
   /* age reads the same file; a file for the second key opens with it. */
   core_buf enc = CORE_BUF_INIT, out = CORE_BUF_INIT;
   assert_int_equal(core_age_encrypt("hi", 2, &rb, 1, NULL, 0, &enc, &err), 0);
@@ -716,9 +717,38 @@ static void test_mutations(void **state) {
   core_buf_release(&out);
 }
 
+/* Bodies of every length around the 48-byte line boundary: written wrapped at 64 columns with
+ * a final short (possibly empty) line, and parsed back to the same bytes. */
+static void test_stanza_wrapping(void **state) {
+  (void)state;
+  for (size_t n = 0; n <= 150; n++) {
+    uint8_t *body = pattern(n, (unsigned)n);
+    core_buf h = CORE_BUF_INIT;
+    core_error *err = NULL;
+    const char *args[] = {"grease", "a"};
+    assert_int_equal(core_buf_appendf(&h, &err, "age-encryption.org/v1\n"), 0);
+    assert_int_equal(age_stanza_write(&h, args, 2, body, n, &err), 0);
+    size_t lines = 0;
+    for (size_t i = 0; i < h.len; i++) lines += h.data[i] == '\n';
+    assert_int_equal(lines, 2 + n / 48 + 1); /* version, stanza line, full lines, the short one */
+    if (n % 48 == 0) assert_memory_equal(h.data + h.len - 2, "\n\n", 2);
+    assert_int_equal(core_buf_appendf(&h, &err, "--- AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n"), 0);
+    age_header parsed;
+    assert_int_equal(age_header_parse(h.data, h.len, &parsed, &err), 0);
+    assert_int_equal(parsed.n_stanzas, 1);
+    assert_int_equal(parsed.stanzas[0].body_len, n);
+    if (n) assert_memory_equal(parsed.stanzas[0].body, body, n);
+    assert_int_equal(parsed.len, h.len);
+    age_header_release(&parsed);
+    core_buf_release(&h);
+    free(body);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_base64_canonical),
+      cmocka_unit_test(test_stanza_wrapping),
       cmocka_unit_test(test_keys_text),
       cmocka_unit_test(test_crafted_streams),
       cmocka_unit_test(test_hostile_headers),
