@@ -11,6 +11,7 @@
 #include "cleanup.h"
 #include "devices.h"
 #include "json.h"
+#include "policy.h"
 #include "qemu.h"
 #include "run_overlay.h"
 #include "tim_verify.h"
@@ -19,11 +20,12 @@
 #define CORERUN_VERSION "0.1.0"
 #define CORERUN_FAILED 125
 #define MAX_TRUST_FILES 16
+#define MAX_POLICY_FILES 8
 #define MAX_DEVICE_FLAGS 64
 
 static const char run_help[] =
     "usage: corerun [run] [OPTIONS] ARTIFACT [-- COMMAND [ARG...]]\n"
-    "       corerun verify [--trust FILE] ARTIFACT\n"
+    "       corerun verify [--trust FILE] [--policy FILE] ARTIFACT\n"
     "\n"
     "Verifies ARTIFACT (signature by a trusted key, then every blob digest) and boots it under\n"
     "QEMU, streaming the guest console. ARTIFACT is any form corec writes: .tim, or a raw disk,\n"
@@ -33,6 +35,7 @@ static const char run_help[] =
     "'-- COMMAND' replaces the main command.\n"
     "\n"
     "  --trust FILE       also trust this Ed25519 public key (PEM); may be repeated\n"
+    "  --policy FILE      also apply this trust policy (spec/trust.md); may be repeated\n"
     "  --memory SIZE      guest memory, e.g. 512M or 1G (default: the artifact's)\n"
     "  --cpus N           guest CPUs (default: the artifact's)\n"
     "  --accel MODE       auto (default): KVM if /dev/kvm opens and the guest shows a sign of life\n"
@@ -57,7 +60,14 @@ static const char run_help[] =
     "\n"
     "Trusted keys: $CORE_HOME/trust.d/*.pub (CORE_HOME defaults to ~/.core; CORE_CONFIG_DIR\n"
     "overrides it), /etc/core/trust.d/*.pub, and --trust files. There is no way to boot an\n"
-    "artifact that does not verify.\n"
+    "artifact that does not verify; a signature that claims a trusted key but does not verify\n"
+    "refuses it, whatever other signatures say.\n"
+    "\n"
+    "Policy: /etc/core/policy.json, $CORE_HOME/policy.json and --policy files; each that exists\n"
+    "must pass. A policy requires N of M named keys by artifact name (the first rule whose names\n"
+    "match decides; no match is a refusal) and can refuse versions lower than the last booted\n"
+    "(state in $CORE_HOME/rollback.json, recorded by a boot, never by 'verify'). A malformed\n"
+    "policy refuses every run. See spec/trust.md.\n"
     "\n"
     "Environment: CORE_QEMU (the QEMU binary), CORE_HOME, CORE_CONFIG_DIR (see above),\n"
     "CORE_KVM_PROBE_SECONDS (how long a KVM guest has to say it is alive, 1 to 600 s, default 5),\n"
@@ -67,6 +77,8 @@ typedef struct run_args {
   const char *artifact;
   const char *trust_files[MAX_TRUST_FILES];
   size_t n_trust;
+  const char *policy_files[MAX_POLICY_FILES];
+  size_t n_policy;
   uint64_t memory_mib;
   unsigned cpus;
   core_accel accel;
@@ -103,7 +115,7 @@ static int parse_mib(const char *s, uint64_t *out) {
  * text (a->asked says which; the caller prints it and exits 0), -1 with *err on bad usage.
  * It never prints or exits itself: what to do is the caller's. */
 static int parse_run_args(int argc, char **argv, run_args *a, core_error **err) {
-  static const struct option opts[] = {{"trust", required_argument, NULL, 't'},  {"memory", required_argument, NULL, 'm'},
+  static const struct option opts[] = {{"trust", required_argument, NULL, 't'},  {"policy", required_argument, NULL, 'P'},  {"memory", required_argument, NULL, 'm'},
                                        {"cpus", required_argument, NULL, 'c'},   {"accel", required_argument, NULL, 'a'},
                                        {"qemu", required_argument, NULL, 'Q'},   {"quiet", no_argument, NULL, 'q'},
                                        {"help", no_argument, NULL, 'h'},         {"version", no_argument, NULL, 'V'},
@@ -155,6 +167,10 @@ static int parse_run_args(int argc, char **argv, run_args *a, core_error **err) 
         if (a->n_trust == MAX_TRUST_FILES) return core_error_set(err, 0, "at most %d --trust files", MAX_TRUST_FILES);
         a->trust_files[a->n_trust++] = optarg;
         break;
+      case 'P':
+        if (a->n_policy == MAX_POLICY_FILES) return core_error_set(err, 0, "at most %d --policy files", MAX_POLICY_FILES);
+        a->policy_files[a->n_policy++] = optarg;
+        break;
       case 'm':
         if (parse_mib(optarg, &a->memory_mib) < 0)
           return core_error_set(err, 0, "--memory '%s': give a size from 64M to 1024G, e.g. 512M or 2G", optarg);
@@ -192,15 +208,38 @@ static int parse_run_args(int argc, char **argv, run_args *a, core_error **err) 
   return 0;
 }
 
-static int open_verified(const run_args *a, core_verified_app **app, core_error **err) {
+/* "key 1a2b… (file), key 3c4d… (file)": every key that signed. */
+static void print_signers(FILE *f, const core_verified_app *app) {
+  for (size_t i = 0; i < app->n_signers; i++)
+    fprintf(f, "%skey %.16s (%s)", i ? ", " : "", app->signers[i].id, app->signers[i].origin);
+}
+
+/* Verified, then judged by every policy in force. The policies are read first: a malformed
+ * one refuses the run whatever the artifact, rather than being skipped. */
+static int open_verified(const run_args *a, core_verified_app **app, core_policies *policies, core_error **err) {
   cleanup_trust core_trust trust = {0};
+  if (core_policies_load(a->policy_files, a->n_policy, policies, err) < 0) return -1;
   if (core_trust_load(a->trust_files, a->n_trust, &trust, err) < 0) return -1;
   if (core_tim_open_verified(a->artifact, &trust, app, err) < 0) return -1;
+  core_policy_subject subject = core_policy_subject_of(*app);
+  cleanup_free char *state = NULL;
+  if (core_policies_rollback(policies) && core_rollback_state_path(&state, err) < 0) return -1;
+  if (core_policies_check(policies, &subject, state, err) < 0) return core_error_wrap(err, "'%s' is refused", a->artifact);
   if (!a->quiet) {
-    const char *name = json_string_value(json_object_get((*app)->config, "name"));
-    fprintf(stderr, "corerun: verified %s (%s), signed by key %.16s\n", name ? name : "?", (*app)->manifest.str,
-            (*app)->signer);
+    fprintf(stderr, "corerun: verified %s (%s), signed by ", (*app)->name ? (*app)->name : "?", (*app)->manifest.str);
+    print_signers(stderr, *app);
+    fprintf(stderr, "%s\n", policies->n ? ", as the policy requires" : "");
   }
+  return 0;
+}
+
+/* Only a boot moves an app's recorded version up: checked again under the state's lock, as
+ * another corerun may have booted a higher version since the policy check. */
+static int record_boot(const core_policies *policies, const core_verified_app *app, core_error **err) {
+  if (!core_policies_rollback(policies)) return 0;
+  cleanup_free char *state = NULL;
+  core_policy_subject subject = core_policy_subject_of(app);
+  if (core_rollback_state_path(&state, err) < 0 || core_rollback_record(state, &subject, err) < 0) return -1;
   return 0;
 }
 
@@ -220,7 +259,8 @@ static int cmd_run(int argc, char **argv, int *exit_status, core_error **err) {
   if (parsed < 0) return -1;
   if (parsed > 0) return show_asked(&a, exit_status);
   cleanup_verified_app core_verified_app *app = NULL;
-  if (open_verified(&a, &app, err) < 0) return -1;
+  cleanup_policies core_policies policies = {0};
+  if (open_verified(&a, &app, &policies, err) < 0) return -1;
   json_t *res = json_object_get(app->config, "resources");
   core_qemu_opts q = {
       .binary = a.qemu,
@@ -255,6 +295,7 @@ static int cmd_run(int argc, char **argv, int *exit_status, core_error **err) {
     for (size_t i = 0; i < devices.n_ports; i++)
       fprintf(stderr, "corerun: guest port %u/%s is published on %s:%u\n", devices.ports[i].guest,
               devices.ports[i].protocol, devices.publish_address, devices.ports[i].host);
+  if (record_boot(&policies, app, err) < 0) return core_error_wrap(err, "'%s' is refused", a.artifact);
   return core_qemu_run(&q, app->kernel->fd, initrd_fd, exit_status, err);
 }
 
@@ -265,11 +306,14 @@ static int cmd_verify(int argc, char **argv, int *exit_status, core_error **err)
   if (parsed > 0) return show_asked(&a, exit_status);
   if (a.command) return core_error_set(err, 0, "verify takes no command");
   cleanup_verified_app core_verified_app *app = NULL;
+  cleanup_policies core_policies policies = {0};
   a.quiet = 1;
-  if (open_verified(&a, &app, err) < 0) return -1;
+  /* Judged as a boot would be, but the rollback state is left alone: only a boot records. */
+  if (open_verified(&a, &app, &policies, err) < 0) return -1;
   printf("%s\n", app->manifest.str);
-  fprintf(stderr, "corerun: %s: verified, signed by key %.16s (%s)\n", a.artifact, app->signer,
-          app->signer_origin ? app->signer_origin : "?");
+  fprintf(stderr, "corerun: %s: verified, signed by ", a.artifact);
+  print_signers(stderr, app);
+  fprintf(stderr, "%s\n", policies.n ? "; the policy admits it" : "");
   *exit_status = 0;
   return 0;
 }

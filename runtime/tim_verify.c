@@ -1,5 +1,5 @@
-/* Trust for a TIM: index -> app manifest digest -> DSSE signature by a trusted key ->
- * manifest -> config, kernel and initramfs blobs (already hashed by the reader). */
+/* Trust for a TIM: index -> app manifest digest -> every DSSE signature of it, at least one by
+ * a trusted key -> manifest -> config, kernel and initramfs blobs (already hashed by the reader). */
 #include "tim_verify.h"
 
 #include <errno.h>
@@ -17,6 +17,10 @@ void core_verified_app_free(core_verified_app *app) {
   core_tim_free(app->tim);
   json_decref(app->config);
   free(app->signer_origin);
+  for (size_t i = 0; i < app->n_signers; i++) free(app->signers[i].origin);
+  free(app->signers);
+  free(app->name);
+  free(app->version);
   free(app);
 }
 
@@ -86,66 +90,76 @@ static int check_statement(const core_buf *payload, const core_digest *manifest,
   return 0;
 }
 
-static int verify_signatures(const char *path, core_tim *tim, json_t *entries, const core_digest *manifest,
-                             const core_trust *trust, core_verified_app *app, core_error **err) {
-  size_t i, n_sigs = 0;
-  json_t *desc;
-  char untrusted[CORE_KEYID_LEN + 1] = "", invalid[CORE_KEYID_LEN + 1] = "";
-  json_array_foreach(entries, i, desc) {
-    const char *at = json_string_value(json_object_get(desc, "artifactType"));
-    if (!at || strcmp(at, CORE_DSSE_MEDIA_TYPE) != 0) continue;
-    cleanup_json json_t *sig_manifest = NULL;
-    if (load_json_blob(tim, desc, OCI_MT_MANIFEST, &sig_manifest, err) < 0 ||
-        check_document(sig_manifest, OCI_MT_MANIFEST, "a signature manifest", err) < 0)
-      return core_error_wrap(err, "'%s'", path);
-    core_digest subject;
-    uint64_t subject_size;
-    json_t *subj = json_object_get(sig_manifest, "subject");
-    if (subj == NULL || core_oci_descriptor_parse(subj, NULL, &subject, &subject_size, err) < 0) {
-      core_error_freep(err);
-      continue; /* a signature of something else */
-    }
-    if (strcmp(subject.str, manifest->str) != 0) continue;
-    n_sigs++;
-    json_t *layers = json_object_get(sig_manifest, "layers");
-    if (!json_is_array(layers) || json_array_size(layers) != 1)
-      return core_error_set(err, 0, "'%s': signature manifest must have exactly one layer", path);
-    const char *mt;
-    core_digest env_digest;
-    uint64_t env_size;
-    if (core_oci_descriptor_parse(json_array_get(layers, 0), &mt, &env_digest, &env_size, err) < 0) return -1;
-    cleanup_buf core_buf envelope = CORE_BUF_INIT;
-    if (core_tim_blob_load(tim, &env_digest, env_size, &envelope, err) < 0) return core_error_wrap(err, "'%s'", path);
-    cleanup_buf core_buf payload = CORE_BUF_INIT;
-    char signer[CORE_KEYID_LEN + 1];
-    core_dsse_result result;
-    if (core_dsse_verify(envelope.data, envelope.len, CORE_INTOTO_PAYLOAD_TYPE, trust->keys, trust->n_keys, &payload,
-                         signer, &result, err) < 0)
-      return core_error_wrap(err, "'%s': signature", path);
-    if (result == CORE_DSSE_INVALID) snprintf(invalid, sizeof invalid, "%s", signer);
-    if (result == CORE_DSSE_UNTRUSTED && signer[0]) snprintf(untrusted, sizeof untrusted, "%s", signer);
-    if (result != CORE_DSSE_VERIFIED) continue;
-    if (check_statement(&payload, manifest, err) < 0) return core_error_wrap(err, "'%s'", path);
-    memcpy(app->signer, signer, sizeof signer);
-    for (size_t k = 0; k < trust->n_keys; k++)
-      if (strcmp(trust->keys[k].id, signer) == 0) app->signer_origin = strdup(trust->keys[k].origin);
-    return 0;
+/* What one signature manifest in the top index says about the app manifest. */
+typedef struct sig_check {
+  int about_app;               /* its subject is the app manifest */
+  core_dsse_result result;
+  char keyid[CORE_KEYID_LEN + 1]; /* the verifying key, or the key id the signature claims */
+} sig_check;
+
+static int check_one_signature(const char *path, core_tim *tim, json_t *desc, const core_digest *manifest,
+                               const core_trust *trust, sig_check *out, core_error **err) {
+  memset(out, 0, sizeof *out);
+  cleanup_json json_t *sig_manifest = NULL;
+  if (load_json_blob(tim, desc, OCI_MT_MANIFEST, &sig_manifest, err) < 0 ||
+      check_document(sig_manifest, OCI_MT_MANIFEST, "a signature manifest", err) < 0)
+    return core_error_wrap(err, "'%s'", path);
+  core_digest subject;
+  uint64_t subject_size;
+  json_t *subj = json_object_get(sig_manifest, "subject");
+  if (subj == NULL || core_oci_descriptor_parse(subj, NULL, &subject, &subject_size, err) < 0) {
+    core_error_freep(err);
+    return 0; /* a signature of something else */
   }
+  if (strcmp(subject.str, manifest->str) != 0) return 0;
+  out->about_app = 1;
+  json_t *layers = json_object_get(sig_manifest, "layers");
+  if (!json_is_array(layers) || json_array_size(layers) != 1)
+    return core_error_set(err, 0, "'%s': signature manifest must have exactly one layer", path);
+  const char *mt;
+  core_digest env_digest;
+  uint64_t env_size;
+  if (core_oci_descriptor_parse(json_array_get(layers, 0), &mt, &env_digest, &env_size, err) < 0) return -1;
+  cleanup_buf core_buf envelope = CORE_BUF_INIT;
+  if (core_tim_blob_load(tim, &env_digest, env_size, &envelope, err) < 0) return core_error_wrap(err, "'%s'", path);
+  cleanup_buf core_buf payload = CORE_BUF_INIT;
+  if (core_dsse_verify(envelope.data, envelope.len, CORE_INTOTO_PAYLOAD_TYPE, trust->keys, trust->n_keys, &payload,
+                       out->keyid, &out->result, err) < 0)
+    return core_error_wrap(err, "'%s': signature", path);
+  /* A trusted key vouching for another artifact is no vote for this one: refuse, not skip. */
+  if (out->result == CORE_DSSE_VERIFIED && check_statement(&payload, manifest, err) < 0)
+    return core_error_wrap(err, "'%s'", path);
+  return 0;
+}
+
+static const char *trusted_origin(const core_trust *trust, const char *id) {
+  for (size_t k = 0; k < trust->n_keys; k++)
+    if (strcmp(trust->keys[k].id, id) == 0) return trust->keys[k].origin;
+  return NULL;
+}
+
+/* Counts a key once however many signature manifests it made: N-of-M means N keys. */
+static int add_signer(core_verified_app *app, const core_trust *trust, const char *id, core_error **err) {
+  for (size_t i = 0; i < app->n_signers; i++)
+    if (strcmp(app->signers[i].id, id) == 0) return 0;
+  core_signer *grown = realloc(app->signers, (app->n_signers + 1) * sizeof *grown);
+  if (grown == NULL) return core_error_set(err, ENOMEM, "allocating");
+  app->signers = grown;
+  core_signer *s = &app->signers[app->n_signers];
+  snprintf(s->id, sizeof s->id, "%s", id);
+  const char *origin = trusted_origin(trust, id);
+  if ((s->origin = strdup(origin ? origin : "?")) == NULL) return core_error_set(err, ENOMEM, "allocating");
+  app->n_signers++;
+  return 0;
+}
+
+/* Why nothing trusted signed: unsigned, or signed only by keys not trusted here. */
+static int refuse_untrusted(const char *path, size_t n_sigs, const char *untrusted, const core_trust *trust,
+                            core_error **err) {
   if (n_sigs == 0)
     return core_error_set(err, 0,
                           "'%s' is not signed: corerun boots only signed artifacts; build it with 'corec build', "
                           "which signs it", path);
-  if (invalid[0]) {
-    const char *origin = "?";
-    for (size_t k = 0; k < trust->n_keys; k++)
-      if (strcmp(trust->keys[k].id, invalid) == 0) origin = trust->keys[k].origin;
-    /* The key id is outside what is signed, so anyone can claim one. Every blob already
-     * hashed to its name, so the signature itself is what does not fit the key. */
-    return core_error_set(err, 0,
-                          "'%s': its signature names trusted key %.16s (%s) but does not verify with that key: it "
-                          "was made by a different key claiming that key's id, or its signature bytes were altered; "
-                          "do not run it, and get the artifact again from its publisher", path, invalid, origin);
-  }
   if (trust->n_keys == 0)
     return core_error_set(err, 0,
                           "'%s' is signed by key %.16s, but no key is trusted (looked in %s); add the publisher's "
@@ -155,6 +169,39 @@ static int verify_signatures(const char *path, core_tim *tim, json_t *entries, c
                         "'%s' is signed by key %.16s, which is not trusted; if you trust its publisher, pass --trust "
                         "KEY.pub or put the key in %s", path, untrusted[0] ? untrusted : "?",
                         trust->n_searched ? trust->searched[0] : "trust.d");
+}
+
+/* Every signature of the app manifest is checked, not only the first that verifies: a policy
+ * counts the keys that signed, and one bad signature among good ones is still an attack. */
+static int verify_signatures(const char *path, core_tim *tim, json_t *entries, const core_digest *manifest,
+                             const core_trust *trust, core_verified_app *app, core_error **err) {
+  size_t i, n_sigs = 0;
+  json_t *desc;
+  char untrusted[CORE_KEYID_LEN + 1] = "";
+  json_array_foreach(entries, i, desc) {
+    const char *at = json_string_value(json_object_get(desc, "artifactType"));
+    if (!at || strcmp(at, CORE_DSSE_MEDIA_TYPE) != 0) continue;
+    sig_check c;
+    if (check_one_signature(path, tim, desc, manifest, trust, &c, err) < 0) return -1;
+    if (!c.about_app) continue;
+    n_sigs++;
+    if (c.result == CORE_DSSE_INVALID) {
+      const char *origin = trusted_origin(trust, c.keyid);
+      /* The key id is outside what is signed, so anyone can claim one. Every blob already
+       * hashed to its name, so the signature itself is what does not fit the key. */
+      return core_error_set(err, 0,
+                            "'%s': its signature names trusted key %.16s (%s) but does not verify with that key: it "
+                            "was made by a different key claiming that key's id, or its signature bytes were altered; "
+                            "do not run it, and get the artifact again from its publisher", path, c.keyid,
+                            origin ? origin : "?");
+    }
+    if (c.result == CORE_DSSE_UNTRUSTED && c.keyid[0] && !untrusted[0]) memcpy(untrusted, c.keyid, sizeof untrusted);
+    if (c.result == CORE_DSSE_VERIFIED && add_signer(app, trust, c.keyid, err) < 0) return -1;
+  }
+  if (app->n_signers == 0) return refuse_untrusted(path, n_sigs, untrusted, trust, err);
+  memcpy(app->signer, app->signers[0].id, sizeof app->signer);
+  if ((app->signer_origin = strdup(app->signers[0].origin)) == NULL) return core_error_set(err, ENOMEM, "allocating");
+  return 0;
 }
 
 static int find_layer(core_tim *tim, json_t *layers, const char *media_type, core_tim_blob **out, core_error **err) {
@@ -175,6 +222,18 @@ static int find_layer(core_tim *tim, json_t *layers, const char *media_type, cor
     return 0;
   }
   return core_error_set(err, 0, "the manifest has no %s layer", media_type);
+}
+
+/* The name and version a policy judges, both from signed bytes: the manifest's annotations (the
+ * config's name when the manifest has none). */
+static int take_identity(core_verified_app *app, const json_t *manifest, core_error **err) {
+  const json_t *ann = json_object_get(manifest, "annotations");
+  const char *name = json_string_value(json_object_get(ann, CORE_ANN_APP_NAME));
+  if (name == NULL) name = json_string_value(json_object_get(app->config, "name"));
+  const char *version = json_string_value(json_object_get(ann, CORE_ANN_VERSION));
+  if ((name && (app->name = strdup(name)) == NULL) || (version && (app->version = strdup(version)) == NULL))
+    return core_error_set(err, ENOMEM, "allocating");
+  return 0;
 }
 
 int core_tim_open_verified(const char *path, const core_trust *trust, core_verified_app **out, core_error **err) {
@@ -234,6 +293,7 @@ int core_tim_open_verified(const char *path, const core_trust *trust, core_verif
       find_layer(app->tim, layers, TIM_MT_KERNEL, &app->kernel, err) < 0 ||
       find_layer(app->tim, layers, TIM_MT_INITRAMFS, &app->initramfs, err) < 0)
     return core_error_wrap(err, "'%s'", path);
+  if (take_identity(app, manifest, err) < 0) return -1;
   *out = TAKE_PTR(owned);
   return 0;
 }

@@ -1,5 +1,5 @@
-/* Opens a TIM and establishes trust: the signature over the manifest digest by a trusted
- * key, then the manifest's blobs. Only what passed is handed out. */
+/* Opens a TIM and establishes trust: every signature over the manifest digest, at least one by
+ * a trusted key, then the manifest's blobs. Only what passed is handed out. */
 #ifndef CORE_TIM_VERIFY_H
 #define CORE_TIM_VERIFY_H
 
@@ -10,11 +10,25 @@
 #include "tim_read.h"
 #include "trust.h"
 
+/* The version a publisher gives an artifact, in its signed app manifest (spec/trust.md). */
+#define CORE_ANN_VERSION "org.opencontainers.image.version"
+#define CORE_ANN_APP_NAME "dev.core.app.name"
+
+/* A trusted key whose signature over the artifact verified. */
+typedef struct core_signer {
+  char id[CORE_KEYID_LEN + 1];
+  char *origin; /* the trusted key's file */
+} core_signer;
+
 typedef struct core_verified_app {
   core_tim *tim;             /* owns the blobs */
   core_digest manifest;      /* the artifact's identity */
-  char signer[CORE_KEYID_LEN + 1];
+  char signer[CORE_KEYID_LEN + 1]; /* the first of signers, for callers that need one */
   char *signer_origin;       /* the trusted key's file */
+  core_signer *signers;      /* every distinct trusted key that signed, in the order listed */
+  size_t n_signers;          /* at least 1 */
+  char *name;                /* the signed manifest's app name (else the config's) */
+  char *version;             /* the signed manifest's CORE_ANN_VERSION, or NULL when it has none */
   json_t *config;            /* the runtime config blob, parsed */
   core_tim_blob *kernel;     /* verified, in the tim */
   core_tim_blob *initramfs;

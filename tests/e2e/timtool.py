@@ -171,8 +171,113 @@ def envelope(path):
     sys.stdout.buffer.write(blob(files, manifest["layers"][0]["digest"]))
 
 
+DSSE = "application/vnd.dsse.envelope.v1+json"
+VERSION_ANNOTATION = "org.opencontainers.image.version"
+
+
+def pae(payload_type, body):
+    t = payload_type.encode()
+    return b"DSSEv1 %d %s %d %s" % (len(t), t, len(body), body)
+
+
+def sign_with(key_pem, message):
+    """Ed25519 over the message with OpenSSL itself, independently of linker/sign.c."""
+    import subprocess
+    import tempfile
+    with tempfile.NamedTemporaryFile() as msg:
+        msg.write(message)
+        msg.flush()
+        return subprocess.run(["openssl", "pkeyutl", "-sign", "-rawin", "-inkey", key_pem, "-in", msg.name],
+                              check=True, capture_output=True).stdout
+
+
+def key_id(key_pem):
+    import subprocess
+    der = subprocess.run(["openssl", "pkey", "-in", key_pem, "-pubout", "-outform", "DER"], check=True,
+                         capture_output=True).stdout
+    return hashlib.sha256(der).hexdigest()
+
+
+def app_entry(top):
+    return next(m for m in top["manifests"] if m.get("artifactType") == "application/vnd.core.tim.v1")
+
+
+def statement_for(files, app):
+    manifest = json.loads(blob(files, app["digest"]))
+    name = manifest.get("annotations", {}).get("dev.core.app.name", "")
+    st = {"_type": "https://in-toto.io/Statement/v1",
+          "predicate": {"manifest": {"mediaType": app["mediaType"], "size": app["size"]}},
+          "predicateType": "urn:core:predicate:artifact:v1",
+          "subject": [{"digest": {"sha256": app["digest"][7:]}, "name": name}]}
+    return json.dumps(st, separators=(",", ":"), sort_keys=True).encode()
+
+
+def append_sig(files, top, key_pem):
+    """Signs the app manifest's statement with key_pem and lists a new signature manifest for it."""
+    app = app_entry(top)
+    body = statement_for(files, app)
+    payload_type = "application/vnd.in-toto+json"
+    keyid = key_id(key_pem)
+    env = {"payload": base64.b64encode(body).decode(), "payloadType": payload_type,
+           "signatures": [{"keyid": keyid, "sig": base64.b64encode(sign_with(key_pem, pae(payload_type, body))).decode()}]}
+    env_digest, env_size = put_json(files, env)
+    empty_digest = "sha256:" + hashlib.sha256(b"{}").hexdigest()
+    files["blobs/sha256/" + empty_digest[7:]] = b"{}"
+    sig = {"annotations": {"dev.core.signature.keyid": keyid}, "artifactType": DSSE,
+           "config": {"digest": empty_digest, "mediaType": "application/vnd.oci.empty.v1+json", "size": 2},
+           "layers": [{"digest": env_digest, "mediaType": DSSE, "size": env_size}],
+           "mediaType": "application/vnd.oci.image.manifest.v1+json", "schemaVersion": 2,
+           "subject": {"digest": app["digest"], "mediaType": app["mediaType"], "size": app["size"]}}
+    digest, size = put_json(files, sig)
+    top["manifests"].append({"artifactType": DSSE, "digest": digest,
+                             "mediaType": "application/vnd.oci.image.manifest.v1+json", "size": size})
+
+
+def drop_unreferenced(files):
+    """Keeps only the blobs the index reaches, as corec would have written them."""
+    keep = set()
+
+    def walk(digest):
+        keep.add(digest[7:])
+        doc = json.loads(blob(files, digest))
+        for d in doc.get("manifests", []):
+            walk(d["digest"])
+        for d in [doc.get("config")] + doc.get("layers", []):
+            if d:
+                keep.add(d["digest"][7:])
+
+    walk(json.loads(files["index.json"])["manifests"][0]["digest"])
+    for name in [n for n in files if n.startswith("blobs/sha256/") and n[13:] not in keep]:
+        del files[name]
+
+
+def add_sig(path, key_pem, out):
+    """Adds a signature by another key (the publisher's second signer), keeping the others."""
+    files = load(path)
+    index, desc, top = top_index(files)
+    append_sig(files, top, key_pem)
+    rewrite_top(files, index, desc, top)
+    save(files, out)
+
+
+def set_version(path, version, key_pem, out):
+    """Gives the app manifest a version annotation: a new manifest, so the old signatures no longer
+    apply; they are dropped and key_pem signs the new one."""
+    files = load(path)
+    index, desc, top = top_index(files)
+    app = app_entry(top)
+    manifest = json.loads(blob(files, app["digest"]))
+    manifest.setdefault("annotations", {})[VERSION_ANNOTATION] = version
+    app["digest"], app["size"] = put_json(files, manifest)
+    top["manifests"] = [m for m in top["manifests"] if m.get("artifactType") != DSSE]
+    append_sig(files, top, key_pem)
+    rewrite_top(files, index, desc, top)
+    drop_unreferenced(files)
+    save(files, out)
+
+
 if __name__ == "__main__":
     commands = {"offsets": offsets, "flip": flip, "forge-sig": forge_sig, "strip-sig": strip_sig,
                 "graft-sig": graft_sig, "envelope": envelope, "resave": resave,
-                "claim-keyid": claim_keyid}
+                "claim-keyid": claim_keyid, "add-sig": add_sig, "set-version": set_version}
     commands[sys.argv[1]](*sys.argv[2:])
