@@ -262,8 +262,7 @@ int core_resign_open(const char *path, core_resign **out, core_error **err) {
   r->fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
   if (r->fd < 0) return core_error_set(err, errno, "opening '%s'", path);
   if ((r->path = strdup(path)) == NULL) return core_error_set(err, ENOMEM, "allocating");
-  if (read_artifact(r, err) < 0) return -1;
-  if (check_layout(r, err) < 0)
+  if (read_artifact(r, err) < 0 || check_layout(r, err) < 0)
     return core_error_wrap(err, "'%s' is damaged, so it is not signed (get it again from its publisher)", path);
   *out = TAKE_PTR(r);
   return 0;
