@@ -88,25 +88,26 @@ int corec_sign(int argc, char **argv, core_error **err) {
   cleanup_resign core_resign *r = NULL;
   if (corec_keys_load(&keys, paths, n_paths, passphrase_file, err) < 0 || core_resign_open(artifact, &r, err) < 0)
     return -1;
+  int added[COREC_MAX_KEYS];
+  for (size_t i = 0; i < keys.n; i++)
+    if ((added[i] = core_resign_add(r, keys.keys[i], err)) < 0) return -1;
+  const core_digest *digest = core_resign_digest(r);
+  if (core_resign_added(r) > 0 || output != NULL) {
+    const char *out = output ? output : artifact;
+    cleanup_atomic_file core_atomic_file f = {.fd = -1};
+    if (core_atomic_open(&f, out, core_resign_mode(r), err) < 0) return -1;
+    if (core_resign_write(r, &f, err) < 0) return core_error_wrap(err, "writing '%s'", out);
+    if (verify_result(f.tmp_path, &keys, paths, digest, err) < 0 || core_atomic_commit(&f, err) < 0) return -1;
+  } /* else nothing new: the file stays untouched */
+  /* Said only now, so a failed write never reports a signature that is not there. */
   for (size_t i = 0; i < keys.n; i++) {
     char id[CORE_KEYID_LEN + 1];
-    int added = core_resign_add(r, keys.keys[i], err);
-    if (added < 0 || core_key_id(keys.keys[i], id, err) < 0) return -1;
-    if (added)
-      fprintf(stderr, "corec: signed %s with key %.16s (%s)\n", artifact, id, paths[i]);
+    if (core_key_id(keys.keys[i], id, err) < 0) return -1;
+    if (added[i])
+      fprintf(stderr, "corec: signed %s with key %.16s (%s)\n", output ? output : artifact, id, paths[i]);
     else
       fprintf(stderr, "corec: key %.16s (%s) has already signed %s; not adding it again\n", id, paths[i], artifact);
   }
-  const core_digest *digest = core_resign_digest(r);
-  if (core_resign_added(r) == 0 && output == NULL) {
-    printf("%s\n", digest->str); /* nothing new: the file stays untouched */
-    return 0;
-  }
-  const char *out = output ? output : artifact;
-  cleanup_atomic_file core_atomic_file f = {.fd = -1};
-  if (core_atomic_open(&f, out, core_resign_mode(r), err) < 0) return -1;
-  if (core_resign_write(r, &f, err) < 0) return core_error_wrap(err, "writing '%s'", out);
-  if (verify_result(f.tmp_path, &keys, paths, digest, err) < 0 || core_atomic_commit(&f, err) < 0) return -1;
   printf("%s\n", digest->str);
   return 0;
 }
