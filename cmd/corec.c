@@ -9,9 +9,11 @@ static const struct {
   corec_command_fn fn;
   const char *summary;
 } commands[] = {
-    {"build", corec_build, "compile app.yml into a signed artifact (.tim)"},
+    {"build", corec_build, "compile app.yml into a signed artifact (.tim, disk, ISO)"},
     {"check", corec_check, "validate app.yml without building"},
     {"plan", corec_plan, "print the resolved link plan"},
+    {"sign", corec_sign, "add signatures to a built artifact (its digest unchanged)"},
+    {"verify", corec_verify, "verify an artifact as corerun does, without booting it"},
     {"keygen", corec_keygen, "create an Ed25519 signing key pair"},
     {"lock", corec_lock, "pin every remote source in app.lock"},
     {"cache", corec_cache, "list, clean or verify the content store"},

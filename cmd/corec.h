@@ -16,9 +16,28 @@ int corec_lock(int argc, char **argv, core_error **err);
 int corec_cache(int argc, char **argv, core_error **err);
 int corec_init(int argc, char **argv, core_error **err);
 int corec_templates(int argc, char **argv, core_error **err);
+int corec_sign(int argc, char **argv, core_error **err);
+int corec_verify(int argc, char **argv, core_error **err);
 
-/* The signing key for a build: --sign-key, else the default key, made (and trusted) on first use. */
-struct evp_pkey_st;
-int corec_signing_key(const char *explicit_path, struct evp_pkey_st **out, core_error **err);
+#include <stddef.h>
+
+#include "keys.h"
+
+#define COREC_MAX_KEYS 16
+
+/* Signing keys, in the order given; an encrypted one's passphrase comes from PASSPHRASE_FILE
+ * (--sign-passphrase-file), else $CORE_SIGN_PASSPHRASE_FILE, else the terminal (no echo), else
+ * it is an error. With no paths: the default key, made (and trusted) on first use. */
+typedef struct corec_keys {
+  EVP_PKEY *keys[COREC_MAX_KEYS];
+  size_t n;
+} corec_keys;
+int corec_keys_load(corec_keys *k, const char *const *paths, size_t n_paths, const char *passphrase_file,
+                    core_error **err);
+void corec_keys_release(corec_keys *k);
+#define cleanup_corec_keys __attribute__((cleanup(corec_keys_release)))
+
+/* The first line of FILE (without its line end) into BUF, NUL-terminated; wiped on failure. */
+int corec_passphrase_from_file(const char *file, char *buf, size_t size, core_error **err);
 
 #endif

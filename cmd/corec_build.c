@@ -31,7 +31,11 @@ static const char build_help[] =
     "      --disk-size SIZE  size of a raw or qcow2 disk (e.g. 1G; default: what the app needs); the\n"
     "                        space past the partitions stays unallocated\n"
     "      --sign-key FILE   Ed25519 private key (PEM) to sign with (default: the default key in\n"
-    "                        $CORE_HOME/keys/, created and trusted on first use)\n"
+    "                        $CORE_HOME/keys/, created and trusted on first use); repeat it for\n"
+    "                        one signature per key, in the order given (at most 16)\n"
+    "      --sign-passphrase-file FILE\n"
+    "                        the passphrase of encrypted signing keys, on FILE's first line\n"
+    "                        (else $CORE_SIGN_PASSPHRASE_FILE, else asked on the terminal)\n"
     "      --locked          fail if app.lock would change (CI); with --update-lock: fail if upstream moved\n"
     "      --offline         use only the content store and app.lock; never touch the network\n"
     "      --update-lock     re-resolve refs, tags and package versions and rewrite app.lock\n"
@@ -50,6 +54,7 @@ static const char build_help[] =
 int corec_build(int argc, char **argv, core_error **err) {
   static const struct option opts[] = {{"output", required_argument, NULL, 'o'},
                                        {"sign-key", required_argument, NULL, 'k'},
+                                       {"sign-passphrase-file", required_argument, NULL, 'P'},
                                        {"help", no_argument, NULL, 'h'},
                                        {"locked", no_argument, NULL, 'L'},
                                        {"offline", no_argument, NULL, 'O'},
@@ -59,7 +64,9 @@ int corec_build(int argc, char **argv, core_error **err) {
                                        COREC_FETCH_OPTIONS,
                                        CORE_LOAD_OPTIONS,
                                        {0, 0, 0, 0}};
-  const char *output = NULL, *sign_key = NULL, *format = NULL, *disk_size = NULL;
+  const char *output = NULL, *format = NULL, *disk_size = NULL, *passphrase_file = NULL;
+  const char *sign_keys[COREC_MAX_KEYS];
+  size_t n_sign_keys = 0;
   corec_fetch_flags ff = {0};
   cleanup_load_opts core_load_opts lo = CORE_LOAD_OPTS_INIT;
   int c;
@@ -67,7 +74,11 @@ int corec_build(int argc, char **argv, core_error **err) {
   while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
     switch (c) {
       case 'o': output = optarg; break;
-      case 'k': sign_key = optarg; break;
+      case 'k':
+        if (n_sign_keys == COREC_MAX_KEYS) return core_error_set(err, 0, "at most %d --sign-key", COREC_MAX_KEYS);
+        sign_keys[n_sign_keys++] = optarg;
+        break;
+      case 'P': passphrase_file = optarg; break;
       case 'h': fputs(build_help, stdout); return 0;
       case 'L': ff.resolve.locked = 1; break;
       case 'O': ff.resolve.offline = 1; break;
@@ -99,7 +110,7 @@ int corec_build(int argc, char **argv, core_error **err) {
   cleanup_app_config core_app_config *cfg = NULL;
   cleanup_plan core_plan *plan = NULL;
   cleanup_linked_app core_linked_app app = {0};
-  cleanup_key EVP_PKEY *key = NULL;
+  cleanup_corec_keys corec_keys keys = {.n = 0};
   /* The one reporter of this build: downloads, unpacking and warnings all go through it. */
   cleanup_corec_reporter core_reporter *reporter = NULL;
   if (corec_load_and_plan(argv[optind], &lo, &ff, &reporter, &cfg, &plan, err) < 0) return -1;
@@ -109,11 +120,11 @@ int corec_build(int argc, char **argv, core_error **err) {
     if (asprintf(&default_output, "%s.%s", cfg->name, ext) < 0) return core_error_set(err, 0, "out of memory");
     output = default_output;
   }
-  if (corec_signing_key(sign_key, &key, err) < 0) return -1;
+  if (corec_keys_load(&keys, sign_keys, n_sign_keys, passphrase_file, err) < 0) return -1;
   if (core_link(plan, reporter, &app, err) < 0) return -1;
   disk.mtime = plan->source_date_epoch;
-  if (disk.form == CORE_FORM_TIM ? core_seal_and_write(&app, key, output, err) < 0
-                                 : core_disk_write(&app, key, &disk, output, err) < 0)
+  if (disk.form == CORE_FORM_TIM ? core_seal_and_write(&app, keys.keys, keys.n, output, err) < 0
+                                 : core_disk_write(&app, keys.keys, keys.n, &disk, output, err) < 0)
     return -1;
   printf("%s\n", app.manifest.str);
   return 0;

@@ -1,7 +1,14 @@
-/* corec keygen, and the default signing key that a first build creates and trusts. */
+/* corec keygen; the default signing key that a first build creates and trusts; and loading the
+ * signing keys of build and sign, with the passphrase of an encrypted key from a file or the
+ * terminal. */
 #include <errno.h>
+#include <fcntl.h>
+#include <openssl/crypto.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -11,13 +18,17 @@
 #include "sign.h"
 
 static const char keygen_help[] =
-    "usage: corec keygen [--force] [PREFIX]\n"
+    "usage: corec keygen [--force] [--passphrase-file FILE] [PREFIX]\n"
     "\n"
     "Creates an Ed25519 key pair: PREFIX.key (private, mode 0600) and PREFIX.pub (public, PEM).\n"
     "Without PREFIX, creates the default signing key $CORE_HOME/keys/default and trusts its public\n"
     "key in $CORE_HOME/trust.d/, so artifacts built here boot here. Prints the key id.\n"
     "\n"
-    "  --force   replace existing key files\n";
+    "  --force                 replace existing key files\n"
+    "  --passphrase-file FILE  encrypt the private key with the first line of FILE (PKCS#8,\n"
+    "                          AES-256-CBC; 'openssl pkey' reads it). Builds and 'corec sign' then\n"
+    "                          ask for it: --sign-passphrase-file, CORE_SIGN_PASSPHRASE_FILE, or\n"
+    "                          the terminal\n";
 
 /* Writes the public key into trust.d as KEYID16.pub. */
 static int trust_locally(EVP_PKEY *key, const char *config_dir, char **trusted_path, core_error **err) {
@@ -31,13 +42,14 @@ static int trust_locally(EVP_PKEY *key, const char *config_dir, char **trusted_p
   return 0;
 }
 
-static int make_default_key(const char *config_dir, int force, EVP_PKEY **out, core_error **err) {
+static int make_default_key(const char *config_dir, int force, const char *passphrase, EVP_PKEY **out,
+                            core_error **err) {
   cleanup_free char *prefix = core_path_join(config_dir, "keys/default");
   if (prefix == NULL) return core_error_set(err, ENOMEM, "allocating");
   cleanup_key EVP_PKEY *key = NULL;
   cleanup_free char *trusted = NULL;
   char id[CORE_KEYID_LEN + 1];
-  if (core_key_generate(&key, err) < 0 || core_key_save_pair(key, prefix, force, err) < 0 ||
+  if (core_key_generate(&key, err) < 0 || core_key_save_pair_encrypted(key, prefix, force, passphrase, err) < 0 ||
       trust_locally(key, config_dir, &trusted, err) < 0 || core_key_id(key, id, err) < 0)
     return -1;
   fprintf(stderr, "corec: created signing key %s.key (id %.16s) and trusted it in %s\n", prefix, id, trusted);
@@ -45,19 +57,138 @@ static int make_default_key(const char *config_dir, int force, EVP_PKEY **out, c
   return 0;
 }
 
-int corec_signing_key(const char *explicit_path, EVP_PKEY **out, core_error **err) {
-  if (explicit_path) return core_key_load_private(explicit_path, out, err);
+int corec_passphrase_from_file(const char *file, char *buf, size_t size, core_error **err) {
+  core_buf text = CORE_BUF_INIT;
+  if (core_read_file(file, &text, err) < 0) return core_error_wrap(err, "reading the passphrase file");
+  size_t len = strcspn((const char *)text.data, "\r\n");
+  int rc = 0;
+  if (len >= size)
+    rc = core_error_set(err, 0, "the passphrase in '%s' is longer than %zu bytes", file, size - 1);
+  else if (memchr(text.data, 0, len))
+    rc = core_error_set(err, 0, "the passphrase in '%s' holds a NUL byte", file);
+  else {
+    memcpy(buf, text.data, len);
+    buf[len] = 0;
+  }
+  OPENSSL_cleanse(text.data, text.len);
+  core_buf_release(&text);
+  if (rc < 0) OPENSSL_cleanse(buf, size);
+  return rc;
+}
+
+/* The terminal's settings while echo is off, so a signal can put them back before it kills us. */
+static int tty_fd = -1;
+static struct termios tty_saved;
+static volatile sig_atomic_t tty_echo_off;
+
+static void restore_tty(void) {
+  if (tty_echo_off) tcsetattr(tty_fd, TCSAFLUSH, &tty_saved);
+  tty_echo_off = 0;
+}
+
+static void restore_tty_and_die(int sig) {
+  restore_tty();
+  signal(sig, SIG_DFL);
+  raise(sig);
+}
+
+static const int tty_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGTSTP};
+#define N_TTY_SIGNALS (sizeof tty_signals / sizeof *tty_signals)
+
+/* Reads one line from the terminal into BUF; the caller has turned echo off. */
+static int read_tty_line(int fd, char *buf, size_t size, core_error **err) {
+  size_t len = 0;
+  for (;;) {
+    char c;
+    ssize_t n = read(fd, &c, 1);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return core_error_set(err, errno, "reading the passphrase from the terminal");
+    if (n == 0 || c == '\n' || c == '\r') break;
+    if (len + 1 >= size) return core_error_set(err, 0, "the passphrase is longer than %zu bytes", size - 1);
+    buf[len++] = c;
+  }
+  buf[len] = 0;
+  return 0;
+}
+
+/* Asks on /dev/tty with echo off; the settings come back on every path, signals included. */
+static int passphrase_from_tty(const char *path, char *buf, size_t size, core_error **err) {
+  cleanup_close int fd = open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0)
+    return core_error_set(err, 0, "'%s' is encrypted and there is no terminal to ask for its passphrase: pass "
+                          "--sign-passphrase-file FILE or set CORE_SIGN_PASSPHRASE_FILE", path);
+  struct termios off;
+  if (tcgetattr(fd, &tty_saved) < 0) return core_error_set(err, errno, "reading the terminal's settings");
+  off = tty_saved;
+  off.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
+  struct sigaction sa = {.sa_handler = restore_tty_and_die}, old[N_TTY_SIGNALS];
+  sigemptyset(&sa.sa_mask);
+  for (size_t i = 0; i < N_TTY_SIGNALS; i++) sigaction(tty_signals[i], &sa, &old[i]);
+  tty_fd = fd;
+  int rc = 0;
+  if (tcsetattr(fd, TCSAFLUSH, &off) < 0) {
+    rc = core_error_set(err, errno, "turning the terminal's echo off");
+  } else {
+    tty_echo_off = 1;
+    dprintf(fd, "Passphrase for %s: ", path);
+    rc = read_tty_line(fd, buf, size, err);
+    restore_tty();
+    dprintf(fd, "\n");
+  }
+  for (size_t i = 0; i < N_TTY_SIGNALS; i++) sigaction(tty_signals[i], &old[i], NULL);
+  tty_fd = -1;
+  if (rc < 0) OPENSSL_cleanse(buf, size);
+  return rc;
+}
+
+/* The core_passphrase_fn of corec: the file if one is named, else the terminal. */
+static int ask_passphrase(void *ctx, const char *path, char *buf, size_t size, core_error **err) {
+  const char *file = ctx;
+  if (file && *file) return corec_passphrase_from_file(file, buf, size, err);
+  return passphrase_from_tty(path, buf, size, err);
+}
+
+static int load_key(const char *path, const char *passphrase_file, EVP_PKEY **out, core_error **err) {
+  if (passphrase_file == NULL) passphrase_file = getenv("CORE_SIGN_PASSPHRASE_FILE");
+  return core_key_load_private_with(path, ask_passphrase, (void *)passphrase_file, out, err);
+}
+
+/* The default key: loaded, or made (and trusted) on first use. */
+static int default_key(const char *passphrase_file, EVP_PKEY **out, core_error **err) {
   cleanup_free char *config_dir = NULL;
   if (core_config_dir(&config_dir, err) < 0) return -1;
   cleanup_free char *path = core_path_join(config_dir, "keys/default.key");
   if (path == NULL) return core_error_set(err, ENOMEM, "allocating");
-  if (access(path, F_OK) == 0) return core_key_load_private(path, out, err);
-  return make_default_key(config_dir, 0, out, err);
+  if (access(path, F_OK) == 0) return load_key(path, passphrase_file, out, err);
+  return make_default_key(config_dir, 0, NULL, out, err);
 }
+
+int corec_keys_load(corec_keys *k, const char *const *paths, size_t n_paths, const char *passphrase_file,
+                    core_error **err) {
+  if (n_paths > COREC_MAX_KEYS) return core_error_set(err, 0, "at most %d signing keys", COREC_MAX_KEYS);
+  if (n_paths == 0) {
+    if (default_key(passphrase_file, &k->keys[0], err) < 0) return -1;
+    k->n = 1;
+    return 0;
+  }
+  for (size_t i = 0; i < n_paths; i++) {
+    if (load_key(paths[i], passphrase_file, &k->keys[k->n], err) < 0) return -1;
+    k->n++;
+  }
+  return 0;
+}
+
+void corec_keys_release(corec_keys *k) {
+  for (size_t i = 0; i < k->n; i++) core_key_freep(&k->keys[i]);
+  k->n = 0;
+}
+
+/* Wipes a passphrase buffer when it goes out of scope. */
+static void wipe_passphrase(char (*p)[CORE_PASSPHRASE_MAX + 1]) { OPENSSL_cleanse(*p, sizeof *p); }
 
 int corec_keygen(int argc, char **argv, core_error **err) {
   int force = 0;
-  const char *prefix = NULL;
+  const char *prefix = NULL, *passphrase_file = NULL;
   for (int i = 1; i < argc; i++) {
     if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
       fputs(keygen_help, stdout);
@@ -65,6 +196,10 @@ int corec_keygen(int argc, char **argv, core_error **err) {
     }
     if (strcmp(argv[i], "--force") == 0) {
       force = 1;
+    } else if (strcmp(argv[i], "--passphrase-file") == 0 && i + 1 < argc) {
+      passphrase_file = argv[++i];
+    } else if (strncmp(argv[i], "--passphrase-file=", 18) == 0) {
+      passphrase_file = argv[i] + 18;
     } else if (argv[i][0] != '-' && prefix == NULL) {
       prefix = argv[i];
     } else {
@@ -72,11 +207,21 @@ int corec_keygen(int argc, char **argv, core_error **err) {
       return 2;
     }
   }
+  __attribute__((cleanup(wipe_passphrase))) char pass[CORE_PASSPHRASE_MAX + 1] = "";
+  if (passphrase_file) {
+    if (corec_passphrase_from_file(passphrase_file, pass, sizeof pass, err) < 0) return -1;
+    if (pass[0] == 0)
+      return core_error_set(err, 0, "the passphrase file '%s' is empty; write the passphrase on its first line",
+                            passphrase_file);
+  }
+  const char *passphrase = passphrase_file ? pass : NULL;
   cleanup_key EVP_PKEY *key = NULL;
   if (prefix == NULL) {
     cleanup_free char *config_dir = NULL;
-    if (core_config_dir(&config_dir, err) < 0 || make_default_key(config_dir, force, &key, err) < 0) return -1;
-  } else if (core_key_generate(&key, err) < 0 || core_key_save_pair(key, prefix, force, err) < 0) {
+    if (core_config_dir(&config_dir, err) < 0 || make_default_key(config_dir, force, passphrase, &key, err) < 0)
+      return -1;
+  } else if (core_key_generate(&key, err) < 0 ||
+             core_key_save_pair_encrypted(key, prefix, force, passphrase, err) < 0) {
     return -1;
   }
   char id[CORE_KEYID_LEN + 1];

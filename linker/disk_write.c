@@ -175,7 +175,8 @@ static int write_meta(core_linked_app *app, const core_buf *index_json, const ch
   return 0;
 }
 
-int core_disk_write(core_linked_app *app, EVP_PKEY *key, const core_disk_opts *o, const char *out_path, core_error **err) {
+int core_disk_write(core_linked_app *app, EVP_PKEY *const *keys, size_t n_keys, const core_disk_opts *o, const char *out_path,
+                    core_error **err) {
   core_blob *mblob = find_blob(&app->blobs, app->manifest.str);
   cleanup_json json_t *manifest = NULL, *config = NULL;
   if (mblob == NULL || core_json_parse(mblob->data.data, mblob->data.len, &manifest, err) < 0)
@@ -227,7 +228,7 @@ int core_disk_write(core_linked_app *app, EVP_PKEY *key, const core_disk_opts *o
   if (disk_manifest(manifest, format, digests, n_digests, &layout, meta_size, &text, err) < 0) return -1;
   app->manifest_size = text.len;
   if (core_blob_set_add(&app->blobs, &text, &app->manifest, err) < 0) return -1;
-  if (core_seal(app, key, &index_json, err) < 0) return -1;
+  if (core_seal(app, keys, n_keys, &index_json, err) < 0) return -1;
   if (write_meta(app, &index_json, kd, id, tim_manifest.str, &meta, err) < 0) return -1;
   if (meta.len > meta_size)
     return core_error_set(err, 0, "the signed metadata (%zu bytes) does not fit the %llu bytes reserved for it", meta.len,

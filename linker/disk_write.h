@@ -21,6 +21,8 @@ typedef struct core_disk_opts {
 #define CORE_ISOLINUX_BIN_DEFAULT "/usr/lib/ISOLINUX/isolinux.bin"
 #define CORE_LDLINUX_C32_DEFAULT "/usr/lib/syslinux/modules/bios/ldlinux.c32"
 
-int core_disk_write(core_linked_app *app, EVP_PKEY *key, const core_disk_opts *o, const char *out_path, core_error **err);
+/* Signs once per key, in order, as core_seal does. */
+int core_disk_write(core_linked_app *app, EVP_PKEY *const *keys, size_t n_keys, const core_disk_opts *o, const char *out_path,
+                    core_error **err);
 
 #endif
