@@ -73,7 +73,7 @@ qcow2_small=$(time_runs build_qcow2)
 convert_small=$(time_runs build_raw_convert)
 qcow2_big=$(time_runs build_qcow2 --disk-size 1G)
 convert_big=$(time_runs build_raw_convert --disk-size 1G)
-build_qcow2
+build_qcow2 >/dev/null 2>&1
 disk_boot=$(time_runs "$BUILD/corerun" -q "$WORK/hello.qcow2")
 
 printf '%-44s %8s %8s %7s\n' "measurement (median of $RUNS)" "core" "other" "ratio"
