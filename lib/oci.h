@@ -14,6 +14,7 @@
 #define OCI_MT_EMPTY "application/vnd.oci.empty.v1+json"
 #define OCI_ANN_REF_NAME "org.opencontainers.image.ref.name"
 #define OCI_ANN_TITLE "org.opencontainers.image.title"
+#define OCI_ANN_VERSION "org.opencontainers.image.version"
 
 #define TIM_ARTIFACT_TYPE "application/vnd.core.tim.v1"
 #define TIM_MT_CONFIG "application/vnd.core.runtime.config.v1+json"

@@ -355,6 +355,10 @@ int core_link(const core_plan *plan, core_reporter *reporter, core_linked_app *o
                        core_oci_descriptor(TIM_MT_CONFIG, &d_config, config_size), "layers", layers, "annotations",
                        "dev.core.app.name", plan->cfg->name);
   if (manifest == NULL) return core_error_set(err, ENOMEM, "building the manifest");
+  /* app.yml's version, signed with the manifest: a trust policy's rollback rule reads it. */
+  if (plan->cfg->version &&
+      json_object_set_new(json_object_get(manifest, "annotations"), OCI_ANN_VERSION, json_string(plan->cfg->version)) < 0)
+    return core_error_set(err, ENOMEM, "building the manifest");
   if (core_json_dump(manifest, &manifest_text, err) < 0 ||
       add_blob(&app.blobs, &manifest_text, &app.manifest, &app.manifest_size, err) < 0)
     return -1;

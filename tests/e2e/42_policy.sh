@@ -104,6 +104,20 @@ check "an artifact without a version is refused when rollback is on" test $? = 1
 check "... saying which annotation it lacks" \
   contains "$WORK/err" "rollback: 'hello' has no version, and the policy turns rollback protection on"
 
+# corec records app.yml's version in the signed manifest: such a build passes the same policy.
+cp -r "$ROOT/examples/hello" "$WORK/versioned" && ln -sfn "$DEBS" "$WORK/debs"
+printf 'version: "2.0.1"\n' >>"$WORK/versioned/app.yml"
+"$COREC" build --sign-key "$release_key" "$WORK/versioned/app.yml" -o "$WORK/versioned.tim" >/dev/null 2>"$WORK/err"
+check "corec writes app.yml's version as org.opencontainers.image.version" python3 -c '
+import json, sys, tarfile
+t = tarfile.open(sys.argv[1]); f = {m.name: t.extractfile(m).read() for m in t.getmembers() if m.isfile()}
+b = lambda d: json.loads(f["blobs/sha256/" + d[7:]])
+top = b(json.loads(f["index.json"])["manifests"][0]["digest"])
+app = [m for m in top["manifests"] if m.get("artifactType") == "application/vnd.core.tim.v1"][0]
+sys.exit(b(app["digest"])["annotations"].get("org.opencontainers.image.version") != "2.0.1")' "$WORK/versioned.tim"
+"$CORERUN" verify --policy "$WORK/rollback.json" "$WORK/versioned.tim" >/dev/null 2>"$WORK/err"
+check "a build with a version: passes the rollback policy" test $? = 0
+
 # The one real boot of this file: 1.4.0 boots and is recorded.
 "$CORERUN" --policy "$WORK/rollback.json" "$WORK/v1.4.0.tim" >"$WORK/out" 2>"$WORK/err"
 check "1.4.0 boots under the rollback policy" test $? = 0
