@@ -36,6 +36,10 @@ static int init_boot(init_conf *conf, init_supervisor *sup, init_error *err) {
 }
 
 int main(void) {
+  /* Each message leaves in one write(2): unbuffered, musl's stdio writes a line longer than
+   * 80 bytes in pieces, and the services' own output on the same console lands between them. */
+  static char stderr_buffer[4096];
+  setvbuf(stderr, stderr_buffer, _IOLBF, sizeof stderr_buffer);
   /* Run anywhere else, the shutdown would SIGKILL every process the user owns. */
   if (getpid() != 1) {
     fprintf(stderr, "coreinit: must run as PID 1 (it is the init of a core VM)\n");
