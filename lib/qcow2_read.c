@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "byteorder.h"
 #include "cleanup.h"
 #include "fsutil.h"
 
@@ -42,8 +43,6 @@ struct core_qcow2 {
   uint64_t l2_at; /* its file offset; 0 when nothing is cached */
 };
 
-static uint32_t be32(const uint8_t *p) { return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3]; }
-static uint64_t be64(const uint8_t *p) { return (uint64_t)be32(p) << 32 | be32(p + 4); }
 
 static bool overlaps(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen) {
   return alen && blen && a < b + blen && b < a + alen;
@@ -69,10 +68,10 @@ typedef struct header {
 
 static header parse_header(const uint8_t *h) {
   return (header){
-      .version = be32(h + 4), .backing_offset = be64(h + 8), .cluster_bits = be32(h + 20), .size = be64(h + 24),
-      .crypt_method = be32(h + 32), .l1_size = be32(h + 36), .l1_off = be64(h + 40), .rt_off = be64(h + 48),
-      .rt_clusters = be32(h + 56), .nb_snapshots = be32(h + 60), .incompatible = be64(h + 72),
-      .refcount_order = be32(h + 96), .header_length = be32(h + 100),
+      .version = core_get_be32(h + 4), .backing_offset = core_get_be64(h + 8), .cluster_bits = core_get_be32(h + 20), .size = core_get_be64(h + 24),
+      .crypt_method = core_get_be32(h + 32), .l1_size = core_get_be32(h + 36), .l1_off = core_get_be64(h + 40), .rt_off = core_get_be64(h + 48),
+      .rt_clusters = core_get_be32(h + 56), .nb_snapshots = core_get_be32(h + 60), .incompatible = core_get_be64(h + 72),
+      .refcount_order = core_get_be32(h + 96), .header_length = core_get_be32(h + 100),
   };
 }
 
@@ -126,7 +125,7 @@ static int check_extensions(const core_qcow2 *q, const uint8_t *cl, uint32_t sta
   for (uint64_t pos = start;;) {
     if (pos + 8 > q->cs)
       return refuse(q->name, HINT, err, "qcow2 header extensions run to the end of the first cluster without an end marker");
-    uint32_t type = be32(cl + pos), len = be32(cl + pos + 4);
+    uint32_t type = core_get_be32(cl + pos), len = core_get_be32(cl + pos + 4);
     if (type == 0) return 0;
     uint64_t end = pos + 8 + ((uint64_t)len + 7) / 8 * 8;
     if (end > q->cs)
@@ -196,7 +195,7 @@ static int load_pointers(core_qcow2 *q, uint64_t at, uint64_t len, const char *w
   if (raw == NULL) return core_error_set(err, ENOMEM, "%s: allocating the %s", q->name, what);
   if (core_pread_exact(q->fd, raw, len, at, q->name, err) < 0) return -1;
   for (uint64_t i = 0; i < len / 8; i++) {
-    uint64_t e = be64(raw + 8 * i), off = e & OFFSET_MASK;
+    uint64_t e = core_get_be64(raw + 8 * i), off = e & OFFSET_MASK;
     if (e == 0) continue;
     /* L1 entries may carry the COPIED flag (bit 63); refcount table entries have no flags, and
      * an offset past 2^56 could not lie inside any file this reader accepts. */
@@ -293,7 +292,7 @@ int core_qcow2_map(core_qcow2 *q, uint64_t guest_offset, uint64_t *file_offset, 
     if (core_pread_exact(q->fd, q->l2, q->cs, table, q->name, err) < 0) return -1;
     q->l2_at = table;
   }
-  uint64_t e = be64(q->l2 + 8 * (cluster % per_table)), off = e & OFFSET_MASK;
+  uint64_t e = core_get_be64(q->l2 + 8 * (cluster % per_table)), off = e & OFFSET_MASK;
   if (e & L2_COMPRESSED)
     return refuse(q->name, "convert it with 'qemu-img convert -O qcow2' (without -c)", err,
                   "qcow2 guest cluster %llu is compressed; corerun reads only uncompressed clusters", (unsigned long long)cluster);

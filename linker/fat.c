@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "byteorder.h"
 #include "cleanup.h"
 #include "fat_geom.h"
 #include "fat_tree.h"
@@ -17,15 +18,6 @@
 #define ATTR_DIRECTORY 0x10
 #define ATTR_ARCHIVE 0x20 /* what a freshly written file carries in every FAT implementation */
 #define MEDIA_FIXED 0xF8
-
-static void put16(uint8_t *p, uint32_t v) {
-  p[0] = (uint8_t)v;
-  p[1] = (uint8_t)(v >> 8);
-}
-static void put32(uint8_t *p, uint32_t v) {
-  put16(p, v);
-  put16(p + 2, v >> 16);
-}
 
 typedef struct fat_stamp {
   uint16_t date, time;
@@ -54,14 +46,14 @@ static void dir_entry(uint8_t *e, const uint8_t name[11], uint8_t attr, uint8_t 
   e[11] = attr;
   e[12] = case_flags;
   e[13] = st.tenth;
-  put16(e + 14, st.time);
-  put16(e + 16, st.date);
-  put16(e + 18, st.date); /* last access */
-  put16(e + 20, cluster >> 16);
-  put16(e + 22, st.time);
-  put16(e + 24, st.date);
-  put16(e + 26, cluster & 0xFFFF);
-  put32(e + 28, size);
+  core_put_le16(e + 14, st.time);
+  core_put_le16(e + 16, st.date);
+  core_put_le16(e + 18, st.date); /* last access */
+  core_put_le16(e + 20, cluster >> 16);
+  core_put_le16(e + 22, st.time);
+  core_put_le16(e + 24, st.date);
+  core_put_le16(e + 26, cluster & 0xFFFF);
+  core_put_le32(e + 28, size);
 }
 
 static uint64_t cluster_bytes(const fat_geom *g) { return (uint64_t)g->spc * FAT_SECTOR; }
@@ -100,8 +92,8 @@ static int allocate(fat_tree *t, const core_fat_file *files, const fat_geom *g, 
 }
 
 static void fat_set(uint8_t *fat, int bits, uint32_t n, uint32_t v) {
-  if (bits == 16) return put16(fat + 2 * (size_t)n, v);
-  if (bits == 32) return put32(fat + 4 * (size_t)n, v & 0x0FFFFFFF);
+  if (bits == 16) return core_put_le16(fat + 2 * (size_t)n, v);
+  if (bits == 32) return core_put_le32(fat + 4 * (size_t)n, v & 0x0FFFFFFF);
   uint8_t *p = fat + n + n / 2; /* 12 bits: two entries in three bytes */
   if (n % 2 == 0) {
     p[0] = (uint8_t)v;
@@ -154,7 +146,7 @@ static uint8_t *lfn_entries(uint8_t *e, const fat_node *nd) {
       size_t i = (ord - 1) * FAT_LFN_CHARS + k;
       /* the name's characters, one NUL after them if it fits, then 0xFFFF padding */
       uint32_t ch = i < nd->lname_len ? (uint8_t)nd->lname[i] : i == nd->lname_len ? 0 : 0xFFFF;
-      put16(e + at[k], ch);
+      core_put_le16(e + at[k], ch);
     }
   }
   return e;
@@ -207,29 +199,29 @@ static void boot_sector(uint8_t *b, const fat_geom *g, const core_fat_opts *o, c
   b[1] = (uint8_t)(code - 2);
   b[2] = 0x90;
   memcpy(b + 3, "CORE    ", 8);
-  put16(b + 11, FAT_SECTOR);
+  core_put_le16(b + 11, FAT_SECTOR);
   b[13] = (uint8_t)g->spc;
-  put16(b + 14, g->reserved);
+  core_put_le16(b + 14, g->reserved);
   b[16] = 2;
-  put16(b + 17, g->bits == 32 ? 0 : FAT_ROOT_ENTRIES_1216);
-  put16(b + 19, g->bits != 32 && g->total < 0x10000 ? (uint32_t)g->total : 0);
+  core_put_le16(b + 17, g->bits == 32 ? 0 : FAT_ROOT_ENTRIES_1216);
+  core_put_le16(b + 19, g->bits != 32 && g->total < 0x10000 ? (uint32_t)g->total : 0);
   b[21] = MEDIA_FIXED;
-  put16(b + 22, g->bits == 32 ? 0 : g->fat_sectors);
-  put16(b + 24, 63); /* sectors per track and heads: a geometry nothing reads, the usual one */
-  put16(b + 26, 255);
-  put32(b + 28, o->hidden_sectors);
-  put32(b + 32, g->bits != 32 && g->total < 0x10000 ? 0 : (uint32_t)g->total);
+  core_put_le16(b + 22, g->bits == 32 ? 0 : g->fat_sectors);
+  core_put_le16(b + 24, 63); /* sectors per track and heads: a geometry nothing reads, the usual one */
+  core_put_le16(b + 26, 255);
+  core_put_le32(b + 28, o->hidden_sectors);
+  core_put_le32(b + 32, g->bits != 32 && g->total < 0x10000 ? 0 : (uint32_t)g->total);
   if (g->bits == 32) {
-    put32(b + 36, g->fat_sectors);
-    put16(b + 40, 0); /* both FATs mirrored */
-    put16(b + 42, 0); /* version 0.0 */
-    put32(b + 44, 2); /* the root directory's first cluster */
-    put16(b + 48, 1); /* FSInfo */
-    put16(b + 50, 6); /* backup boot sector */
+    core_put_le32(b + 36, g->fat_sectors);
+    core_put_le16(b + 40, 0); /* both FATs mirrored */
+    core_put_le16(b + 42, 0); /* version 0.0 */
+    core_put_le32(b + 44, 2); /* the root directory's first cluster */
+    core_put_le16(b + 48, 1); /* FSInfo */
+    core_put_le16(b + 50, 6); /* backup boot sector */
   }
   b[ext] = 0x80; /* drive number: a hard disk */
   b[ext + 2] = 0x29; /* the serial, label and type fields follow */
-  put32(b + ext + 3, o->serial);
+  core_put_le32(b + ext + 3, o->serial);
   memcpy(b + ext + 7, label, 11);
   memcpy(b + ext + 18, g->bits == 12 ? "FAT12   " : g->bits == 16 ? "FAT16   " : "FAT32   ", 8);
   b[code] = 0xCD; /* int 18h */
@@ -242,11 +234,11 @@ static void boot_sector(uint8_t *b, const fat_geom *g, const core_fat_opts *o, c
 
 static void fsinfo_sector(uint8_t *b, const fat_geom *g, uint32_t next) {
   uint32_t used = next - 2;
-  put32(b, 0x41615252);
-  put32(b + 484, 0x61417272);
-  put32(b + 488, g->clusters - used);
-  put32(b + 492, used < g->clusters ? next : 0xFFFFFFFF);
-  put32(b + 508, 0xAA550000);
+  core_put_le32(b, 0x41615252);
+  core_put_le32(b + 484, 0x61417272);
+  core_put_le32(b + 488, g->clusters - used);
+  core_put_le32(b + 492, used < g->clusters ? next : 0xFFFFFFFF);
+  core_put_le32(b + 508, 0xAA550000);
 }
 
 static int write_boot(core_image *img, const fat_geom *g, const core_fat_opts *o, const uint8_t label[11], uint32_t next,

@@ -9,25 +9,13 @@
 #include <string.h>
 #include <zlib.h>
 
+#include "byteorder.h"
 #include "cleanup.h"
 
 #define SECTOR 512
 #define ENTRY_SIZE 128
 #define ENTRIES_BYTES (CORE_GPT_MAX_PARTITIONS * ENTRY_SIZE) /* 16 KiB: 32 sectors */
 #define HEADER_SIZE 92
-
-static void put16(uint8_t *p, uint32_t v) {
-  p[0] = (uint8_t)v;
-  p[1] = (uint8_t)(v >> 8);
-}
-static void put32(uint8_t *p, uint32_t v) {
-  put16(p, v);
-  put16(p + 2, v >> 16);
-}
-static void put64(uint8_t *p, uint64_t v) {
-  put32(p, (uint32_t)v);
-  put32(p + 4, (uint32_t)(v >> 32));
-}
 
 static bool all_zero(const uint8_t *p, size_t n) {
   for (size_t i = 0; i < n; i++)
@@ -78,10 +66,10 @@ static int entries(uint8_t *buf, const core_gpt_partition *parts, size_t n, cons
     snprintf(label, sizeof label, "partition %zu", i + 1);
     memcpy(e, parts[i].type_guid, 16);
     if (core_guid_derive(seed, label, e + 16, err) < 0) return -1;
-    put64(e + 32, parts[i].first_lba);
-    put64(e + 40, parts[i].first_lba + parts[i].n_lba - 1); /* inclusive */
-    put64(e + 48, parts[i].attributes);
-    for (const char *c = parts[i].name ? parts[i].name : ""; *c; c++) put16(e + 56 + 2 * (c - parts[i].name), (uint8_t)*c);
+    core_put_le64(e + 32, parts[i].first_lba);
+    core_put_le64(e + 40, parts[i].first_lba + parts[i].n_lba - 1); /* inclusive */
+    core_put_le64(e + 48, parts[i].attributes);
+    for (const char *c = parts[i].name ? parts[i].name : ""; *c; c++) core_put_le16(e + 56 + 2 * (c - parts[i].name), (uint8_t)*c);
   }
   return 0;
 }
@@ -89,18 +77,18 @@ static int entries(uint8_t *buf, const core_gpt_partition *parts, size_t n, cons
 static void header(uint8_t *h, uint64_t my_lba, uint64_t alt_lba, uint64_t last_usable, const uint8_t disk_guid[16],
                    uint64_t entries_lba, uint32_t entries_crc) {
   memcpy(h, "EFI PART", 8);
-  put32(h + 8, 0x00010000); /* revision 1.0 */
-  put32(h + 12, HEADER_SIZE);
-  put64(h + 24, my_lba);
-  put64(h + 32, alt_lba);
-  put64(h + 40, CORE_GPT_FIRST_USABLE);
-  put64(h + 48, last_usable);
+  core_put_le32(h + 8, 0x00010000); /* revision 1.0 */
+  core_put_le32(h + 12, HEADER_SIZE);
+  core_put_le64(h + 24, my_lba);
+  core_put_le64(h + 32, alt_lba);
+  core_put_le64(h + 40, CORE_GPT_FIRST_USABLE);
+  core_put_le64(h + 48, last_usable);
   memcpy(h + 56, disk_guid, 16);
-  put64(h + 72, entries_lba);
-  put32(h + 80, CORE_GPT_MAX_PARTITIONS);
-  put32(h + 84, ENTRY_SIZE);
-  put32(h + 88, entries_crc);
-  put32(h + 16, (uint32_t)crc32(0, h, HEADER_SIZE)); /* over the header with this field zero */
+  core_put_le64(h + 72, entries_lba);
+  core_put_le32(h + 80, CORE_GPT_MAX_PARTITIONS);
+  core_put_le32(h + 84, ENTRY_SIZE);
+  core_put_le32(h + 88, entries_crc);
+  core_put_le32(h + 16, (uint32_t)crc32(0, h, HEADER_SIZE)); /* over the header with this field zero */
 }
 
 /* One 0xEE partition from LBA 1 over the whole disk (capped, as the UEFI specification says),
@@ -112,8 +100,8 @@ static void protective_mbr(uint8_t *m, uint64_t lbas) {
   p[3] = 0x00;
   p[4] = 0xEE;
   p[5] = p[6] = p[7] = 0xFF; /* ending CHS: beyond what CHS can say */
-  put32(p + 8, 1);
-  put32(p + 12, lbas - 1 > 0xFFFFFFFF ? 0xFFFFFFFF : (uint32_t)(lbas - 1));
+  core_put_le32(p + 8, 1);
+  core_put_le32(p + 12, lbas - 1 > 0xFFFFFFFF ? 0xFFFFFFFF : (uint32_t)(lbas - 1));
   m[510] = 0x55;
   m[511] = 0xAA;
 }

@@ -8,22 +8,15 @@
 #include <string.h>
 #include <time.h>
 
+#include "byteorder.h"
 #include "cleanup.h"
 #include "iso9660_tree.h"
 
 #define B CORE_ISO_BLOCK
 
 /* ECMA-119 7.2 and 7.3: numbers little-endian, big-endian, or both in turn. */
-static void le16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)v, p[1] = (uint8_t)(v >> 8); }
-static void be16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)(v >> 8), p[1] = (uint8_t)v; }
-static void both16(uint8_t *p, uint16_t v) { le16(p, v), be16(p + 2, v); }
-static void le32(uint8_t *p, uint32_t v) {
-  for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> (8 * i));
-}
-static void be32(uint8_t *p, uint32_t v) {
-  for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> (8 * (3 - i)));
-}
-static void both32(uint8_t *p, uint32_t v) { le32(p, v), be32(p + 4, v); }
+static void both16(uint8_t *p, uint16_t v) { core_put_le16(p, v), core_put_be16(p + 2, v); }
+static void both32(uint8_t *p, uint32_t v) { core_put_le32(p, v), core_put_be32(p + 4, v); }
 
 static uint32_t sectors(uint64_t bytes) { return (uint32_t)((bytes + B - 1) / B); }
 
@@ -206,8 +199,8 @@ static void put_path_table(uint8_t *p, const iso_layout *l, int big) {
     const char *id = q == 0 ? "\0" : d->id;
     size_t len = q == 0 ? 1 : strlen(d->id);
     p[0] = (uint8_t)len;
-    (big ? be32 : le32)(p + 2, d->lba);
-    (big ? be16 : le16)(p + 6, (uint16_t)t->dirs[d->parent].number);
+    (big ? core_put_be32 : core_put_le32)(p + 2, d->lba);
+    (big ? core_put_be16 : core_put_le16)(p + 6, (uint16_t)t->dirs[d->parent].number);
     memcpy(p + 8, id, len);
     p += path_record_len(len);
   }
@@ -234,8 +227,8 @@ static void put_pvd(uint8_t *p, const iso_layout *l, const core_iso_opts *o) {
   both16(p + 124, 1); /* volume sequence number */
   both16(p + 128, B);
   both32(p + 132, l->pt_size);
-  le32(p + 140, l->pt_l);
-  be32(p + 148, l->pt_m);
+  core_put_le32(p + 140, l->pt_l);
+  core_put_be32(p + 148, l->pt_m);
   const iso_dir *root = &l->tree.dirs[0];
   put_record(p + 156, root->lba, root->size, 1, "\0", 1, &l->when);
   /* volume set, publisher, preparer, application; copyright, abstract, bibliographic files */
@@ -252,7 +245,7 @@ static void put_pvd(uint8_t *p, const iso_layout *l, const core_iso_opts *o) {
 static void put_boot_record(uint8_t *p) {
   put_vd_header(p, 0);
   memcpy(p + 7, "EL TORITO SPECIFICATION", 23); /* the rest of the 32 bytes stay zero */
-  le32(p + 71, CORE_ISO_CATALOG_LBA);
+  core_put_le32(p + 71, CORE_ISO_CATALOG_LBA);
 }
 
 /* El Torito's 16-bit sector count of a no-emulation image, in 512-byte units. A larger image
@@ -266,8 +259,8 @@ static uint16_t efi_sector_count(uint64_t size) {
 /* A bootable no-emulation entry (El Torito 2.2 and 2.4): load segment 0 means 0x7C0. */
 static void put_boot_entry(uint8_t *p, uint16_t count, uint32_t lba) {
   p[0] = 0x88;
-  le16(p + 6, count);
-  le32(p + 8, lba);
+  core_put_le16(p + 6, count);
+  core_put_le32(p + 8, lba);
 }
 
 /* El Torito 2.1-2.4: validation entry, default entry, and for the second platform a final
@@ -279,7 +272,7 @@ static void put_catalog(uint8_t *p, const iso_layout *l, const core_iso_file *fi
   p[30] = 0x55, p[31] = 0xAA;
   uint16_t sum = 0;
   for (int i = 0; i < 32; i += 2) sum = (uint16_t)(sum + (p[i] | p[i + 1] << 8));
-  le16(p + 28, (uint16_t)-sum); /* the sixteen words then sum to zero */
+  core_put_le16(p + 28, (uint16_t)-sum); /* the sixteen words then sum to zero */
   uint64_t efi_size = l->efi >= 0 ? files[l->efi].content->size : 0;
   if (!bios) {
     put_boot_entry(p + 32, efi_sector_count(efi_size), l->file_lba[l->efi]);
@@ -290,7 +283,7 @@ static void put_catalog(uint8_t *p, const iso_layout *l, const core_iso_file *fi
   if (l->efi < 0) return;
   p[64] = 0x91; /* final section header */
   p[65] = 0xEF;
-  le16(p + 66, 1);
+  core_put_le16(p + 66, 1);
   put_boot_entry(p + 96, efi_sector_count(efi_size), l->file_lba[l->efi]);
 }
 
@@ -330,10 +323,10 @@ static void patch_boot_info(uint8_t *f, uint32_t size, uint32_t lba) {
     sum += (uint32_t)w[0] | (uint32_t)w[1] << 8 | (uint32_t)w[2] << 16 | (uint32_t)w[3] << 24;
   }
   memset(f + 8, 0, 56);
-  le32(f + 8, CORE_ISO_PVD_LBA);
-  le32(f + 12, lba);
-  le32(f + 16, size);
-  le32(f + 20, sum);
+  core_put_le32(f + 8, CORE_ISO_PVD_LBA);
+  core_put_le32(f + 12, lba);
+  core_put_le32(f + 16, size);
+  core_put_le32(f + 20, sum);
 }
 
 /* The BIOS boot file is copied, patched, and its content image emptied like the others'. */

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "byteorder.h"
 #include "cleanup.h"
 #include "fsutil.h"
 #include "qcow2_read.h"
@@ -18,19 +19,6 @@
 #define HEADER_LENGTH 104
 #define REFCOUNT_ORDER 4 /* 16-bit refcounts */
 #define DATA_CHUNK (1u << 20)
-
-static void put_be16(uint8_t *p, uint16_t v) {
-  p[0] = (uint8_t)(v >> 8);
-  p[1] = (uint8_t)v;
-}
-
-static void put_be32(uint8_t *p, uint32_t v) {
-  for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> (24 - 8 * i));
-}
-
-static void put_be64(uint8_t *p, uint64_t v) {
-  for (int i = 0; i < 8; i++) p[i] = (uint8_t)(v >> (56 - 8 * i));
-}
 
 static uint64_t div_up(uint64_t a, uint64_t b) { return a / b + (a % b != 0); }
 
@@ -136,18 +124,18 @@ static int plan(const core_image *img, unsigned bits, layout *L, core_error **er
 static int write_header(int fd, const core_image *img, const layout *L, uint8_t *buf, core_error **err) {
   memset(buf, 0, L->cs);
   memcpy(buf, "QFI\xfb", 4);
-  put_be32(buf + 4, 3);
+  core_put_be32(buf + 4, 3);
   /* 8..19 backing file: none */
-  put_be32(buf + 20, L->bits);
-  put_be64(buf + 24, img->size);
+  core_put_be32(buf + 20, L->bits);
+  core_put_be64(buf + 24, img->size);
   /* 32 crypt_method: none */
-  put_be32(buf + 36, (uint32_t)L->l1_size);
-  put_be64(buf + 40, L->l1_size ? L->l1_off : 0);
-  put_be64(buf + 48, L->rt_off);
-  put_be32(buf + 56, (uint32_t)L->rt_clusters);
+  core_put_be32(buf + 36, (uint32_t)L->l1_size);
+  core_put_be64(buf + 40, L->l1_size ? L->l1_off : 0);
+  core_put_be64(buf + 48, L->rt_off);
+  core_put_be32(buf + 56, (uint32_t)L->rt_clusters);
   /* 60..71 snapshots: none; 72..95 feature bitmaps: all clear */
-  put_be32(buf + 96, REFCOUNT_ORDER);
-  put_be32(buf + 100, HEADER_LENGTH);
+  core_put_be32(buf + 96, REFCOUNT_ORDER);
+  core_put_be32(buf + 100, HEADER_LENGTH);
   /* At HEADER_LENGTH the header-extension end marker: type 0, length 0, already zero. */
   return core_pwrite_all(fd, buf, L->cs, 0, err);
 }
@@ -156,14 +144,14 @@ static int write_refcounts(int fd, const layout *L, uint8_t *buf, core_error **e
   uint64_t E = L->l2_entries;
   for (uint64_t c = 0; c < L->rt_clusters; c++) {
     memset(buf, 0, L->cs);
-    for (uint64_t j = 0; j < E && c * E + j < L->n_refblocks; j++) put_be64(buf + 8 * j, L->rb_off + (c * E + j) * L->cs);
+    for (uint64_t j = 0; j < E && c * E + j < L->n_refblocks; j++) core_put_be64(buf + 8 * j, L->rb_off + (c * E + j) * L->cs);
     if (core_pwrite_all(fd, buf, L->cs, L->rt_off + c * L->cs, err) < 0) return -1;
   }
   uint64_t per_block = L->cs / 2;
   for (uint64_t b = 0; b < L->n_refblocks; b++) {
     memset(buf, 0, L->cs);
     /* Every cluster of the file is used exactly once: no leaks, nothing shared. */
-    for (uint64_t j = 0; j < per_block && b * per_block + j < L->total; j++) put_be16(buf + 2 * j, 1);
+    for (uint64_t j = 0; j < per_block && b * per_block + j < L->total; j++) core_put_be16(buf + 2 * j, 1);
     if (core_pwrite_all(fd, buf, L->cs, L->rb_off + b * L->cs, err) < 0) return -1;
   }
   return 0;
@@ -178,7 +166,7 @@ static int write_l1(int fd, const core_image *img, const layout *L, uint8_t *buf
       uint64_t k = cl * E + j;
       while (c.have && c.last < k * E) cursor_next(&c);
       if (!c.have || c.first >= (k + 1) * E) continue; /* no allocated cluster: no L2 table */
-      put_be64(buf + 8 * j, (L->l2_off + table++ * L->cs) | COPIED);
+      core_put_be64(buf + 8 * j, (L->l2_off + table++ * L->cs) | COPIED);
     }
     if (core_pwrite_all(fd, buf, L->cs, L->l1_off + cl * L->cs, err) < 0) return -1;
   }
@@ -193,7 +181,7 @@ static int write_l2(int fd, const core_image *img, const layout *L, uint8_t *buf
     memset(buf, 0, L->cs);
     while (c.have && c.first < end) {
       uint64_t stop = c.last < end - 1 ? c.last : end - 1;
-      for (uint64_t g = c.first; g <= stop; g++) put_be64(buf + 8 * (g - base), (L->data_off + rank++ * L->cs) | COPIED);
+      for (uint64_t g = c.first; g <= stop; g++) core_put_be64(buf + 8 * (g - base), (L->data_off + rank++ * L->cs) | COPIED);
       if (stop < c.last) {
         c.first = end; /* the run goes on in the next table */
         break;

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "byteorder.h"
 #include "cleanup.h"
 
 #define PE_MACHINE_AMD64 0x8664
@@ -17,12 +18,6 @@
 /* Page-aligned addresses for the new sections: loaders map them at ImageBase + address. */
 #define NEW_SECTION_ALIGN 0x1000u
 
-static uint16_t get16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
-static uint32_t get32(const uint8_t *p) { return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24; }
-static void put16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)v, p[1] = (uint8_t)(v >> 8); }
-static void put32(uint8_t *p, uint32_t v) {
-  for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> (8 * i));
-}
 static uint64_t align_up(uint64_t v, uint64_t a) { return (v + a - 1) / a * a; }
 
 typedef struct pe_layout {
@@ -43,22 +38,22 @@ static int parse_stub(const core_uki_input *in, pe_layout *l, core_error **err) 
   uint64_t n = in->stub_size;
   const char *name = in->stub_name;
   if (n < 0x40 || d[0] != 'M' || d[1] != 'Z') return BAD_STUB("'%s' is not a PE file (no MZ header)", name);
-  l->coff = get32(d + 0x3c) + 4;
+  l->coff = core_get_le32(d + 0x3c) + 4;
   if (l->coff < 0x40 || (uint64_t)l->coff + 20 > n || memcmp(d + l->coff - 4, "PE\0\0", 4) != 0)
     return BAD_STUB("'%s' is not a PE file (no PE signature where its DOS header points)", name);
-  if (get16(d + l->coff) != PE_MACHINE_AMD64) return BAD_STUB("'%s' is not an x86-64 EFI binary", name);
-  l->n_sections = get16(d + l->coff + 2);
-  uint16_t opt_size = get16(d + l->coff + 16);
+  if (core_get_le16(d + l->coff) != PE_MACHINE_AMD64) return BAD_STUB("'%s' is not an x86-64 EFI binary", name);
+  l->n_sections = core_get_le16(d + l->coff + 2);
+  uint16_t opt_size = core_get_le16(d + l->coff + 16);
   l->opt = l->coff + 20;
-  if (opt_size < 112 || (uint64_t)l->opt + opt_size > n || get16(d + l->opt) != PE32PLUS_MAGIC)
+  if (opt_size < 112 || (uint64_t)l->opt + opt_size > n || core_get_le16(d + l->opt) != PE32PLUS_MAGIC)
     return BAD_STUB("'%s' has no PE32+ optional header", name);
-  l->section_align = get32(d + l->opt + 32);
-  l->file_align = get32(d + l->opt + 36);
-  l->size_of_headers = get32(d + l->opt + 60);
-  uint32_t n_dirs = get32(d + l->opt + 108);
+  l->section_align = core_get_le32(d + l->opt + 32);
+  l->file_align = core_get_le32(d + l->opt + 36);
+  l->size_of_headers = core_get_le32(d + l->opt + 60);
+  uint32_t n_dirs = core_get_le32(d + l->opt + 108);
   /* A signed stub (a certificate table, directory 4) would no longer verify once sections
    * are added; core does not do Secure Boot yet, so it takes the unsigned stub. */
-  if (n_dirs > 4 && 112 + 5 * 8 <= opt_size && get32(d + l->opt + 112 + 4 * 8 + 4) != 0)
+  if (n_dirs > 4 && 112 + 5 * 8 <= opt_size && core_get_le32(d + l->opt + 112 + 4 * 8 + 4) != 0)
     return BAD_STUB("'%s' carries an Authenticode signature, which adding sections would break; use the unsigned "
                     "stub from Debian's systemd-boot-efi", name);
   if (l->file_align < 512 || (l->file_align & (l->file_align - 1)) || l->section_align < l->file_align ||
@@ -71,7 +66,7 @@ static int parse_stub(const core_uki_input *in, pe_layout *l, core_error **err) 
   l->virt_end = 0;
   for (uint16_t i = 0; i < l->n_sections; i++) {
     const uint8_t *s = d + l->table + (size_t)i * SECTION_HEADER_SIZE;
-    uint64_t vsize = get32(s + 8), va = get32(s + 12), raw_size = get32(s + 16), raw_at = get32(s + 20);
+    uint64_t vsize = core_get_le32(s + 8), va = core_get_le32(s + 12), raw_size = core_get_le32(s + 16), raw_at = core_get_le32(s + 20);
     if (raw_size && raw_at < l->first_raw) l->first_raw = raw_at;
     if (raw_at + raw_size > n) return BAD_STUB("'%s' is truncated: section %.8s lies beyond its end", name, (const char *)s);
     if (va + (vsize > raw_size ? vsize : raw_size) > l->virt_end) l->virt_end = va + (vsize > raw_size ? vsize : raw_size);
@@ -105,7 +100,7 @@ int core_uki_build(const core_uki_input *in, core_image *out, uint64_t *kernel_a
   if (core_image_add_owned(out, 0, head, in->stub_size, err) < 0) return -1;
 
   uint64_t raw_at = align_up(l.raw_end, l.file_align), va = align_up(l.virt_end, NEW_SECTION_ALIGN);
-  uint64_t init_data = get32(head + l.opt + 8);
+  uint64_t init_data = core_get_le32(head + l.opt + 8);
   for (int i = 0; i < N_ADD; i++) {
     uint64_t raw_size = align_up(add[i].size, l.file_align);
     if (raw_at + raw_size > UINT32_MAX || va + add[i].size > UINT32_MAX)
@@ -114,11 +109,11 @@ int core_uki_build(const core_uki_input *in, core_image *out, uint64_t *kernel_a
     uint8_t *s = head + l.table + (size_t)(l.n_sections + i) * SECTION_HEADER_SIZE;
     memset(s, 0, SECTION_HEADER_SIZE);
     memcpy(s, add[i].name, strlen(add[i].name));
-    put32(s + 8, (uint32_t)add[i].size);
-    put32(s + 12, (uint32_t)va);
-    put32(s + 16, (uint32_t)raw_size);
-    put32(s + 20, (uint32_t)raw_at);
-    put32(s + 36, SECTION_READ_DATA);
+    core_put_le32(s + 8, (uint32_t)add[i].size);
+    core_put_le32(s + 12, (uint32_t)va);
+    core_put_le32(s + 16, (uint32_t)raw_size);
+    core_put_le32(s + 20, (uint32_t)raw_at);
+    core_put_le32(s + 36, SECTION_READ_DATA);
     /* Zero padding up to raw_size is the image's default: nothing is written there. The big
      * sections stay the caller's bytes; the small texts are copied, the caller's may not last. */
     int big = strcmp(add[i].name, ".linux") == 0 || strcmp(add[i].name, ".initrd") == 0;
@@ -131,12 +126,12 @@ int core_uki_build(const core_uki_input *in, core_image *out, uint64_t *kernel_a
     raw_at += raw_size;
     va = align_up(va + add[i].size, NEW_SECTION_ALIGN);
   }
-  put16(head + l.coff + 2, (uint16_t)(l.n_sections + N_ADD));
-  put32(head + l.opt + 8, (uint32_t)(init_data > UINT32_MAX ? UINT32_MAX : init_data));
-  put32(head + l.opt + 56, (uint32_t)va); /* SizeOfImage: a multiple of the section alignment */
+  core_put_le16(head + l.coff + 2, (uint16_t)(l.n_sections + N_ADD));
+  core_put_le32(head + l.opt + 8, (uint32_t)(init_data > UINT32_MAX ? UINT32_MAX : init_data));
+  core_put_le32(head + l.opt + 56, (uint32_t)va); /* SizeOfImage: a multiple of the section alignment */
   /* The checksum covered the stub alone; firmware ignores it for applications, and a stale
    * one would only mislead a tool that checks it. */
-  put32(head + l.opt + 64, 0);
+  core_put_le32(head + l.opt + 64, 0);
   out->size = raw_at;
   return core_image_finish(out, err);
 }

@@ -6,20 +6,7 @@
 OVMF=/usr/share/ovmf/OVMF.fd
 [ -s "$OVMF" ] || { not_ok "$OVMF is missing: run 'make deps' (Debian's ovmf)"; exit 1; }
 
-# An app whose main shows a file of its own and a module, then exits 7: the status proves the
-# debug-exit path, the text proves the root file system and the modules came along.
-make_app "$WORK/app" '["/bin/sh", "-c", "cat /etc/greeting; grep -c . /proc/modules >/dev/null && echo modules-loaded; exit 7"]' \
-  '  modules: [virtio_blk]'
-mkdir -p "$WORK/app/rootfs/etc" && echo "greetings from a disk" >"$WORK/app/rootfs/etc/greeting"
-
-build() { # build OUT [FLAGS...]
-  local out=$1
-  shift
-  "$COREC" build "$WORK/app/app.yml" -o "$out" "$@" >"$out.digest" 2>"$out.err"
-}
-for f in img qcow2 iso; do
-  if build "$WORK/app.$f"; then ok "builds the $f form"; else not_ok "builds the $f form" "$(cat "$WORK/app.$f.err")"; fi
-done
+disk_app
 
 # Plain QEMU, no corerun: each form boots the app to its exit status (7 -> QEMU's 15).
 plain_boot() { # NAME ARGS...

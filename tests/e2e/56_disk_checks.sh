@@ -4,26 +4,11 @@
 # from a second build under other conditions. 55_disk_formats.sh boots them.
 . "$(dirname "$0")/lib.sh"
 DISKTOOL="python3 $ROOT/tests/e2e/disktool.py"
-OVMF=/usr/share/ovmf/OVMF.fd
 for tool in qemu-img sgdisk sfdisk xorriso isoinfo mdir; do
   command -v $tool >/dev/null || { not_ok "$tool is missing: run 'make deps'"; exit 1; }
 done
-[ -s "$OVMF" ] || { not_ok "$OVMF is missing: run 'make deps' (Debian's ovmf)"; exit 1; }
 
-# An app whose main shows a file of its own and a module, then exits 7: the status proves the
-# debug-exit path, the text proves the root file system and the modules came along.
-make_app "$WORK/app" '["/bin/sh", "-c", "cat /etc/greeting; grep -c . /proc/modules >/dev/null && echo modules-loaded; exit 7"]' \
-  '  modules: [virtio_blk]'
-mkdir -p "$WORK/app/rootfs/etc" && echo "greetings from a disk" >"$WORK/app/rootfs/etc/greeting"
-
-build() { # build OUT [FLAGS...]
-  local out=$1
-  shift
-  "$COREC" build "$WORK/app/app.yml" -o "$out" "$@" >"$out.digest" 2>"$out.err"
-}
-for f in img qcow2 iso; do
-  if build "$WORK/app.$f"; then ok "builds the $f form"; else not_ok "builds the $f form" "$(cat "$WORK/app.$f.err")"; fi
-done
+disk_app
 check "the build prints the digest" grep -qE '^sha256:[0-9a-f]{64}$' "$WORK/app.qcow2.digest"
 check "the raw disk and its qcow2 are one artifact (one digest)" cmp -s "$WORK/app.img.digest" "$WORK/app.qcow2.digest"
 
@@ -31,7 +16,7 @@ check "the raw disk and its qcow2 are one artifact (one digest)" cmp -s "$WORK/a
 "$COREC" build "$WORK/app/app.yml" -o "$WORK/app.vmdk" >/dev/null 2>"$WORK/err"
 check "an unknown extension is an error listing the formats" contains "$WORK/err" "tim (.tim), raw (.img, .raw), qcow2 (.qcow2), iso (.iso)"
 check "...and writes nothing" test ! -e "$WORK/app.vmdk"
-build "$WORK/app.bin" --format qcow2
+build_disk "$WORK/app.bin" --format qcow2
 check "--format overrides the extension" test "$(head -c 4 "$WORK/app.bin" | od -An -c | tr -d ' ')" = "QFI373"
 "$COREC" build "$WORK/app/app.yml" -o "$WORK/x.iso" --disk-size 1G >/dev/null 2>"$WORK/err"
 check "--disk-size on an ISO is refused" contains "$WORK/err" "--disk-size applies to raw and qcow2 disks"
@@ -75,7 +60,7 @@ isoinfo -d -i "$WORK/app.iso" >"$WORK/out" 2>&1
 check "isoinfo reads the volume id" contains "$WORK/out" "Volume id: TESTAPP"
 
 # Sparse: a 1 GiB disk takes a few MiB in both files.
-build "$WORK/big.qcow2" --disk-size 1G && build "$WORK/big.img" --disk-size 1G
+build_disk "$WORK/big.qcow2" --disk-size 1G && build_disk "$WORK/big.img" --disk-size 1G
 check "a 1 GiB raw disk is a sparse file" test "$(du -k "$WORK/big.img" | cut -f1)" -lt $(( $(stat -c %s "$WORK/app.img") / 1024 + 4096 ))
 check "a 1 GiB qcow2 allocates only what holds data" test "$(stat -c %s "$WORK/big.qcow2")" -lt $(( $(stat -c %s "$WORK/app.img") + 4194304 ))
 qemu-img info --output=json "$WORK/big.qcow2" >"$WORK/info"
@@ -98,9 +83,6 @@ refused() { # NAME FILE TEXT
   if [ "$rc" = 125 ] && grep -qF -- "$3" "$WORK/err" && [ ! -e "$WORK/qemu-was-started" ]; then ok "$1"
   else not_ok "$1" "exit $rc, qemu started: $([ -e "$WORK/qemu-was-started" ] && echo yes || echo no)" "$(cat "$WORK/err")"; fi
 }
-flip() { # FILE OUT OFFSET
-  cp "$1" "$2" && python3 -c 'import sys; f=open(sys.argv[1],"r+b"); f.seek(int(sys.argv[2])); b=f.read(1); f.seek(int(sys.argv[2])); f.write(bytes([b[0]^0x40]))' "$2" "$3"
-}
 for f in img qcow2 iso; do
   $DISKTOOL info "$WORK/app.$f" >"$WORK/info.$f"
   kernel_at=$($DISKTOOL fileoff "$WORK/app.$f" $(($(awk '$1=="kernel"{print $2}' "$WORK/info.$f") + 4096)))
@@ -110,15 +92,15 @@ for f in img qcow2 iso; do
   env_at=$(awk -v e="blobs/sha256/$env" '$1=="entry" && $2==e {print $3}' "$WORK/info.$f")
   man=$(awk '$1=="manifest_digest"{print substr($2,8)}' "$WORK/info.$f")
   man_at=$(awk -v e="blobs/sha256/$man" '$1=="entry" && $2==e {print $3}' "$WORK/info.$f")
-  flip "$WORK/app.$f" "$WORK/t.$f" "$kernel_at"
+  $TIMTOOL flip "$WORK/app.$f" "$WORK/t.$f" "$kernel_at"
   refused "$f: a flipped byte in the kernel is refused" "$WORK/t.$f" "was modified after it was signed"
-  flip "$WORK/app.$f" "$WORK/t.$f" "$initrd_at"
+  $TIMTOOL flip "$WORK/app.$f" "$WORK/t.$f" "$initrd_at"
   refused "$f: a flipped byte in the initramfs is refused" "$WORK/t.$f" "was modified after it was signed"
-  flip "$WORK/app.$f" "$WORK/t.$f" $((man_at + 10))
+  $TIMTOOL flip "$WORK/app.$f" "$WORK/t.$f" $((man_at + 10))
   refused "$f: a flipped byte in the signed manifest is refused" "$WORK/t.$f" "does not match its content"
-  flip "$WORK/app.$f" "$WORK/t.$f" $((env_at + 40))
+  $TIMTOOL flip "$WORK/app.$f" "$WORK/t.$f" $((env_at + 40))
   refused "$f: a flipped byte in the signature envelope is refused" "$WORK/t.$f" "does not match its content"
-  flip "$WORK/app.$f" "$WORK/t.$f" $((tar_end + 7))
+  $TIMTOOL flip "$WORK/app.$f" "$WORK/t.$f" $((tar_end + 7))
   refused "$f: a byte after the metadata tar, in its region, is refused" "$WORK/t.$f" "where only zeros belong"
   head -c -512 "$WORK/app.$f" >"$WORK/t.$f"
   refused "$f: a truncated file is refused" "$WORK/t.$f" "was truncated or extended"
@@ -126,21 +108,21 @@ for f in img qcow2 iso; do
   refused "$f: an extended file is refused" "$WORK/t.$f" "was truncated or extended"
 done
 # Metadata of the file systems and containers themselves.
-flip "$WORK/app.img" "$WORK/t.img" 600
+$TIMTOOL flip "$WORK/app.img" "$WORK/t.img" 600
 refused "raw: a flipped byte in the GPT header is refused" "$WORK/t.img" "was modified after it was signed"
-flip "$WORK/app.img" "$WORK/t.img" $((esp_at + 3))
+$TIMTOOL flip "$WORK/app.img" "$WORK/t.img" $((esp_at + 3))
 refused "raw: a flipped byte in the FAT boot sector is refused" "$WORK/t.img" "was modified after it was signed"
-flip "$WORK/app.img" "$WORK/t.img" $(( $(stat -c %s "$WORK/app.img") - 100 ))
+$TIMTOOL flip "$WORK/app.img" "$WORK/t.img" $(( $(stat -c %s "$WORK/app.img") - 100 ))
 refused "raw: a flipped byte in the backup GPT is refused" "$WORK/t.img" "was modified after it was signed"
 l1=$(python3 -c 'import struct,sys; print(struct.unpack(">Q", open(sys.argv[1],"rb").read()[40:48])[0])' "$WORK/app.qcow2")
-flip "$WORK/app.qcow2" "$WORK/t.qcow2" $((l1 + 7))
+$TIMTOOL flip "$WORK/app.qcow2" "$WORK/t.qcow2" $((l1 + 7))
 refused "qcow2: a flipped byte in the L1 table is refused" "$WORK/t.qcow2" "qcow2"
-flip "$WORK/app.qcow2" "$WORK/t.qcow2" 100
+$TIMTOOL flip "$WORK/app.qcow2" "$WORK/t.qcow2" 100
 refused "qcow2: a flipped byte in the header is refused" "$WORK/t.qcow2" "qcow2"
-flip "$WORK/app.iso" "$WORK/t.iso" $((16 * 2048 + 40))
+$TIMTOOL flip "$WORK/app.iso" "$WORK/t.iso" $((16 * 2048 + 40))
 refused "iso: a flipped byte in the volume descriptor is refused" "$WORK/t.iso" "was modified after it was signed"
 isolinux_at=$(xorriso -indev "$WORK/app.iso" -find /ISOLINUX/ISOLINUX.BIN -exec report_lba 2>/dev/null | awk '/File data lba/ {print $6; exit}')
-flip "$WORK/app.iso" "$WORK/t.iso" $((isolinux_at * 2048 + 100))
+$TIMTOOL flip "$WORK/app.iso" "$WORK/t.iso" $((isolinux_at * 2048 + 100))
 refused "iso: a flipped byte in ISOLINUX is refused" "$WORK/t.iso" "was modified after it was signed"
 
 # Hostile qcow2 headers are refused before their tables are read, in bounded memory (the reader

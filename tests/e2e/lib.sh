@@ -42,6 +42,25 @@ main: $main
 YAML
 }
 
+# The disk forms' test app at $WORK/app (55, 56): main shows a file of its own and that modules
+# loaded, then exits 7, so a boot proves the root file system, the modules and the debug-exit
+# path. build_disk OUT [FLAGS...] builds it (OUT.digest, OUT.err beside it); disk_app builds the
+# raw, qcow2 and ISO forms as $WORK/app.{img,qcow2,iso}, one TAP line each.
+build_disk() {
+  local out=$1
+  shift
+  "$COREC" build "$WORK/app/app.yml" -o "$out" "$@" >"$out.digest" 2>"$out.err"
+}
+disk_app() {
+  make_app "$WORK/app" '["/bin/sh", "-c", "cat /etc/greeting; grep -c . /proc/modules >/dev/null && echo modules-loaded; exit 7"]' \
+    '  modules: [virtio_blk]'
+  mkdir -p "$WORK/app/rootfs/etc" && echo "greetings from a disk" >"$WORK/app/rootfs/etc/greeting"
+  local f
+  for f in img qcow2 iso; do
+    if build_disk "$WORK/app.$f"; then ok "builds the $f form"; else not_ok "builds the $f form" "$(cat "$WORK/app.$f.err")"; fi
+  done
+}
+
 # The hello example, built once per test file.
 hello_tim() {
   if [ ! -s "$WORK/hello.tim" ]; then

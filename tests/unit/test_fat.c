@@ -18,40 +18,12 @@
 #include "cleanup.h"
 #include "fat.h"
 #include "tmpdir.h"
+#include "tool_run.h"
 
-/* Runs CMD with sh, stdout and stderr into a malloc'd string *OUT; returns the exit status. */
-static int tool_run(const char *cmd, char **out) {
-  char full[4096];
-  snprintf(full, sizeof full, "MTOOLS_SKIP_CHECK=1 MTOOLSRC=/dev/null LC_ALL=C %s 2>&1", cmd);
-  FILE *p = popen(full, "r");
-  if (p == NULL) return -1;
-  size_t len = 0, cap = 4096, got;
-  char *buf = malloc(cap);
-  while (buf && (got = fread(buf + len, 1, cap - len - 1, p)) > 0) {
-    len += got;
-    if (cap - len < 2) {
-      char *b = realloc(buf, cap * 2);
-      if (b == NULL) break;
-      buf = b;
-      cap *= 2;
-    }
-  }
-  if (buf) buf[len] = '\0';
-  int status = pclose(p);
-  *out = buf;
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
 
-/* A missing tool fails the test, loudly: comparing with these readers is the point. */
 static void require_tools(void) {
-  static const char *tools[] = {"fsck.fat", "mdir", "mtype", "mcopy", "minfo"};
-  for (size_t i = 0; i < sizeof tools / sizeof *tools; i++) {
-    char cmd[64], *o = NULL;
-    snprintf(cmd, sizeof cmd, "command -v %s", tools[i]);
-    int rc = tool_run(cmd, &o);
-    free(o);
-    if (rc != 0) fail_msg("'%s' is not installed: apt-get install dosfstools mtools", tools[i]);
-  }
+  static const char *const tools[] = {"fsck.fat", "mdir", "mtype", "mcopy", "minfo", NULL};
+  tool_require(tools, "dosfstools mtools");
 }
 
 static void mem_image(core_image *img, const void *data, size_t len) {
@@ -72,24 +44,12 @@ static void write_fs(const core_fat_file *files, size_t n, const core_fat_opts *
   assert_int_equal(core_image_write_raw(&out, fd, &err), 0);
 }
 
-static char *run_ok(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *run_ok(const char *fmt, ...) {
-  char cmd[2048];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(cmd, sizeof cmd, fmt, ap);
-  va_end(ap);
-  char *out = NULL;
-  int rc = tool_run(cmd, &out);
-  if (rc != 0) fail_msg("'%s' exited with %d:\n%s", cmd, rc, out ? out : "");
-  return out;
-}
 
 /* fsck.fat -n exits 0 even after reporting some problems (a wrong long-name checksum), so its
  * plain output must be exactly its banner and the summary line; the verbose run must pass too. */
 static void fsck_clean(const char *img) {
-  free(run_ok("fsck.fat -n -v %s", img));
-  char *out = run_ok("fsck.fat -n %s", img);
+  free(tool_run_ok("fsck.fat -n -v %s", img));
+  char *out = tool_run_ok("fsck.fat -n %s", img);
   char summary[256];
   snprintf(summary, sizeof summary, "\n%s: ", img);
   char *s = strstr(out, summary);
@@ -157,7 +117,7 @@ static void check_esp(int bits) {
   release_files(&t);
   fsck_clean("esp.img");
 
-  char *info = run_ok("minfo -i esp.img ::");
+  char *info = tool_run_ok("minfo -i esp.img ::");
   char type[32];
   snprintf(type, sizeof type, "disk type=\"FAT%d   \"", bits ? bits : 12);
   listed(info, type);
@@ -165,7 +125,7 @@ static void check_esp(int bits) {
   listed(info, "disk label=\"CORE-ESP   \"");
   free(info);
 
-  char *dir = run_ok("mdir -/ -i esp.img ::");
+  char *dir = tool_run_ok("mdir -/ -i esp.img ::");
   listed(dir, "BOOTX64  EFI        20 2023-11-14  22:13");
   listed(dir, "loader       <DIR>");
   listed(dir, "entries      <DIR>");
@@ -217,7 +177,7 @@ static void test_lower_case_flags(void **state) {
   core_image_release(&b);
   core_image_release(&c);
   fsck_clean("case.img");
-  char *dir = run_ok("mdir -i case.img ::");
+  char *dir = tool_run_ok("mdir -i case.img ::");
   listed(dir, "lower    txt         1 1980-01-01   0:00");
   listed(dir, "UPPER    TXT         1 1980-01-01   0:00");
   listed(dir, "base     TXT         1 1980-01-01   0:00");
@@ -242,7 +202,7 @@ static void test_long_names(void **state) {
   write_fs(f, N, &o, "long.img", NULL);
   for (size_t i = 0; i < N; i++) core_image_release(&img[i]);
   fsck_clean("long.img");
-  char *dir = run_ok("mdir -/ -i long.img ::");
+  char *dir = tool_run_ok("mdir -/ -i long.img ::");
   listed(dir, "LOADER~1 CON        19 2107-12-31  23:59 \n");
   listed(dir, "LOADER~2 CON        18 2107-12-31  23:59  loader.conf");
   listed(dir, " core-0123456789abcdef-linux.conf");
@@ -284,7 +244,7 @@ static void test_big_file_from_fd(void **state) {
     fsck_clean("big.img");
     content_is("big.img", "vmlinuz", data, SIZE);
     content_is("big.img", "conf/cmdline", "cmdline", 7);
-    char *info = run_ok("minfo -i big.img ::");
+    char *info = tool_run_ok("minfo -i big.img ::");
     char type[32];
     snprintf(type, sizeof type, "disk type=\"FAT%d   \"", bits);
     listed(info, type); /* type 0: 5 MB in 2048-byte clusters is FAT12 by count */
@@ -347,7 +307,7 @@ static void test_fat32_sparse(void **state) {
   assert_int_equal(st.st_size, 64 << 20);
   if ((uint64_t)st.st_blocks * 512 > 1 << 20)
     fail_msg("64 MiB FAT32 image allocates %llu bytes", (unsigned long long)st.st_blocks * 512);
-  char *info = run_ok("minfo -i sparse.img ::");
+  char *info = tool_run_ok("minfo -i sparse.img ::");
   listed(info, "disk type=\"FAT32   \"");
   listed(info, "cluster size: 1 sectors"); /* the FAT specification's table: 512 bytes up to 260 MB */
   listed(info, "free clusters=");

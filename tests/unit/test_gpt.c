@@ -20,53 +20,13 @@
 #include "gpt.h"
 #include "guid.h"
 #include "tmpdir.h"
+#include "tool_run.h"
 
-/* Runs CMD with sh, stdout and stderr into a malloc'd string; returns the exit status. */
-static int tool_run(const char *cmd, char **out) {
-  char full[4096];
-  snprintf(full, sizeof full, "MTOOLS_SKIP_CHECK=1 MTOOLSRC=/dev/null LC_ALL=C %s 2>&1", cmd);
-  FILE *p = popen(full, "r");
-  if (p == NULL) return -1;
-  size_t len = 0, cap = 4096, got;
-  char *buf = malloc(cap);
-  while (buf && (got = fread(buf + len, 1, cap - len - 1, p)) > 0) {
-    len += got;
-    if (cap - len < 2) {
-      char *b = realloc(buf, cap * 2);
-      if (b == NULL) break;
-      buf = b;
-      cap *= 2;
-    }
-  }
-  if (buf) buf[len] = '\0';
-  int status = pclose(p);
-  *out = buf;
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
 
-static char *run_ok(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *run_ok(const char *fmt, ...) {
-  char cmd[2048];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(cmd, sizeof cmd, fmt, ap);
-  va_end(ap);
-  char *out = NULL;
-  int rc = tool_run(cmd, &out);
-  if (rc != 0) fail_msg("'%s' exited with %d: %.300s", cmd, rc, out ? out : "");
-  return out;
-}
 
-/* A missing tool fails the test: comparing with it is the point. */
 static void require_tools(void) {
-  static const char *tools[] = {"sgdisk", "sfdisk", "mdir", "mtype"};
-  for (size_t i = 0; i < sizeof tools / sizeof *tools; i++) {
-    char cmd[64], *o = NULL;
-    snprintf(cmd, sizeof cmd, "command -v %s", tools[i]);
-    int rc = tool_run(cmd, &o);
-    free(o);
-    if (rc != 0) fail_msg("'%s' is not installed: apt-get install gdisk fdisk mtools", tools[i]);
-  }
+  static const char *const tools[] = {"sgdisk", "sfdisk", "mdir", "mtype", NULL};
+  tool_require(tools, "gdisk fdisk mtools");
 }
 
 static void has(const char *out, const char *needle) {
@@ -131,10 +91,10 @@ static void test_partitions_read_back(void **state) {
     core_gpt_partition p[3];
     parts_of(p, n);
     write_disk(p, n, "seed", "disk.img");
-    char *v = run_ok("sgdisk -v disk.img");
+    char *v = tool_run_ok("sgdisk -v disk.img");
     has(v, "No problems found");
     free(v);
-    char *json = run_ok("sfdisk --json disk.img");
+    char *json = tool_run_ok("sfdisk --json disk.img");
     has(json, "\"label\": \"gpt\"");
     has(json, "\"firstlba\": 34");
     has(json, "\"lastlba\": 131038");
@@ -143,7 +103,7 @@ static void test_partitions_read_back(void **state) {
     snprintf(id, sizeof id, "\"id\": \"%s\"", disk_guid);
     has(json, id);
     for (size_t i = 0; i < n; i++) {
-      char *info = run_ok("sgdisk -i %zu disk.img", i + 1), want[256], guid[CORE_GUID_STRLEN + 1];
+      char *info = tool_run_ok("sgdisk -i %zu disk.img", i + 1), want[256], guid[CORE_GUID_STRLEN + 1];
       unique_guid("seed", i, guid);
       snprintf(want, sizeof want, "Partition GUID code: %s", i == 0 ? ESP_TYPE : LINUX_TYPE);
       has(info, want);
@@ -165,7 +125,7 @@ static void test_partitions_read_back(void **state) {
       has(json, want);
     }
     free(json);
-    char *table = run_ok("sgdisk -p disk.img");
+    char *table = tool_run_ok("sgdisk -p disk.img");
     has(table, "Disk disk.img: 131072 sectors");
     has(table, "Partitions will be aligned"); /* the table parsed; names follow */
     for (size_t i = 0; i < n; i++) {
@@ -202,7 +162,7 @@ static void test_seed_decides_guids(void **state) {
   file_bytes("c.img", &c, &lc);
   assert_int_equal(la, lb);
   assert_memory_equal(a, b, la);
-  char *ja = run_ok("sfdisk --json a.img"), *jc = run_ok("sfdisk --json c.img");
+  char *ja = tool_run_ok("sfdisk --json a.img"), *jc = tool_run_ok("sfdisk --json c.img");
   char ga[CORE_GUID_STRLEN + 1], gc[CORE_GUID_STRLEN + 1];
   unique_guid("seed", 0, ga);
   unique_guid("other seed", 0, gc);
@@ -237,13 +197,13 @@ static void test_fat_inside(void **state) {
   write_disk(p, 1, "seed", "esp.img");
   core_image_release(&file);
   core_image_release(&fs);
-  char *dir = run_ok("mdir -/ -i esp.img@@%d ::", 2048 * 512);
+  char *dir = tool_run_ok("mdir -/ -i esp.img@@%d ::", 2048 * 512);
   has(dir, "core.conf");
   free(dir);
-  char *text = run_ok("mtype -i esp.img@@%d ::loader/entries/core.conf", 2048 * 512);
+  char *text = tool_run_ok("mtype -i esp.img@@%d ::loader/entries/core.conf", 2048 * 512);
   assert_string_equal(text, conf);
   free(text);
-  char *v = run_ok("sgdisk -v esp.img");
+  char *v = tool_run_ok("sgdisk -v esp.img");
   has(v, "No problems found");
   free(v);
 }

@@ -22,38 +22,25 @@
 #include "qcow2_read.h"
 #include "qcow2_write.h"
 #include "tmpdir.h"
+#include "tool_run.h"
 
 #define MiB (UINT64_C(1) << 20)
 #define GiB (UINT64_C(1) << 30)
 
 /* ---- helpers ---- */
 
-/* Runs a shell command, returns its exit status and (when OUT is given) its output. */
+/* Runs a shell command, returns its exit status and (when OUT is given) its output; a failing
+ * command's output is shown, since the test's message alone would not say why. */
 __attribute__((format(printf, 2, 3))) static int sh(char **out, const char *fmt, ...) {
-  char *cmd = NULL;
+  char *cmd = NULL, *buf = NULL;
   va_list ap;
   va_start(ap, fmt);
   assert_true(vasprintf(&cmd, fmt, ap) >= 0);
   va_end(ap);
-  char *full = NULL;
-  assert_true(asprintf(&full, "(%s) 2>&1", cmd) >= 0);
-  FILE *p = popen(full, "r");
-  assert_non_null(p);
-  size_t len = 0, cap = 4096;
-  char *buf = malloc(cap);
+  int rc = tool_run(cmd, &buf);
   assert_non_null(buf);
-  size_t n;
-  while ((n = fread(buf + len, 1, cap - len - 1, p)) > 0) {
-    len += n;
-    if (cap - len < 2) buf = realloc(buf, cap *= 2);
-    assert_non_null(buf);
-  }
-  buf[len] = '\0';
-  int st = pclose(p);
-  int rc = WIFEXITED(st) ? WEXITSTATUS(st) : 128;
   if (rc != 0) fprintf(stderr, "$ %s\n%s(exit %d)\n", cmd, buf, rc);
   free(cmd);
-  free(full);
   if (out)
     *out = buf;
   else
