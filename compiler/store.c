@@ -273,20 +273,6 @@ int core_store_has(core_store *s, const core_digest *d) {
   return p && stat(p, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-static int hash_fd(int fd, const char *path, core_digest *out, core_error **err) {
-  cleanup_hasher core_hasher *h = NULL;
-  if (core_hasher_new(&h, err) < 0) return -1;
-  static __thread char buf[1 << 16];
-  for (;;) {
-    ssize_t n = read(fd, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return core_error_set(err, errno, "reading blob '%s'", path);
-    if (n == 0) break;
-    if (core_hasher_update(h, buf, (size_t)n, err) < 0) return -1;
-  }
-  return core_hasher_final(h, out, err);
-}
-
 int core_store_get_verified(core_store *s, const core_digest *d, char **path, core_error **err) {
   if (!core_digest_is_valid(d->str)) return core_error_set(err, 0, "'%s' is not a sha256 digest", d->str);
   cleanup_free char *p = core_store_blob_path(s, d);
@@ -308,7 +294,7 @@ int core_store_get_verified(core_store *s, const core_digest *d, char **path, co
     if (err && *err) (*err)->errnum = CORE_STORE_ECORRUPT;
     return -1;
   }
-  if (hash_fd(fd, p, &now, err) < 0) return -1;
+  if (core_digest_fd(fd, p, &now, NULL, err) < 0) return -1;
   if (strcmp(now.str, d->str) != 0) {
     /* A damaged blob must never be used again; removing it lets the next fetch replace it. */
     unlink(p);

@@ -61,14 +61,18 @@ int core_digest_bytes(const void *data, size_t len, core_digest *out, core_error
 int core_digest_file(const char *path, core_digest *out, uint64_t *size, core_error **err) {
   cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) return core_error_set(err, errno, "opening '%s'", path);
+  return core_digest_fd(fd, path, out, size, err);
+}
+
+int core_digest_fd(int fd, const char *name, core_digest *out, uint64_t *size, core_error **err) {
   cleanup_hasher core_hasher *h = NULL;
   if (core_hasher_new(&h, err) < 0) return -1;
   uint64_t total = 0;
-  char buf[1 << 16];
+  static __thread char buf[1 << 16];
   for (;;) {
-    ssize_t n = read(fd, buf, sizeof buf);
+    ssize_t n = pread(fd, buf, sizeof buf, (off_t)total);
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return core_error_set(err, errno, "reading '%s'", path);
+    if (n < 0) return core_error_set(err, errno, "reading '%s'", name);
     if (n == 0) break;
     total += (uint64_t)n;
     if (core_hasher_update(h, buf, (size_t)n, err) < 0) return -1;

@@ -25,6 +25,9 @@ void core_hasher_freep(core_hasher **h);
 
 int core_digest_bytes(const void *data, size_t len, core_digest *out, core_error **err);
 int core_digest_file(const char *path, core_digest *out, uint64_t *size, core_error **err);
+/* The digest of everything in FD from its first byte (pread: the file position is left
+ * alone); NAME is for messages. SIZE may be NULL. */
+int core_digest_fd(int fd, const char *name, core_digest *out, uint64_t *size, core_error **err);
 
 /* Accepts only "sha256:" followed by exactly 64 lowercase hex digits. */
 int core_digest_is_valid(const char *s);

@@ -51,22 +51,6 @@ static int set_number(json_t *obj, const char *key, uint64_t v) {
   return json_object_set_new(obj, key, json_string(s));
 }
 
-/* Hashes the file as written: the metadata region is still zeros, as the digest wants it. */
-static int hash_fd(int fd, core_digest *out, core_error **err) {
-  cleanup_hasher core_hasher *h = NULL;
-  cleanup_free uint8_t *buf = malloc(MIB);
-  if (buf == NULL) return core_error_set(err, ENOMEM, "allocating");
-  if (core_hasher_new(&h, err) < 0) return -1;
-  for (uint64_t at = 0;; at += MIB) {
-    ssize_t n = pread(fd, buf, MIB, (off_t)at);
-    if (n < 0) return core_error_set(err, errno, "reading the image back");
-    if (n == 0) break;
-    if (core_hasher_update(h, buf, (size_t)n, err) < 0) return -1;
-    if (n < MIB) break;
-  }
-  return core_hasher_final(h, out, err);
-}
-
 /* Hashes the image's content as a raw file holds it (holes as zeros), without writing it. */
 static int hash_image(const core_image *img, core_digest *out, core_error **err) {
   cleanup_hasher core_hasher *h = NULL;
@@ -120,10 +104,7 @@ static int disk_manifest(json_t *tim_manifest, const char *format, const form_di
 /* Writes the qcow2 of the layout into FD and hashes it. */
 static int write_qcow2(const core_image *img, int fd, form_digest *d, core_error **err) {
   if (core_qcow2_write(img, fd, err) < 0) return -1;
-  off_t size = lseek(fd, 0, SEEK_END);
-  if (size < 0) return core_error_set(err, errno, "sizing the qcow2");
-  d->size = (uint64_t)size;
-  return hash_fd(fd, &d->digest, err);
+  return core_digest_fd(fd, "the qcow2", &d->digest, &d->size, err);
 }
 
 /* Writes the output file with the metadata region empty; fills DIGESTS (the files' digests)
@@ -132,9 +113,10 @@ static int write_forms(core_form form, const core_disk_layout *l, int out_fd, fo
                        uint64_t *meta_file_at, core_error **err) {
   *meta_file_at = l->meta_at;
   if (form == CORE_FORM_ISO) {
-    digests[0] = (form_digest){.form = "iso", .size = l->image.size};
+    digests[0] = (form_digest){.form = "iso"};
     *n_digests = 1;
-    return core_image_write_raw(&l->image, out_fd, err) < 0 ? -1 : hash_fd(out_fd, &digests[0].digest, err);
+    if (core_image_write_raw(&l->image, out_fd, err) < 0) return -1;
+    return core_digest_fd(out_fd, "the ISO", &digests[0].digest, &digests[0].size, err);
   }
   /* A raw disk and its qcow2 are one artifact: both digests, whichever file is wanted. */
   digests[0] = (form_digest){.form = "raw", .size = l->image.size};
