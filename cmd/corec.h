@@ -37,7 +37,5 @@ int corec_keys_load(corec_keys *k, const char *const *paths, size_t n_paths, con
 void corec_keys_release(corec_keys *k);
 #define cleanup_corec_keys __attribute__((cleanup(corec_keys_release)))
 
-/* The first line of FILE (without its line end) into BUF, NUL-terminated; wiped on failure. */
-int corec_passphrase_from_file(const char *file, char *buf, size_t size, core_error **err);
 
 #endif

@@ -17,6 +17,7 @@
 #include "disk_form.h"
 #include "disk_write.h"
 #include "seal.h"
+#include "corec_encrypt_flags.h"
 
 static const char build_help[] =
     "usage: corec build [OPTIONS] APP.yml\n"
@@ -36,6 +37,16 @@ static const char build_help[] =
     "      --sign-passphrase-file FILE\n"
     "                        the passphrase of encrypted signing keys, on FILE's first line\n"
     "                        (else $CORE_SIGN_PASSPHRASE_FILE, else asked on the terminal)\n"
+    "      --encrypt-to RECIPIENT\n"
+    "                        encrypt the initramfs to this age recipient (age1..., as age-keygen\n"
+    "                        prints it); repeatable; corerun then needs a matching --identity\n"
+    "      --encrypt-recipients-file FILE\n"
+    "                        encrypt to every age1... line of FILE ('#' comments, as age -R)\n"
+    "      --encrypt-passphrase-file FILE\n"
+    "                        encrypt to the passphrase on FILE's first line instead (scrypt,\n"
+    "                        work factor 2^18); not together with recipients, as in age\n"
+    "                        An encrypted raw, qcow2 or ISO holds no boot loader: only corerun\n"
+    "                        runs it (spec/trust.md, \"Encryption\")\n"
     "      --locked          fail if app.lock would change (CI); with --update-lock: fail if upstream moved\n"
     "      --offline         use only the content store and app.lock; never touch the network\n"
     "      --update-lock     re-resolve refs, tags and package versions and rewrite app.lock\n"
@@ -61,12 +72,16 @@ int corec_build(int argc, char **argv, core_error **err) {
                                        {"update-lock", no_argument, NULL, 'U'},
                                        {"format", required_argument, NULL, 'F'},
                                        {"disk-size", required_argument, NULL, 'D'},
+                                       {"encrypt-to", required_argument, NULL, 'E'},
+                                       {"encrypt-recipients-file", required_argument, NULL, 'R'},
+                                       {"encrypt-passphrase-file", required_argument, NULL, 'W'},
                                        COREC_FETCH_OPTIONS,
                                        CORE_LOAD_OPTIONS,
                                        {0, 0, 0, 0}};
   const char *output = NULL, *format = NULL, *disk_size = NULL, *passphrase_file = NULL;
   const char *sign_keys[COREC_MAX_KEYS];
   size_t n_sign_keys = 0;
+  cleanup_corec_encryption corec_encryption enc = {0};
   corec_fetch_flags ff = {0};
   cleanup_load_opts core_load_opts lo = CORE_LOAD_OPTS_INIT;
   int c;
@@ -85,6 +100,11 @@ int corec_build(int argc, char **argv, core_error **err) {
       case 'U': ff.resolve.update_lock = 1; break;
       case 'F': format = optarg; break;
       case 'D': disk_size = optarg; break;
+      case 'E':
+      case 'R':
+      case 'W':
+        if (corec_encryption_flag(&enc, c, optarg, err) < 0) return -1;
+        break;
       default: {
         if (corec_fetch_flag_set(&ff, c, optarg)) break;
         int r = core_load_opts_set(&lo, c, optarg, err);
@@ -106,6 +126,8 @@ int corec_build(int argc, char **argv, core_error **err) {
       return core_error_set(err, 0, "--disk-size '%s' is not a size in bytes that is a multiple of 512 (e.g. 1G, 512M)", disk_size);
   }
 
+  if (corec_encryption_finish(&enc, err) < 0) return -1;
+
   /* parse + check -> plan (resolve, pin) -> link -> seal (sign) -> write */
   cleanup_app_config core_app_config *cfg = NULL;
   cleanup_plan core_plan *plan = NULL;
@@ -121,7 +143,7 @@ int corec_build(int argc, char **argv, core_error **err) {
     output = default_output;
   }
   if (corec_keys_load(&keys, sign_keys, n_sign_keys, passphrase_file, err) < 0) return -1;
-  if (core_link(plan, reporter, &app, err) < 0) return -1;
+  if (core_link(plan, reporter, enc.wanted ? &enc.spec : NULL, &app, err) < 0) return -1;
   disk.mtime = plan->source_date_epoch;
   if (disk.form == CORE_FORM_TIM ? core_seal_and_write(&app, keys.keys, keys.n, output, err) < 0
                                  : core_disk_write(&app, keys.keys, keys.n, &disk, output, err) < 0)

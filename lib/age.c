@@ -378,6 +378,7 @@ typedef struct payload_reader {
   uint64_t size, pos;
   uint8_t key[32];
   uint8_t *cbuf, *pbuf; /* one sealed chunk, one plain chunk */
+  core_hasher *plain_hash; /* NULL, or fed every authenticated plaintext byte */
 } payload_reader;
 
 /* Decides what the chunk at the current position is and refuses each way it can be wrong
@@ -418,6 +419,7 @@ static int read_chunk(payload_reader *r, uint64_t counter, core_error **err) {
   }
   /* Only now, authenticated, does any of this chunk reach the output. */
   if (core_write_all(r->out_fd, r->pbuf, n - AGE_TAG, err) < 0) return core_error_wrap(err, "writing decrypted data");
+  if (r->plain_hash && core_hasher_update(r->plain_hash, r->pbuf, n - AGE_TAG, err) < 0) return -1;
   r->pos += n;
   return last;
 }
@@ -441,7 +443,7 @@ static int decrypt_payload(payload_reader *r, const uint8_t file_key[16], core_e
 }
 
 int core_age_decrypt_fd(int in_fd, uint64_t size, const core_age_identity *ids, size_t n_ids, const char *passphrase,
-                        int max_scrypt_log2_n, int out_fd, core_error **err) {
+                        int max_scrypt_log2_n, int out_fd, core_hasher *plain_hash, core_error **err) {
   if (max_scrypt_log2_n <= 0) max_scrypt_log2_n = CORE_AGE_DEFAULT_SCRYPT_LOG2_N;
   if (max_scrypt_log2_n > CORE_AGE_MAX_SCRYPT_LOG2_N) max_scrypt_log2_n = CORE_AGE_MAX_SCRYPT_LOG2_N;
   /* One byte past the limit tells a header that is too long from one that is cut off. */
@@ -452,7 +454,7 @@ int core_age_decrypt_fd(int in_fd, uint64_t size, const core_age_identity *ids, 
   age_header h;
   if (age_header_parse(head, head_len, &h, err) < 0) return core_error_wrap(err, "age");
   uint8_t file_key[AGE_FILE_KEY_LEN], mac[AGE_MAC_LEN];
-  payload_reader r = {.in_fd = in_fd, .out_fd = out_fd, .size = size, .pos = h.len};
+  payload_reader r = {.in_fd = in_fd, .out_fd = out_fd, .size = size, .pos = h.len, .plain_hash = plain_hash};
   int rc = unwrap_file_key(&h, ids, n_ids, passphrase, max_scrypt_log2_n, file_key, err);
   if (rc == 0) rc = header_mac(file_key, head, h.mac_input_len, mac, err);
   /* The MAC binds every stanza to the file key: checked before a byte of payload is read. */

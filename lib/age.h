@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "digest.h"
 #include "error.h"
 
 /* Limits on what a file may ask of the reader; all refusals past them are errors. */
@@ -58,8 +59,10 @@ int core_age_encrypt(const void *plain, size_t len, const core_age_recipient *r,
  * chunks were written (a later chunk corrupted, the file truncated): ON ANY FAILURE THE
  * CALLER MUST DISCARD EVERYTHING WRITTEN TO OUT_FD. MAX_SCRYPT_LOG2_N bounds the work (2^N)
  * and memory (2^N KiB) a passphrase-encrypted file may demand; 0 means the default (18),
- * values above CORE_AGE_MAX_SCRYPT_LOG2_N are clamped to it. */
+ * values above CORE_AGE_MAX_SCRYPT_LOG2_N are clamped to it. PLAIN_HASH (may be NULL) is fed
+ * every plaintext byte written, in order: the caller gets the plaintext's digest without
+ * reading OUT_FD again. */
 int core_age_decrypt_fd(int in_fd, uint64_t size, const core_age_identity *ids, size_t n_ids, const char *passphrase,
-                        int max_scrypt_log2_n, int out_fd, core_error **err);
+                        int max_scrypt_log2_n, int out_fd, core_hasher *plain_hash, core_error **err);
 
 #endif

@@ -20,6 +20,11 @@
 #define TIM_MT_CONFIG "application/vnd.core.runtime.config.v1+json"
 #define TIM_MT_KERNEL "application/vnd.core.kernel.bzimage.v1"
 #define TIM_MT_INITRAMFS "application/vnd.core.initramfs.v1.cpio+zstd"
+/* The same initramfs as an age v1 file (spec/trust.md, "Encryption"); the descriptor's digest
+ * and size are the ciphertext's, its annotations the plaintext's. */
+#define TIM_MT_INITRAMFS_AGE TIM_MT_INITRAMFS "+age"
+#define CORE_ANN_PLAINTEXT_DIGEST "dev.core.plaintext.digest"
+#define CORE_ANN_PLAINTEXT_SIZE "dev.core.plaintext.size"
 #define TIM_PREDICATE_TYPE "urn:core:predicate:artifact:v1"
 #define INTOTO_STATEMENT_TYPE "https://in-toto.io/Statement/v1"
 

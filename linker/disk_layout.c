@@ -33,18 +33,46 @@ static int build_uki(const core_disk_content *c, core_image *uki, uint64_t *kern
   return core_uki_build(&in, uki, kernel_at, initrd_at, err);
 }
 
+/* The FAT volume serial: the first 8 hex digits of the seed, so two builds agree. */
+static uint32_t fat_serial(const core_digest *seed) {
+  uint32_t serial = 0;
+  for (int i = 0; i < 8; i++) {
+    char h = seed->str[7 + i];
+    serial = serial << 4 | (uint32_t)(isdigit((unsigned char)h) ? h - '0' : h - 'a' + 10);
+  }
+  return serial;
+}
+
 /* A FAT file system holding only the UKI. *uki_at: where the UKI's first byte is in it. */
 static int build_esp(const core_disk_content *c, int fat_bits, core_image *fs, uint64_t *uki_at, uint64_t *kernel_at,
                      uint64_t *initrd_at, core_error **err) {
   cleanup_image core_image uki = CORE_IMAGE_INIT;
   if (build_uki(c, &uki, kernel_at, initrd_at, err) < 0) return -1;
   core_fat_file files[] = {{.path = "EFI/BOOT/BOOTX64.EFI", .content = &uki}};
-  uint32_t serial = 0;
-  for (int i = 0; i < 8; i++) serial = serial << 4 | (uint32_t)(isdigit((unsigned char)c->seed->str[7 + i]) ? c->seed->str[7 + i] - '0' : c->seed->str[7 + i] - 'a' + 10);
-  core_fat_opts o = {.size = 0, .fat_bits = fat_bits, .label = "CORE-EFI", .serial = serial, .mtime = c->mtime};
+  core_fat_opts o = {.size = 0, .fat_bits = fat_bits, .label = "CORE-EFI", .serial = fat_serial(c->seed), .mtime = c->mtime};
   if (core_fat_build(files, 1, &o, fs, uki_at, err) < 0) return core_error_wrap(err, "the EFI system partition");
   *kernel_at += *uki_at;
   *initrd_at += *uki_at;
+  return 0;
+}
+
+static int image_of(const core_buf *b, core_image *img, core_error **err) {
+  img->size = b->len;
+  return core_image_add_ref(img, 0, b->data, b->len, err);
+}
+
+/* An encrypted app's partition: the kernel and the age file as plain files, no loader. Firmware
+ * finds nothing to boot; corerun reads both from the signed offsets and decrypts. */
+static int build_payload_fs(const core_disk_content *c, core_image *fs, uint64_t *kernel_at, uint64_t *initrd_at,
+                            core_error **err) {
+  cleanup_image core_image kernel = CORE_IMAGE_INIT, initrd = CORE_IMAGE_INIT;
+  if (image_of(c->kernel, &kernel, err) < 0 || image_of(c->initrd, &initrd, err) < 0) return -1;
+  core_fat_file files[] = {{.path = "CORE/VMLINUZ", .content = &kernel}, {.path = "CORE/INITRD.AGE", .content = &initrd}};
+  uint64_t at[2];
+  core_fat_opts o = {.size = 0, .fat_bits = 32, .label = "CORE-DATA", .serial = fat_serial(c->seed), .mtime = c->mtime};
+  if (core_fat_build(files, 2, &o, fs, at, err) < 0) return core_error_wrap(err, "the payload partition");
+  *kernel_at = at[0];
+  *initrd_at = at[1];
   return 0;
 }
 
@@ -52,7 +80,9 @@ static int build_gpt_disk(const core_disk_content *c, core_disk_layout *out, cor
   cleanup_image core_image esp = CORE_IMAGE_INIT, meta = CORE_IMAGE_INIT;
   uint64_t uki_at, kernel_at, initrd_at;
   /* FAT32, as the UEFI specification asks of a disk's system partition. */
-  if (build_esp(c, 32, &esp, &uki_at, &kernel_at, &initrd_at, err) < 0) return -1;
+  if (c->encrypted ? build_payload_fs(c, &esp, &kernel_at, &initrd_at, err) < 0
+                   : build_esp(c, 32, &esp, &uki_at, &kernel_at, &initrd_at, err) < 0)
+    return -1;
   meta.size = c->meta_size;
   if (core_image_add_zero(&meta, 0, c->meta_size, err) < 0) return -1;
   uint64_t meta_lba = CORE_DISK_META_OFFSET / SECTOR, meta_sectors = c->meta_size / SECTOR;
@@ -78,11 +108,6 @@ static int build_gpt_disk(const core_disk_content *c, core_disk_layout *out, cor
   return 0;
 }
 
-static int image_of(const core_buf *b, core_image *img, core_error **err) {
-  img->size = b->len;
-  return core_image_add_ref(img, 0, b->data, b->len, err);
-}
-
 /* The ISO 9660 volume identifier: the app's name in d-characters (A-Z, 0-9, _). */
 static void volume_id(const char *name, char out[33]) {
   size_t n = 0;
@@ -91,7 +116,28 @@ static void volume_id(const char *name, char out[33]) {
   if (n == 0) snprintf(out, 33, "CORE");
 }
 
+/* An encrypted app's ISO: the kernel and the age file, no El Torito entries (nothing boots it
+ * but corerun). */
+static int build_payload_iso(const core_disk_content *c, core_disk_layout *out, core_error **err) {
+  cleanup_image core_image kernel = CORE_IMAGE_INIT, initrd = CORE_IMAGE_INIT;
+  if (image_of(c->kernel, &kernel, err) < 0 || image_of(c->initrd, &initrd, err) < 0) return -1;
+  core_iso_file files[] = {{.path = "CORE/VMLINUZ", .content = &kernel}, {.path = "CORE/INITRD.AGE", .content = &initrd}};
+  char vol[33];
+  volume_id(c->name, vol);
+  core_iso_opts o = {.volume_id = vol, .mtime = c->mtime, .reserved_size = c->meta_size};
+  uint64_t offsets[2], reserved_at;
+  if (core_iso_build(files, 2, &o, &out->image, offsets, &reserved_at, err) < 0) return core_error_wrap(err, "the ISO");
+  if (reserved_at != CORE_ISO_META_OFFSET)
+    return core_error_set(err, 0, "the ISO writer put the metadata at byte %llu, not at %llu", (unsigned long long)reserved_at,
+                          (unsigned long long)CORE_ISO_META_OFFSET);
+  out->meta_at = reserved_at;
+  out->kernel_at = offsets[0];
+  out->initrd_at = offsets[1];
+  return 0;
+}
+
 static int build_iso(const core_disk_content *c, core_disk_layout *out, core_error **err) {
+  if (c->encrypted) return build_payload_iso(c, out, err);
   cleanup_image core_image efi = CORE_IMAGE_INIT, kernel = CORE_IMAGE_INIT, initrd = CORE_IMAGE_INIT,
                            isolinux = CORE_IMAGE_INIT, ldlinux = CORE_IMAGE_INIT, cfg = CORE_IMAGE_INIT;
   uint64_t uki_at, k, i;

@@ -1,6 +1,7 @@
 /* The content of the disk forms (spec/formats.md): a GPT disk whose first partition holds
  * the signed metadata and whose EFI system partition holds the UKI, and an ISO whose El Torito
- * entries boot ISOLINUX (BIOS) and the same UKI (UEFI). Built as extent lists; nothing here
+ * entries boot ISOLINUX (BIOS) and the same UKI (UEFI). An encrypted app's disk holds the
+ * kernel and the age file as plain files instead, with no boot path: only corerun runs it. Built as extent lists; nothing here
  * writes files or knows about signatures. */
 #ifndef CORE_DISK_LAYOUT_H
 #define CORE_DISK_LAYOUT_H
@@ -24,6 +25,7 @@ typedef struct core_disk_content {
   int64_t mtime;           /* every timestamp */
   uint64_t meta_size;      /* bytes reserved for the signed metadata */
   uint64_t disk_size;      /* raw/qcow2: the disk's size; 0 = what the content needs */
+  int encrypted;           /* initrd is an age file: stored as plain files for corerun, no boot path */
 } core_disk_content;
 
 typedef struct core_disk_layout {

@@ -164,6 +164,7 @@ int core_disk_write(core_linked_app *app, EVP_PKEY *const *keys, size_t n_keys, 
   if (mblob == NULL || core_json_parse(mblob->data.data, mblob->data.len, &manifest, err) < 0)
     return core_error_set(err, 0, "internal: the linked app has no manifest");
   const char *kd = layer_digest(manifest, TIM_MT_KERNEL), *id = layer_digest(manifest, TIM_MT_INITRAMFS);
+  int encrypted = id == NULL && (id = layer_digest(manifest, TIM_MT_INITRAMFS_AGE)) != NULL;
   const char *cd = json_string_value(json_object_get(json_object_get(manifest, "config"), "digest"));
   core_blob *kernel = kd ? find_blob(&app->blobs, kd) : NULL, *initrd = id ? find_blob(&app->blobs, id) : NULL;
   core_blob *cblob = cd ? find_blob(&app->blobs, cd) : NULL;
@@ -177,8 +178,9 @@ int core_disk_write(core_linked_app *app, EVP_PKEY *const *keys, size_t n_keys, 
     return core_error_set(err, ENOMEM, "allocating");
 
   cleanup_buf core_buf stub = CORE_BUF_INIT, isolinux = CORE_BUF_INIT, ldlinux = CORE_BUF_INIT;
-  if (read_boot_file("CORE_EFI_STUB", CORE_EFI_STUB_DEFAULT, "systemd-boot-efi", &stub, err) < 0) return -1;
-  if (o->form == CORE_FORM_ISO &&
+  /* An encrypted app has no firmware boot path: no loader is read. */
+  if (!encrypted && read_boot_file("CORE_EFI_STUB", CORE_EFI_STUB_DEFAULT, "systemd-boot-efi", &stub, err) < 0) return -1;
+  if (!encrypted && o->form == CORE_FORM_ISO &&
       (read_boot_file("CORE_ISOLINUX_BIN", CORE_ISOLINUX_BIN_DEFAULT, "isolinux", &isolinux, err) < 0 ||
        read_boot_file("CORE_LDLINUX_C32", CORE_LDLINUX_C32_DEFAULT, "syslinux-common", &ldlinux, err) < 0))
     return -1;
@@ -192,7 +194,7 @@ int core_disk_write(core_linked_app *app, EVP_PKEY *const *keys, size_t n_keys, 
   core_disk_content content = {.name = app->name, .cmdline = cmdline, .kernel = &kernel->data, .initrd = &initrd->data,
                                .efi_stub = &stub, .isolinux_bin = &isolinux, .ldlinux_c32 = &ldlinux,
                                .seed = &app->manifest, .mtime = o->mtime, .meta_size = meta_size,
-                               .disk_size = o->disk_size};
+                               .disk_size = o->disk_size, .encrypted = encrypted};
   cleanup_disk_layout core_disk_layout layout = {.image = CORE_IMAGE_INIT};
   if (core_disk_layout_build(o->form, &content, &layout, err) < 0) return -1;
 

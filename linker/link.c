@@ -331,25 +331,40 @@ static int add_blob(core_blob_set *set, core_buf *data, core_digest *d, uint64_t
   return core_blob_set_add(set, data, d, err);
 }
 
-int core_link(const core_plan *plan, core_reporter *reporter, core_linked_app *out, core_error **err) {
+/* The initramfs's layer descriptor: in the clear, or as age ciphertext naming its plaintext. */
+static json_t *initramfs_descriptor(const core_digest *d, uint64_t size, const core_digest *plain, uint64_t plain_size,
+                                    core_error **err) {
+  json_t *desc = titled(core_oci_descriptor(plain ? TIM_MT_INITRAMFS_AGE : TIM_MT_INITRAMFS, d, size), "initramfs");
+  if (desc == NULL) return core_error_set(err, ENOMEM, "building the manifest"), NULL;
+  if (plain && core_encrypted_annotate(desc, plain, plain_size, err) < 0) return json_decref(desc), NULL;
+  return desc;
+}
+
+int core_link(const core_plan *plan, core_reporter *reporter, const core_encryption *enc, core_linked_app *out,
+              core_error **err) {
   cleanup_linked_app core_linked_app app = {0};
   cleanup_kernel core_kernel kernel = {0};
   cleanup_json json_t *modules = json_array();
   cleanup_json json_t *manifest = NULL;
   /* Each is taken by add_blob; the cleanup covers a failure before that. */
   cleanup_buf core_buf initramfs = CORE_BUF_INIT, config = CORE_BUF_INIT, manifest_text = CORE_BUF_INIT;
-  core_digest d_kernel, d_initramfs, d_config;
-  uint64_t kernel_size, initramfs_size, config_size;
+  core_digest d_kernel, d_initramfs, d_config, d_plain;
+  uint64_t kernel_size, initramfs_size, config_size, plain_size = 0;
   cleanup_free char *warnings = NULL;
   if ((app.name = strdup(plan->cfg->name)) == NULL || modules == NULL) return core_error_set(err, ENOMEM, "allocating");
 
+  /* Only the initramfs is encrypted: the kernel is the distribution's public build, and the
+   * runtime config is what the launcher must read to set the machine up (spec/trust.md). */
   if (link_initramfs(plan, reporter, &kernel, &initramfs, modules, &warnings, err) < 0 ||
+      (enc && core_encrypt_blob(enc, &initramfs, &d_plain, &plain_size, err) < 0) ||
       add_blob(&app.blobs, &kernel.image, &d_kernel, &kernel_size, err) < 0 ||
       add_blob(&app.blobs, &initramfs, &d_initramfs, &initramfs_size, err) < 0 ||
       runtime_config(plan->cfg, modules, &config, err) < 0 || add_blob(&app.blobs, &config, &d_config, &config_size, err) < 0)
     return -1;
+  json_t *initramfs_desc = initramfs_descriptor(&d_initramfs, initramfs_size, enc ? &d_plain : NULL, plain_size, err);
+  if (initramfs_desc == NULL) return -1;
   json_t *layers = json_pack("[o, o]", titled(core_oci_descriptor(TIM_MT_KERNEL, &d_kernel, kernel_size), "vmlinuz"),
-                             titled(core_oci_descriptor(TIM_MT_INITRAMFS, &d_initramfs, initramfs_size), "initramfs"));
+                             initramfs_desc);
   manifest = json_pack("{s:i, s:s, s:s, s:o, s:o, s:{s:s}}", "schemaVersion", 2, "mediaType", OCI_MT_MANIFEST,
                        "artifactType", TIM_ARTIFACT_TYPE, "config",
                        core_oci_descriptor(TIM_MT_CONFIG, &d_config, config_size), "layers", layers, "annotations",

@@ -9,11 +9,10 @@
 #include "buf.h"
 #include "error.h"
 #include "keys.h"
+#include "passphrase.h"
 
 int core_key_generate(EVP_PKEY **out, core_error **err);
 
-/* The longest passphrase accepted, and the buffer that holds one. */
-#define CORE_PASSPHRASE_MAX 1023
 
 /* Supplies the passphrase of the encrypted key file PATH into BUF (SIZE bytes), NUL-terminated.
  * The programs decide where it comes from (a file, the terminal); the library only asks. */

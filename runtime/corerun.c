@@ -9,6 +9,7 @@
 
 #include "accel.h"
 #include "cleanup.h"
+#include "decrypt.h"
 #include "devices.h"
 #include "json.h"
 #include "policy.h"
@@ -22,10 +23,11 @@
 #define MAX_TRUST_FILES 16
 #define MAX_POLICY_FILES 8
 #define MAX_DEVICE_FLAGS 64
+#define MAX_IDENTITY_FILES 16
 
 static const char run_help[] =
     "usage: corerun [run] [OPTIONS] ARTIFACT [-- COMMAND [ARG...]]\n"
-    "       corerun verify [--trust FILE] [--policy FILE] ARTIFACT\n"
+    "       corerun verify [--trust FILE] [--policy FILE] [--identity FILE] ARTIFACT\n"
     "\n"
     "Verifies ARTIFACT (signature by a trusted key, then every blob digest) and boots it under\n"
     "QEMU, streaming the guest console. ARTIFACT is any form corec writes: .tim, or a raw disk,\n"
@@ -36,6 +38,12 @@ static const char run_help[] =
     "\n"
     "  --trust FILE       also trust this Ed25519 public key (PEM); may be repeated\n"
     "  --policy FILE      also apply this trust policy (spec/trust.md); may be repeated\n"
+    "  -i, --identity FILE\n"
+    "                     age identity file (as age-keygen writes it) to decrypt an encrypted\n"
+    "                     artifact with; may be repeated (also: CORE_IDENTITY_FILE)\n"
+    "  --passphrase-file FILE\n"
+    "                     the passphrase of an artifact encrypted to one, on FILE's first line\n"
+    "                     (without it, corerun asks on the terminal, with echo off)\n"
     "  --memory SIZE      guest memory, e.g. 512M or 1G (default: the artifact's)\n"
     "  --cpus N           guest CPUs (default: the artifact's)\n"
     "  --accel MODE       auto (default): KVM if /dev/kvm opens and the guest shows a sign of life\n"
@@ -69,7 +77,12 @@ static const char run_help[] =
     "(state in $CORE_HOME/rollback.json, recorded by a boot, never by 'verify'). A malformed\n"
     "policy refuses every run. See spec/trust.md.\n"
     "\n"
+    "Encrypted artifacts: the initramfs is decrypted only after the signature, every digest and the\n"
+    "policy passed, into memory (never a file), and checked against the signed plaintext digest.\n"
+    "'verify' decrypts and checks it too when given a key, else it checks the ciphertext only.\n"
+    "\n"
     "Environment: CORE_QEMU (the QEMU binary), CORE_HOME, CORE_CONFIG_DIR (see above),\n"
+    "CORE_IDENTITY_FILE (an age identity file, as --identity),\n"
     "CORE_KVM_PROBE_SECONDS (how long a KVM guest has to say it is alive, 1 to 600 s, default 5),\n"
     "CORE_KVM_DEVICE (the KVM device, default /dev/kvm; an override for testing).\n";
 
@@ -79,6 +92,9 @@ typedef struct run_args {
   size_t n_trust;
   const char *policy_files[MAX_POLICY_FILES];
   size_t n_policy;
+  const char *identity_files[MAX_IDENTITY_FILES];
+  size_t n_identity;
+  const char *passphrase_file;
   uint64_t memory_mib;
   unsigned cpus;
   core_accel accel;
@@ -125,6 +141,8 @@ static int parse_run_args(int argc, char **argv, run_args *a, core_error **err) 
                                        {"volume", required_argument, NULL, 'v'},
                                        {"volume-size", required_argument, NULL, 'S'},
                                        {"stop-timeout", required_argument, NULL, 'T'},
+                                       {"identity", required_argument, NULL, 'i'},
+                                       {"passphrase-file", required_argument, NULL, 'F'},
                                        {0, 0, 0, 0}};
   memset(a, 0, sizeof *a);
   a->qemu = getenv("CORE_QEMU");
@@ -137,7 +155,7 @@ static int parse_run_args(int argc, char **argv, run_args *a, core_error **err) 
   /* "+" stops at the first operand, so the guest command's own flags are left alone. */
   a->devices.publish = a->publish;
   a->devices.volumes = a->volumes;
-  while ((c = getopt_long(argc, argv, "+qhp:v:", opts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, "+qhp:v:i:", opts, NULL)) != -1) {
     switch (c) {
       case 'p':
         if (a->devices.n_publish == MAX_DEVICE_FLAGS) return core_error_set(err, 0, "too many --publish flags");
@@ -167,6 +185,12 @@ static int parse_run_args(int argc, char **argv, run_args *a, core_error **err) 
         if (a->n_trust == MAX_TRUST_FILES) return core_error_set(err, 0, "at most %d --trust files", MAX_TRUST_FILES);
         a->trust_files[a->n_trust++] = optarg;
         break;
+      case 'i':
+        if (a->n_identity == MAX_IDENTITY_FILES)
+          return core_error_set(err, 0, "at most %d --identity files", MAX_IDENTITY_FILES);
+        a->identity_files[a->n_identity++] = optarg;
+        break;
+      case 'F': a->passphrase_file = optarg; break;
       case 'P':
         if (a->n_policy == MAX_POLICY_FILES) return core_error_set(err, 0, "at most %d --policy files", MAX_POLICY_FILES);
         a->policy_files[a->n_policy++] = optarg;
@@ -194,6 +218,12 @@ static int parse_run_args(int argc, char **argv, run_args *a, core_error **err) 
       case 'V': a->asked = c; return 1;
       default: return core_error_set(err, 0, "see 'corerun --help'");
     }
+  }
+  const char *env_identity = getenv("CORE_IDENTITY_FILE");
+  if (env_identity && *env_identity) {
+    if (a->n_identity == MAX_IDENTITY_FILES)
+      return core_error_set(err, 0, "at most %d --identity files", MAX_IDENTITY_FILES);
+    a->identity_files[a->n_identity++] = env_identity;
   }
   if (optind >= argc) return core_error_set(err, 0, "no artifact given; usage: corerun [OPTIONS] ARTIFACT [-- COMMAND]");
   a->artifact = argv[optind++];
@@ -233,6 +263,14 @@ static int open_verified(const run_args *a, core_verified_app **app, core_polici
   return 0;
 }
 
+/* The age identities given, read before any artifact is: a bad identity file fails first. */
+static int load_decrypt_keys(const run_args *a, core_decrypt_keys *k, core_error **err) {
+  for (size_t i = 0; i < a->n_identity; i++)
+    if (core_decrypt_keys_add_file(k, a->identity_files[i], err) < 0) return -1;
+  k->passphrase_file = a->passphrase_file;
+  return 0;
+}
+
 /* Only a boot moves an app's recorded version up: checked again under the state's lock, as
  * another corerun may have booted a higher version since the policy check. */
 static int record_boot(const core_policies *policies, const core_verified_app *app, core_error **err) {
@@ -260,7 +298,10 @@ static int cmd_run(int argc, char **argv, int *exit_status, core_error **err) {
   if (parsed > 0) return show_asked(&a, exit_status);
   cleanup_verified_app core_verified_app *app = NULL;
   cleanup_policies core_policies policies = {0};
-  if (open_verified(&a, &app, &policies, err) < 0) return -1;
+  cleanup_decrypt_keys core_decrypt_keys keys = {0};
+  if (load_decrypt_keys(&a, &keys, err) < 0 || open_verified(&a, &app, &policies, err) < 0 ||
+      core_app_decrypt(app, a.artifact, &keys, err) < 0)
+    return -1;
   json_t *res = json_object_get(app->config, "resources");
   core_qemu_opts q = {
       .binary = a.qemu,
@@ -307,13 +348,20 @@ static int cmd_verify(int argc, char **argv, int *exit_status, core_error **err)
   if (a.command) return core_error_set(err, 0, "verify takes no command");
   cleanup_verified_app core_verified_app *app = NULL;
   cleanup_policies core_policies policies = {0};
+  cleanup_decrypt_keys core_decrypt_keys keys = {0};
   a.quiet = 1;
   /* Judged as a boot would be, but the rollback state is left alone: only a boot records. */
-  if (open_verified(&a, &app, &policies, err) < 0) return -1;
+  if (load_decrypt_keys(&a, &keys, err) < 0 || open_verified(&a, &app, &policies, err) < 0) return -1;
+  /* With a key, the plaintext is checked as a boot would check it; without, the ciphertext. */
+  if (app->encrypted && core_decrypt_keys_given(&keys) && core_app_decrypt(app, a.artifact, &keys, err) < 0) return -1;
   printf("%s\n", app->manifest.str);
   fprintf(stderr, "corerun: %s: verified, signed by ", a.artifact);
   print_signers(stderr, app);
   fprintf(stderr, "%s\n", policies.n ? "; the policy admits it" : "");
+  if (app->encrypted)
+    fprintf(stderr, "corerun: %s: its initramfs is encrypted; %s\n", a.artifact,
+            app->decrypted ? "decrypted and checked against the signed plaintext digest"
+                           : "its ciphertext verified, the plaintext not checked (give --identity to check it)");
   *exit_status = 0;
   return 0;
 }

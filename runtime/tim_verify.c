@@ -4,6 +4,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -224,6 +226,39 @@ static int find_layer(core_tim *tim, json_t *layers, const char *media_type, cor
   return core_error_set(err, 0, "the manifest has no %s layer", media_type);
 }
 
+/* The initramfs layer, in the clear or as an age file: exactly one. An encrypted one must name
+ * its plaintext (digest, size), which can be no larger than the ciphertext holding it. */
+static int find_initramfs(core_tim *tim, json_t *layers, core_verified_app *app, core_error **err) {
+  size_t i, found = 0;
+  json_t *desc, *which = NULL;
+  json_array_foreach(layers, i, desc) {
+    const char *mt = json_string_value(json_object_get(desc, "mediaType"));
+    if (mt && (strcmp(mt, TIM_MT_INITRAMFS) == 0 || strcmp(mt, TIM_MT_INITRAMFS_AGE) == 0)) {
+      found++;
+      which = desc;
+    }
+  }
+  if (found != 1)
+    return core_error_set(err, 0, "the manifest must list exactly one initramfs layer (%s or %s), not %zu", TIM_MT_INITRAMFS,
+                          TIM_MT_INITRAMFS_AGE, found);
+  const char *mt = json_string_value(json_object_get(which, "mediaType"));
+  if (find_layer(tim, layers, mt, &app->initramfs, err) < 0) return -1;
+  if (strcmp(mt, TIM_MT_INITRAMFS_AGE) != 0) return 0;
+  const json_t *ann = json_object_get(which, "annotations");
+  const char *digest = json_string_value(json_object_get(ann, CORE_ANN_PLAINTEXT_DIGEST));
+  const char *size = json_string_value(json_object_get(ann, CORE_ANN_PLAINTEXT_SIZE));
+  char *end = NULL;
+  unsigned long long n = size && size[0] >= '1' && size[0] <= '9' ? strtoull(size, &end, 10) : 0;
+  if (!core_digest_is_valid(digest) || n == 0 || end == NULL || *end || strlen(size) > 19 || n >= app->initramfs->size)
+    return core_error_set(err, 0, "the encrypted initramfs layer must name its plaintext: %s (sha256:<64 hex>) and %s "
+                          "(a decimal byte count below the ciphertext's %llu)", CORE_ANN_PLAINTEXT_DIGEST,
+                          CORE_ANN_PLAINTEXT_SIZE, (unsigned long long)app->initramfs->size);
+  app->encrypted = 1;
+  snprintf(app->plain_digest.str, sizeof app->plain_digest.str, "%s", digest);
+  app->plain_size = n;
+  return 0;
+}
+
 /* The name and version a policy judges, both from signed bytes: the manifest's annotations (the
  * config's name when the manifest has none). */
 static int take_identity(core_verified_app *app, const json_t *manifest, core_error **err) {
@@ -291,7 +326,7 @@ int core_tim_open_verified(const char *path, const core_trust *trust, core_verif
   if (form != CORE_FORM_TIM && core_disk_check(path, fd, manifest, &meta, app->tim, err) < 0) return -1;
   if (load_json_blob(app->tim, json_object_get(manifest, "config"), TIM_MT_CONFIG, &app->config, err) < 0 ||
       find_layer(app->tim, layers, TIM_MT_KERNEL, &app->kernel, err) < 0 ||
-      find_layer(app->tim, layers, TIM_MT_INITRAMFS, &app->initramfs, err) < 0)
+      find_initramfs(app->tim, layers, app, err) < 0)
     return core_error_wrap(err, "'%s'", path);
   if (take_identity(app, manifest, err) < 0) return -1;
   *out = TAKE_PTR(owned);

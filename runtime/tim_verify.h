@@ -31,7 +31,11 @@ typedef struct core_verified_app {
   char *version;             /* the signed manifest's CORE_ANN_VERSION, or NULL when it has none */
   json_t *config;            /* the runtime config blob, parsed */
   core_tim_blob *kernel;     /* verified, in the tim */
-  core_tim_blob *initramfs;
+  core_tim_blob *initramfs;  /* while encrypted && !decrypted: the age ciphertext */
+  int encrypted;             /* the manifest stores the initramfs as an age file */
+  int decrypted;             /* core_app_decrypt replaced initramfs by the checked plaintext */
+  core_digest plain_digest;  /* encrypted: the plaintext's digest and size, from the signed manifest */
+  uint64_t plain_size;
 } core_verified_app;
 
 int core_tim_open_verified(const char *path, const core_trust *trust, core_verified_app **out, core_error **err);

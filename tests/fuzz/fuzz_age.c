@@ -20,7 +20,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (size && write(in, data, size) != (ssize_t)size) abort();
   core_error *err = NULL;
   /* A low scrypt bound: the fuzzer must not be able to buy seconds of work per input. */
-  int rc = core_age_decrypt_fd(in, size, &fuzz_identity, 1, "fuzz", 4, out, &err);
+  int rc = core_age_decrypt_fd(in, size, &fuzz_identity, 1, "fuzz", 4, out, NULL, &err);
   struct stat st;
   if (fstat(out, &st) < 0) abort();
   if (rc == 0) {

@@ -57,15 +57,18 @@ static void read_file(const char *path, core_buf *out) {
   if (core_read_file(path, out, &err) < 0) fail_msg("%s", err->msg);
 }
 
-/* Decrypts DATA through memfds, as the artifact reader will. OUT gets whatever was written to
- * the output descriptor, even on failure, so tests can check nothing unauthenticated got out. */
+/* Decrypts DATA through memfds, as the artifact reader does. OUT gets whatever was written to
+ * the output descriptor, even on failure, so tests can check nothing unauthenticated got out.
+ * On success the digest the decryptor computed on the way must be that of OUT. */
 static int decrypt(const void *data, size_t len, const core_age_identity *ids, size_t n_ids, const char *pass,
                    int max_log2_n, core_buf *out, core_error **err) {
   int in = memfd_create("age-in", MFD_CLOEXEC), o = memfd_create("age-out", MFD_CLOEXEC);
   assert_true(in >= 0 && o >= 0);
   core_error *werr = NULL;
   assert_int_equal(core_write_all(in, data, len, &werr), 0);
-  int rc = core_age_decrypt_fd(in, len, ids, n_ids, pass, max_log2_n, o, err);
+  core_hasher *h = NULL;
+  assert_int_equal(core_hasher_new(&h, &werr), 0);
+  int rc = core_age_decrypt_fd(in, len, ids, n_ids, pass, max_log2_n, o, h, err);
   if (rc == 0) assert_null(*err);
   else assert_non_null(*err);
   struct stat st;
@@ -74,6 +77,13 @@ static int decrypt(const void *data, size_t len, const core_age_identity *ids, s
   assert_int_equal(core_buf_reserve(out, (size_t)st.st_size + 1, &werr), 0);
   assert_int_equal(pread(o, out->data, (size_t)st.st_size, 0), st.st_size);
   out->len = (size_t)st.st_size;
+  if (rc == 0) {
+    core_digest streamed, whole;
+    assert_int_equal(core_hasher_final(h, &streamed, &werr), 0);
+    assert_int_equal(core_digest_bytes(out->data, out->len, &whole, &werr), 0);
+    assert_string_equal(streamed.str, whole.str);
+  }
+  core_hasher_free(h);
   close(in);
   close(o);
   return rc;

@@ -1,0 +1,105 @@
+/* The encrypted initramfs into plaintext corerun can give QEMU, or nothing at all. */
+#include "decrypt.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "fsutil.h"
+
+int core_decrypt_keys_add_file(core_decrypt_keys *k, const char *path, core_error **err) {
+  core_age_identity *ids = NULL;
+  size_t n = 0;
+  if (core_age_identities_load(path, &ids, &n, err) < 0) return core_error_wrap(err, "identity file '%s'", path);
+  core_age_identity *grown = malloc((k->n_ids + n) * sizeof *grown);
+  if (grown == NULL) {
+    core_age_identities_free(ids, n);
+    return core_error_set(err, ENOMEM, "allocating");
+  }
+  if (k->n_ids) memcpy(grown, k->ids, k->n_ids * sizeof *grown);
+  memcpy(grown + k->n_ids, ids, n * sizeof *grown);
+  core_age_identities_free(k->ids, k->n_ids); /* wipes the old copy */
+  core_age_identities_free(ids, n);
+  k->ids = grown;
+  k->n_ids += n;
+  return 0;
+}
+
+void core_decrypt_keys_release(core_decrypt_keys *k) {
+  core_age_identities_free(k->ids, k->n_ids);
+  k->ids = NULL;
+  k->n_ids = 0;
+  core_passphrase_wipe(k->passphrase, sizeof k->passphrase);
+}
+
+int core_decrypt_keys_given(const core_decrypt_keys *k) { return k->n_ids > 0 || k->passphrase_file != NULL; }
+
+/* Whether the age file's first stanza is scrypt: then a passphrase is what decrypts it. The
+ * real parser judges the header; this only decides whether asking makes sense. */
+static int wants_passphrase(int fd) {
+  static const char head[] = "age-encryption.org/v1\n-> scrypt ";
+  char buf[sizeof head - 1];
+  return pread(fd, buf, sizeof buf, 0) == (ssize_t)sizeof buf && memcmp(buf, head, sizeof buf) == 0;
+}
+
+static int get_passphrase(const char *path, const core_verified_app *app, core_decrypt_keys *k, core_error **err) {
+  if (k->have_passphrase) return 0;
+  if (k->passphrase_file) {
+    if (core_passphrase_from_file(k->passphrase_file, k->passphrase, sizeof k->passphrase, err) < 0)
+      return core_error_wrap(err, "--passphrase-file");
+  } else {
+    if (k->n_ids > 0 || !wants_passphrase(app->initramfs->fd)) return 0;
+    char hint[1024];
+    snprintf(hint, sizeof hint, "'%s' is encrypted with a passphrase and there is no terminal to ask for it: pass "
+             "--passphrase-file FILE", path);
+    if (core_passphrase_from_tty(app->name ? app->name : path, hint, k->passphrase, sizeof k->passphrase, err) < 0)
+      return -1;
+  }
+  k->have_passphrase = 1;
+  return 0;
+}
+
+/* Re-points the app's blob pointers after the blob array grew (realloc may have moved it). */
+static void refind(core_verified_app *app, const core_digest *kernel) {
+  app->kernel = core_tim_find(app->tim, kernel);
+  app->initramfs = core_tim_find(app->tim, &app->plain_digest);
+}
+
+int core_app_decrypt(core_verified_app *app, const char *path, core_decrypt_keys *k, core_error **err) {
+  if (!app->encrypted || app->decrypted) return 0;
+  if (get_passphrase(path, app, k, err) < 0) return -1;
+  if (k->n_ids == 0 && !k->have_passphrase)
+    return core_error_set(err, 0,
+                          "'%s' is encrypted (its initramfs %s is an age file) and no key to decrypt it was given: pass "
+                          "--identity FILE (the age identity it was encrypted to, as age-keygen wrote it; or set "
+                          "CORE_IDENTITY_FILE), or --passphrase-file FILE if it was encrypted to a passphrase",
+                          path, app->initramfs->digest.str);
+  cleanup_close int mfd = memfd_create("core-initramfs", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  if (mfd < 0) return core_error_set(err, errno, "creating a memfd");
+  cleanup_hasher core_hasher *h = NULL;
+  if (core_hasher_new(&h, err) < 0) return -1;
+  /* Whatever a failure leaves in the memfd is closed with it, never used. */
+  if (core_age_decrypt_fd(app->initramfs->fd, app->initramfs->size, k->ids, k->n_ids,
+                                 k->have_passphrase ? k->passphrase : NULL, 0, mfd, h, err) < 0)
+    return core_error_wrap(err, "'%s': cannot decrypt its initramfs (%s)", path, app->initramfs->digest.str);
+  core_digest got;
+  off_t size = lseek(mfd, 0, SEEK_END);
+  if (size < 0 || core_hasher_final(h, &got, err) < 0) return core_error_set(err, errno, "reading the decrypted initramfs");
+  /* The ciphertext's digest was signed and checked, so this holds unless the signer itself
+   * encrypted other content than it named: refused all the same. */
+  if ((uint64_t)size != app->plain_size || strcmp(got.str, app->plain_digest.str) != 0)
+    return core_error_set(err, 0,
+                          "'%s': the decrypted initramfs (%s, %lld bytes) is not the plaintext its signed manifest names "
+                          "(%s, %llu bytes): refused; the artifact was built wrongly or tampered with by its signer",
+                          path, got.str, (long long)size, app->plain_digest.str, (unsigned long long)app->plain_size);
+  if (core_memfd_seal(mfd, err) < 0) return -1;
+  core_digest kernel = app->kernel->digest;
+  if (core_tim_add_blob(app->tim, &app->plain_digest, app->plain_size, TAKE_FD(mfd), err) < 0) return -1;
+  refind(app, &kernel);
+  app->decrypted = 1;
+  return 0;
+}
