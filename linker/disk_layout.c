@@ -116,17 +116,17 @@ static void volume_id(const char *name, char out[33]) {
   if (n == 0) snprintf(out, 33, "CORE");
 }
 
-/* An encrypted app's ISO: the kernel and the age file, no El Torito entries (nothing boots it
- * but corerun). */
-static int build_payload_iso(const core_disk_content *c, core_disk_layout *out, core_error **err) {
-  cleanup_image core_image kernel = CORE_IMAGE_INIT, initrd = CORE_IMAGE_INIT;
-  if (image_of(c->kernel, &kernel, err) < 0 || image_of(c->initrd, &initrd, err) < 0) return -1;
-  core_iso_file files[] = {{.path = "CORE/VMLINUZ", .content = &kernel}, {.path = "CORE/INITRD.AGE", .content = &initrd}};
+/* The ISO of FILES, whose first two are the kernel and the initramfs (their offsets are the
+ * layout's); BIOS and EFI name the El Torito entries, or NULL for none. */
+static int write_iso(const core_disk_content *c, const core_iso_file *files, size_t n, const char *bios, const char *efi,
+                     core_disk_layout *out, core_error **err) {
   char vol[33];
   volume_id(c->name, vol);
-  core_iso_opts o = {.volume_id = vol, .mtime = c->mtime, .reserved_size = c->meta_size};
-  uint64_t offsets[2], reserved_at;
-  if (core_iso_build(files, 2, &o, &out->image, offsets, &reserved_at, err) < 0) return core_error_wrap(err, "the ISO");
+  core_iso_opts o = {.volume_id = vol, .mtime = c->mtime, .bios_boot = bios, .efi_boot = efi,
+                     .reserved_size = c->meta_size};
+  uint64_t offsets[8], reserved_at;
+  if (n > sizeof offsets / sizeof *offsets) return core_error_set(err, 0, "internal: too many ISO files");
+  if (core_iso_build(files, n, &o, &out->image, offsets, &reserved_at, err) < 0) return core_error_wrap(err, "the ISO");
   if (reserved_at != CORE_ISO_META_OFFSET)
     return core_error_set(err, 0, "the ISO writer put the metadata at byte %llu, not at %llu", (unsigned long long)reserved_at,
                           (unsigned long long)CORE_ISO_META_OFFSET);
@@ -134,6 +134,15 @@ static int build_payload_iso(const core_disk_content *c, core_disk_layout *out, 
   out->kernel_at = offsets[0];
   out->initrd_at = offsets[1];
   return 0;
+}
+
+/* An encrypted app's ISO: the kernel and the age file, no El Torito entries (nothing boots it
+ * but corerun). */
+static int build_payload_iso(const core_disk_content *c, core_disk_layout *out, core_error **err) {
+  cleanup_image core_image kernel = CORE_IMAGE_INIT, initrd = CORE_IMAGE_INIT;
+  if (image_of(c->kernel, &kernel, err) < 0 || image_of(c->initrd, &initrd, err) < 0) return -1;
+  core_iso_file files[] = {{.path = "CORE/VMLINUZ", .content = &kernel}, {.path = "CORE/INITRD.AGE", .content = &initrd}};
+  return write_iso(c, files, 2, NULL, NULL, out, err);
 }
 
 static int build_iso(const core_disk_content *c, core_disk_layout *out, core_error **err) {
@@ -152,26 +161,12 @@ static int build_iso(const core_disk_content *c, core_disk_layout *out, core_err
       image_of(c->isolinux_bin, &isolinux, err) < 0 || image_of(c->ldlinux_c32, &ldlinux, err) < 0 ||
       (cfg.size = cfg_text.len, core_image_add_copy(&cfg, 0, cfg_text.data, cfg_text.len, err)) < 0)
     return -1;
-  /* Order matters: file_offsets below are read by index. */
   core_iso_file files[] = {
       {.path = "CORE/VMLINUZ", .content = &kernel},          {.path = "CORE/INITRD", .content = &initrd},
       {.path = "EFI/BOOT/EFIBOOT.IMG", .content = &efi},     {.path = "ISOLINUX/ISOLINUX.BIN", .content = &isolinux},
       {.path = "ISOLINUX/LDLINUX.C32", .content = &ldlinux}, {.path = "ISOLINUX/ISOLINUX.CFG", .content = &cfg},
   };
-  enum { N_FILES = sizeof files / sizeof *files };
-  char vol[33];
-  volume_id(c->name, vol);
-  core_iso_opts o = {.volume_id = vol, .mtime = c->mtime, .bios_boot = "ISOLINUX/ISOLINUX.BIN",
-                     .efi_boot = "EFI/BOOT/EFIBOOT.IMG", .reserved_size = c->meta_size};
-  uint64_t offsets[N_FILES], reserved_at;
-  if (core_iso_build(files, N_FILES, &o, &out->image, offsets, &reserved_at, err) < 0) return core_error_wrap(err, "the ISO");
-  if (reserved_at != CORE_ISO_META_OFFSET)
-    return core_error_set(err, 0, "the ISO writer put the metadata at byte %llu, not at %llu", (unsigned long long)reserved_at,
-                          (unsigned long long)CORE_ISO_META_OFFSET);
-  out->meta_at = reserved_at;
-  out->kernel_at = offsets[0];
-  out->initrd_at = offsets[1];
-  return 0;
+  return write_iso(c, files, sizeof files / sizeof *files, "ISOLINUX/ISOLINUX.BIN", "EFI/BOOT/EFIBOOT.IMG", out, err);
 }
 
 int core_disk_layout_build(core_form form, const core_disk_content *c, core_disk_layout *out, core_error **err) {
