@@ -174,4 +174,15 @@ for case in corrupt:"does not authenticate" cut:"truncated" wrong-plain:"is not 
     not_ok "corec sign signs the $name case" "$(cat "$WORK/err")"
   refused "signed but $name ciphertext is refused before QEMU" "$text" --identity "$WORK/id.txt" "$WORK/$name.tim"
 done
+
+# Hostile plaintext annotations, signed by a trusted key all the same: refused before decryption.
+cipher_size=$(stat -c %s "$WORK/blob.age")
+for case in "size:0" "size:-1" "size:12ab" "size:99999999999999999999" "size:$cipher_size" "size:-" \
+  "digest:sha256:xyz" "digest:sha256:$(echo "${plain_digest#sha256:}" | tr a-f A-F)" "digest:-"; do
+  key=dev.core.plaintext.${case%%:*} value=${case#*:}
+  $ENCTOOL set-annotation "$WORK/enc.tim" "$key" "$value" "$WORK/bad-ann.tim"
+  $TIMTOOL add-sig "$WORK/bad-ann.tim" "$CORE_HOME/keys/default.key" "$WORK/bad-ann.tim"
+  refused "a signed manifest with $key '$value' is refused" "must name its plaintext" --identity "$WORK/id.txt" \
+    "$WORK/bad-ann.tim"
+done
 finish

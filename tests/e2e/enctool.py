@@ -58,6 +58,22 @@ def replace(path, new_blob, out, keep_signatures="drop", plaintext=None):
     timtool.save(files, out)
 
 
+def set_annotation(path, key, value, out):
+    """Sets (or with value "-", removes) one annotation of the initramfs layer; the signatures
+    no longer apply and are dropped, for timtool add-sig to sign the result."""
+    files = timtool.load(path)
+    index, desc, top, app, manifest, layer = initramfs_layer(files)
+    if value == "-":
+        layer["annotations"].pop(key, None)
+    else:
+        layer["annotations"][key] = value
+    app["digest"], app["size"] = timtool.put_json(files, manifest)
+    top["manifests"] = [m for m in top["manifests"] if m.get("artifactType") != DSSE]
+    timtool.rewrite_top(files, index, desc, top)
+    timtool.drop_unreferenced(files)
+    timtool.save(files, out)
+
+
 def swap_blob(path, new_blob, out):
     """Puts NEW_BLOB's bytes under the initramfs's old name, leaving every JSON document alone."""
     files = timtool.load(path)
@@ -67,5 +83,6 @@ def swap_blob(path, new_blob, out):
 
 
 if __name__ == "__main__":
-    commands = {"extract": extract, "annotation": annotation, "replace": replace, "swap-blob": swap_blob}
+    commands = {"extract": extract, "annotation": annotation, "replace": replace, "swap-blob": swap_blob,
+                "set-annotation": set_annotation}
     commands[sys.argv[1]](*sys.argv[2:])
