@@ -5,6 +5,7 @@
 #include <jansson.h>
 #include <stdint.h>
 
+#include "buf.h"
 #include "digest.h"
 #include "error.h"
 
@@ -34,5 +35,9 @@ json_t *core_oci_descriptor(const char *media_type, const core_digest *digest, u
 /* Reads a descriptor's digest and size, checking both are well-formed. */
 int core_oci_descriptor_parse(const json_t *desc, const char **media_type, core_digest *digest, uint64_t *size,
                               core_error **err);
+
+/* index.json exactly as corec writes it: one entry, the top index (TOP, TOP_SIZE), named NAME
+ * (the signed app name). Readers compare it byte for byte: no digest covers this file. */
+int core_tim_index_json(const core_digest *top, uint64_t top_size, const char *name, core_buf *out, core_error **err);
 
 #endif

@@ -73,12 +73,7 @@ int core_seal_index(core_blob_set *blobs, const char *name, json_t *entries, cor
       json_pack("{s:i, s:s, s:O}", "schemaVersion", 2, "mediaType", OCI_MT_INDEX, "manifests", entries);
   if (add_json_blob(blobs, top, &d_top, &top_size, err) < 0) return -1;
   /* index.json has one entry so that tools which expect one image (skopeo) find it. */
-  json_t *top_desc = core_oci_descriptor(OCI_MT_INDEX, &d_top, top_size);
-  json_object_set_new(top_desc, "annotations", json_pack("{s:s}", OCI_ANN_REF_NAME, name));
-  cleanup_json json_t *index =
-      json_pack("{s:i, s:s, s:[o]}", "schemaVersion", 2, "mediaType", OCI_MT_INDEX, "manifests", top_desc);
-  if (index == NULL) return core_error_set(err, ENOMEM, "building index.json");
-  return core_json_dump(index, index_json, err);
+  return core_tim_index_json(&d_top, top_size, name, index_json, err);
 }
 
 /* Whether a key with this id already signed in this run: Ed25519 signatures are

@@ -271,6 +271,26 @@ static int take_identity(core_verified_app *app, const json_t *manifest, core_er
   return 0;
 }
 
+/* index.json is the one file of the layout no digest covers, so it must be exactly what corec
+ * writes: the verified top index, named by the signed app name. Otherwise other OCI tools
+ * would call the image something its signer never said. */
+static int check_index_json(const char *path, core_tim *tim, const char *name, core_error **err) {
+  cleanup_json json_t *index = NULL;
+  core_digest top;
+  uint64_t size;
+  if (core_json_parse(tim->index_json.data, tim->index_json.len, &index, err) < 0 ||
+      core_oci_descriptor_parse(json_array_get(json_object_get(index, "manifests"), 0), NULL, &top, &size, err) < 0)
+    return core_error_wrap(err, "'%s': index.json", path);
+  cleanup_buf core_buf want = CORE_BUF_INIT;
+  if (core_tim_index_json(&top, size, name ? name : "", &want, err) < 0) return -1;
+  if (want.len != tim->index_json.len || memcmp(want.data, tim->index_json.data, want.len) != 0)
+    return core_error_set(err, 0,
+                          "'%s': index.json is not the one corec writes for this artifact (one entry, named '%s' as "
+                          "its signed manifest says): it was altered; get the artifact again from its publisher",
+                          path, name ? name : "");
+  return 0;
+}
+
 int core_tim_open_verified(const char *path, const core_trust *trust, core_verified_app **out, core_error **err) {
   core_verified_app *app = calloc(1, sizeof *app);
   __attribute__((cleanup(core_verified_app_freep))) core_verified_app *owned = app;
@@ -328,7 +348,7 @@ int core_tim_open_verified(const char *path, const core_trust *trust, core_verif
       find_layer(app->tim, layers, TIM_MT_KERNEL, &app->kernel, err) < 0 ||
       find_initramfs(app->tim, layers, app, err) < 0)
     return core_error_wrap(err, "'%s'", path);
-  if (take_identity(app, manifest, err) < 0) return -1;
+  if (take_identity(app, manifest, err) < 0 || check_index_json(path, app->tim, app->name, err) < 0) return -1;
   *out = TAKE_PTR(owned);
   return 0;
 }
