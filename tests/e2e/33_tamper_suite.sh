@@ -10,7 +10,11 @@
 # (an encrypted artifact: tamper_suite encrypted "$enc" "$enc2" --identity "$WORK/id.key").
 # tamper_replay LABEL OLD NEW [CORERUN-OPTION...] gives NEW (a later version of the same app)
 # OLD's signature. Results are a few TAP lines per artifact, one per class of case, with the count
-# and any failing offsets or fields.
+# and any failing offsets or fields; a flip that is accepted where it cannot matter (the one such
+# range is in tamper_cases.py, exclusions, with the reason) is listed as a note, never dropped.
+# A re-encrypted layer (the same plaintext, another ciphertext, every digest above it consistent):
+#   $TIMTOOL repoint "$enc" sha256:<ciphertext digest> new-ciphertext.age "$WORK/reenc.tim"
+#   refused_case "encrypted: a re-encrypted initramfs is refused" "$WORK/reenc.tim" --identity "$WORK/id.key"
 . "$(dirname "$0")/lib.sh"
 TAMPER="python3 $ROOT/tests/e2e/tamper_cases.py"
 # Seeded, so a failing offset is reproducible: CORE_TAMPER_SEED=N picks other offsets.
