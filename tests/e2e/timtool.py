@@ -276,8 +276,89 @@ def set_version(path, version, key_pem, out):
     save(files, out)
 
 
+def sig_keyid(path):
+    """Prints the key id the artifact's first signature claims (a trusted key's, for a genuine one)."""
+    files = load(path)
+    _, _, top = top_index(files)
+    _, manifest = sig_manifest(files, top)
+    print(json.loads(blob(files, manifest["layers"][0]["digest"]))["signatures"][0]["keyid"])
+
+
+def claim_sig(path, key_pem, keyid, out, keep="drop"):
+    """A genuine Ed25519 signature of this app manifest's statement by key_pem, claiming keyid
+    ("own": key_pem's id) in the envelope and the signature manifest. keep="keep" leaves the
+    artifact's own signatures beside it; otherwise it is the only one."""
+    files = load(path)
+    index, desc, top = top_index(files)
+    if keep != "keep":
+        top["manifests"] = [m for m in top["manifests"] if m.get("artifactType") != DSSE]
+    append_sig(files, top, key_pem)
+    if keyid != "own":
+        entry = top["manifests"][-1]
+        manifest = json.loads(blob(files, entry["digest"]))
+        env = json.loads(blob(files, manifest["layers"][0]["digest"]))
+        env["signatures"][0]["keyid"] = keyid
+        manifest["annotations"]["dev.core.signature.keyid"] = keyid
+        manifest["layers"][0]["digest"], manifest["layers"][0]["size"] = put_json(files, env)
+        entry["digest"], entry["size"] = put_json(files, manifest)
+    rewrite_top(files, index, desc, top)
+    drop_unreferenced(files)
+    save(files, out)
+
+
+def replay_sig(path, old, out, mode="as-is"):
+    """Gives the artifact at path the signature of an older artifact (old). mode "as-is": old's
+    signature manifests (their subject old's app manifest) and envelopes replace path's own;
+    "resubject": old's envelope in a signature manifest whose subject is path's app manifest."""
+    files, before = load(path), load(old)
+    index, desc, top = top_index(files)
+    _, _, old_top = top_index(before)
+    old_sigs = [m for m in old_top["manifests"] if m.get("artifactType") == DSSE]
+    if mode == "as-is":
+        top["manifests"] = [m for m in top["manifests"] if m.get("artifactType") != DSSE] + old_sigs
+        for m in old_sigs:
+            files["blobs/sha256/" + m["digest"][7:]] = blob(before, m["digest"])
+            sm = json.loads(blob(before, m["digest"]))
+            for d in [sm["config"]] + sm["layers"]:
+                files["blobs/sha256/" + d["digest"][7:]] = blob(before, d["digest"])
+    else:
+        entry, manifest = sig_manifest(files, top)
+        _, old_manifest = sig_manifest(before, old_top)
+        env = blob(before, old_manifest["layers"][0]["digest"])
+        files["blobs/sha256/" + hashlib.sha256(env).hexdigest()] = env
+        manifest["layers"][0] = dict(old_manifest["layers"][0])
+        manifest["annotations"] = dict(old_manifest["annotations"])
+        entry["digest"], entry["size"] = put_json(files, manifest)
+    rewrite_top(files, index, desc, top)
+    drop_unreferenced(files)
+    save(files, out)
+
+
+def repoint(path, digest, new_blob, out):
+    """Replaces the blob the app manifest names with digest (config or a layer) by the bytes of
+    the file new_blob: the descriptor gets their digest and size (media type and annotations
+    stay), and the app manifest, top index and index.json are made consistent again, so only the
+    signature can object. For a re-encrypted layer: the same plaintext, another ciphertext."""
+    files = load(path)
+    data = open(new_blob, "rb").read()
+    index, desc, top = top_index(files)
+    app = app_entry(top)
+    manifest = json.loads(blob(files, app["digest"]))
+    descs = [d for d in [manifest.get("config")] + manifest.get("layers", []) if d and d["digest"] == digest]
+    if not descs:
+        sys.exit("timtool: the app manifest names no blob " + digest)
+    for d in descs:
+        d["digest"], d["size"] = "sha256:" + hashlib.sha256(data).hexdigest(), len(data)
+    files["blobs/sha256/" + hashlib.sha256(data).hexdigest()] = data
+    app["digest"], app["size"] = put_json(files, manifest)
+    rewrite_top(files, index, desc, top)
+    drop_unreferenced(files)
+    save(files, out)
+
+
 if __name__ == "__main__":
     commands = {"offsets": offsets, "flip": flip, "forge-sig": forge_sig, "strip-sig": strip_sig,
                 "graft-sig": graft_sig, "envelope": envelope, "resave": resave,
-                "claim-keyid": claim_keyid, "add-sig": add_sig, "set-version": set_version}
+                "claim-keyid": claim_keyid, "add-sig": add_sig, "set-version": set_version,
+                "sig-keyid": sig_keyid, "claim-sig": claim_sig, "replay-sig": replay_sig, "repoint": repoint}
     commands[sys.argv[1]](*sys.argv[2:])
