@@ -23,7 +23,10 @@
 #       reading them while openssl reads them, so this line is about holes, not hashing.
 #     Printed as MB/s (the file's size over the median time) for each tool and the
 #     throughput ratio core/openssl (higher is better for core, unlike the lines above).
-#     The runs of the two tools alternate, so both see the same load on the machine.
+#     The runs of the two tools alternate, so both see the same load on the machine. corerun
+#     reads and copies on a second thread while it hashes (core_digest_copy): with a core
+#     free that hides the copy; on a busy machine its two threads also get a bigger share of
+#     the CPU than openssl's one, so the wall-clock ratio means most on a machine at rest.
 # Prints the median of N runs of each (N=${RUNS:-5}) and the ratio core/alternative.
 # SECTIONS="build boot qcow2 verify" (the default: all) picks which to run; "disk boot"
 # runs with "boot".
