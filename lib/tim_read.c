@@ -34,23 +34,26 @@ core_tim_blob *core_tim_find(core_tim *tim, const core_digest *digest) {
   return NULL;
 }
 
+typedef struct entry_source {
+  core_tim_tar *t;
+  uint64_t data_at;
+} entry_source;
+
+static int read_entry(void *ctx, uint64_t at, void *buf, size_t len, core_error **err) {
+  entry_source *s = ctx;
+  return core_tim_tar_pread(s->t, s->data_at + at, buf, len, err);
+}
+
 /* Copies the entry's data into a new memfd while hashing it: the bytes checked are the bytes
- * kept, read once from the one open file. */
+ * kept, read once from the one open file (core_digest_copy hashes and writes each chunk from
+ * the same private buffer; e->size was checked against fstat by the tar reader). */
 static int read_blob(core_tim_tar *t, const core_tim_tar_entry *e, const char *hex, core_tim_blob *blob,
                      core_error **err) {
   cleanup_close int fd = memfd_create("core-blob", MFD_CLOEXEC | MFD_ALLOW_SEALING);
   if (fd < 0) return core_error_set(err, errno, "creating a memfd");
-  cleanup_hasher core_hasher *h = NULL;
-  if (core_hasher_new(&h, err) < 0) return -1;
-  char buf[1 << 16];
-  for (uint64_t done = 0; done < e->size;) {
-    size_t n = e->size - done < sizeof buf ? (size_t)(e->size - done) : sizeof buf;
-    if (core_tim_tar_pread(t, e->data_at + done, buf, n, err) < 0) return -1;
-    if (core_hasher_update(h, buf, n, err) < 0 || core_write_all(fd, buf, n, err) < 0) return -1;
-    done += n;
-  }
+  entry_source src = {.t = t, .data_at = e->data_at};
   core_digest got;
-  if (core_hasher_final(h, &got, err) < 0) return -1;
+  if (core_digest_copy(read_entry, &src, e->size, fd, &got, err) < 0) return -1;
   if (strcmp(got.str + 7, hex) != 0)
     return core_error_set(err, 0,
                           "'%s': blob sha256:%s does not match its content (it hashes to %s): the artifact is "

@@ -123,22 +123,25 @@ static int disk_pread(disk_reader *r, void *buf, size_t len, uint64_t at, core_e
   return core_pread_exact(r->fd, buf, len, at, r->path, err);
 }
 
-/* Copies [at, at+size) of the disk into a sealed memfd while hashing it. */
+typedef struct disk_source {
+  disk_reader *r;
+  uint64_t at;
+} disk_source;
+
+static int read_disk(void *ctx, uint64_t at, void *buf, size_t len, core_error **err) {
+  disk_source *s = ctx;
+  return disk_pread(s->r, buf, len, s->at + at, err);
+}
+
+/* Copies [at, at+size) of the disk into a sealed memfd while hashing it: core_digest_copy
+ * hashes and writes each chunk from the same private buffer, so the bytes checked are the
+ * bytes kept. */
 static int read_blob(disk_reader *r, uint64_t at, uint64_t size, const core_digest *want, int *out, core_error **err) {
   cleanup_close int mfd = memfd_create("core-blob", MFD_CLOEXEC | MFD_ALLOW_SEALING);
   if (mfd < 0) return core_error_set(err, errno, "creating a memfd");
-  cleanup_hasher core_hasher *h = NULL;
-  cleanup_free uint8_t *buf = malloc(CHUNK);
-  if (buf == NULL) return core_error_set(err, ENOMEM, "allocating");
-  if (core_hasher_new(&h, err) < 0) return -1;
-  for (uint64_t done = 0; done < size;) {
-    size_t n = size - done < CHUNK ? (size_t)(size - done) : CHUNK;
-    if (disk_pread(r, buf, n, at + done, err) < 0) return -1;
-    if (core_hasher_update(h, buf, n, err) < 0 || core_write_all(mfd, buf, n, err) < 0) return -1;
-    done += n;
-  }
+  disk_source src = {.r = r, .at = at};
   core_digest got;
-  if (core_hasher_final(h, &got, err) < 0) return -1;
+  if (core_digest_copy(read_disk, &src, size, mfd, &got, err) < 0) return -1;
   if (strcmp(got.str, want->str) != 0)
     return core_error_set(err, 0,
                           "'%s': the bytes at %llu hash to %s, not to the signed %s: the disk was modified while it was "
