@@ -27,9 +27,11 @@
 #     reads and copies on a second thread while it hashes (core_digest_copy): with a core
 #     free that hides the copy; on a busy machine its two threads also get a bigger share of
 #     the CPU than openssl's one, so the wall-clock ratio means most on a machine at rest.
+#  6. decrypt: bench/decrypt.sh, corerun's decryption of a 1 GiB encrypted initramfs against
+#     `age -d` of the same age file (the promise: no slower).
 # Prints the median of N runs of each (N=${RUNS:-5}) and the ratio core/alternative.
-# SECTIONS="build boot qcow2 verify" (the default: all) picks which to run; "disk boot"
-# runs with "boot".
+# SECTIONS="build boot qcow2 verify decrypt" (the default: all) picks which to run; "disk
+# boot" runs with "boot".
 set -eu
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
@@ -38,7 +40,7 @@ WORK=$(mktemp -d /tmp/core-bench.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
 export CORE_HOME=$WORK/home
 DEBS=$PWD/examples/debs
-SECTIONS=${SECTIONS:-build boot qcow2 verify}
+SECTIONS=${SECTIONS:-build boot qcow2 verify decrypt}
 want() { case " $SECTIONS " in *" $1 "*) return 0 ;; esac; return 1; }
 
 now() { date +%s.%N; }
@@ -169,4 +171,8 @@ if [ ${#verify_rows[@]} -gt 0 ]; then
   printf '%-44s %11s %11s %7s\n' "verify (median of $RUNS, warm cache)" "core" "openssl" "ratio"
   printf '%s\n' "${verify_rows[@]}"
   echo "(ratio: core's throughput over openssl's; the promise is >= 0.90x)"
+fi
+if want decrypt; then
+  echo
+  BUILD=$BUILD RUNS=$RUNS bench/decrypt.sh
 fi
