@@ -1,7 +1,8 @@
 /* Walks a verified initramfs (zstd-compressed cpio newc, spec/tim.md) entry by entry with
  * libarchive, streaming from its memfd: nothing holds the whole archive or a whole file. A
  * signed archive can still be hostile (its signer's mistake or malice), so what one walk may
- * cost is bounded (spec/inspect.md, "Bounds"). */
+ * cost is bounded (spec/inspect.md, "Bounds"): the decompressed bytes pass a framing check
+ * (corec_cpio_frame.h) before the cpio reader sees them. */
 #ifndef CORE_COREC_INITRAMFS_H
 #define CORE_COREC_INITRAMFS_H
 

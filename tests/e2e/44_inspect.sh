@@ -141,6 +141,25 @@ r = json.load(open(sys.argv[1]))
 assert r["form"] == "qcow2"
 assert all(isinstance(b.get("offset"), int) for b in r["blobs"] if b["role"] in ("kernel", "initramfs"))' "$WORK/out"
 
+# A signed but hostile initramfs: one cpio header claiming a 256 MiB name (16 KB of zstd).
+# libarchive would buffer the whole name before handing it out; the framing check refuses it first.
+python3 -c '
+import sys
+n = 256 << 20
+out = sys.stdout.buffer
+out.write(b"070701" + b"".join(b"%08X" % v for v in [1, 0o100644, 0, 0, 1, 0, 0, 0, 0, 0, 0, n, 0]))
+for _ in range(n >> 20):
+    out.write(b"a" * (1 << 20))' | zstd -q -3 >"$WORK/hostile.zst"
+$ENCTOOL replace "$WORK/a.tim" "$WORK/hostile.zst" "$WORK/hostile.tim"
+"$COREC" sign --key "$CORE_HOME/keys/default.key" "$WORK/hostile.tim" >/dev/null 2>"$WORK/err"
+peak_rss "$WORK/rss" "$COREC" ls "$WORK/hostile.tim" >"$WORK/out" 2>"$WORK/err"
+rc=$?
+if [ "$rc" = 1 ] && grep -q "whose name is over 4095 bytes" "$WORK/err" && [ "$(cat "$WORK/rss")" -lt 150000 ]; then
+  ok "ls refuses a signed initramfs claiming a 256 MiB name, in bounded memory ($(cat "$WORK/rss") KiB)"
+else
+  not_ok "ls refuses a signed initramfs claiming a 256 MiB name, in bounded memory" "exit $rc, $(cat "$WORK/rss") KiB" "$(cat "$WORK/err")"
+fi
+
 # --- encrypted ----------------------------------------------------------------------------------
 "$COREC" ls "$WORK/enc.img" >"$WORK/out" 2>"$WORK/err"
 check "ls of an encrypted artifact without a key exits 1, naming --identity" \
