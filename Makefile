@@ -71,7 +71,7 @@ $(LIB_A): $(LIB_OBJS) $(BUILD)/libcore.members
 
 # The archive comes last on each link line: members are pulled in by the objects before it.
 # corec verify and corec sign check artifacts with corerun's own verifier.
-COREC_VERIFIER_OBJS := $(call obj,runtime/tim_verify.c runtime/disk_verify.c runtime/trust.c)
+COREC_VERIFIER_OBJS := $(call obj,runtime/tim_verify.c runtime/disk_verify.c runtime/trust.c runtime/decrypt.c)
 $(BUILD)/corec: $(call obj,$(COREC_SRCS)) $(COMPILER_OBJS) $(LINKER_OBJS) $(COREC_VERIFIER_OBJS) $(BUILD)/obj/embed_coreinit.o $(LIB_A)
 	$(CC) $(LDFLAGS) -o $@ $^ $(COREC_LIBS)
 

@@ -8,17 +8,22 @@ static const struct {
   const char *name;
   corec_command_fn fn;
   const char *summary;
+  int error_status; /* the exit status when the command fails */
 } commands[] = {
-    {"build", corec_build, "compile app.yml into a signed artifact (.tim, disk, ISO)"},
-    {"check", corec_check, "validate app.yml without building"},
-    {"plan", corec_plan, "print the resolved link plan"},
-    {"sign", corec_sign, "add signatures to a built artifact (its digest unchanged)"},
-    {"verify", corec_verify, "verify an artifact as corerun does, without booting it"},
-    {"keygen", corec_keygen, "create an Ed25519 signing key pair"},
-    {"lock", corec_lock, "pin every remote source in app.lock"},
-    {"cache", corec_cache, "list, clean or verify the content store"},
-    {"init", corec_init, "write a starter app.yml from stdlib templates"},
-    {"templates", corec_templates, "list the stdlib templates"},
+    {"build", corec_build, "compile app.yml into a signed artifact (.tim, disk, ISO)", 1},
+    {"check", corec_check, "validate app.yml without building", 1},
+    {"plan", corec_plan, "print the resolved link plan", 1},
+    {"sign", corec_sign, "add signatures to a built artifact (its digest unchanged)", 1},
+    {"verify", corec_verify, "verify an artifact as corerun does, without booting it", 1},
+    {"inspect", corec_inspect, "verify an artifact, then show its signatures, blobs and config", 1},
+    {"ls", corec_ls, "verify an artifact, then list its root file system (like tar tv)", 1},
+    /* diff(1)'s convention: 0 the same, 1 different, so an error must be 2. */
+    {"diff", corec_diff, "verify two artifacts, then compare config, kernel, modules and files", 2},
+    {"keygen", corec_keygen, "create an Ed25519 signing key pair", 1},
+    {"lock", corec_lock, "pin every remote source in app.lock", 1},
+    {"cache", corec_cache, "list, clean or verify the content store", 1},
+    {"init", corec_init, "write a starter app.yml from stdlib templates", 1},
+    {"templates", corec_templates, "list the stdlib templates", 1},
 };
 
 static void usage(FILE *out) {
@@ -53,7 +58,7 @@ int main(int argc, char **argv) {
     if (rc < 0) {
       core_error_print("corec", err);
       core_error_free(err);
-      return 1;
+      return commands[i].error_status;
     }
     return rc;
   }

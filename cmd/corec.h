@@ -18,6 +18,9 @@ int corec_init(int argc, char **argv, core_error **err);
 int corec_templates(int argc, char **argv, core_error **err);
 int corec_sign(int argc, char **argv, core_error **err);
 int corec_verify(int argc, char **argv, core_error **err);
+int corec_inspect(int argc, char **argv, core_error **err);
+int corec_ls(int argc, char **argv, core_error **err);
+int corec_diff(int argc, char **argv, core_error **err);
 
 #include <stddef.h>
 

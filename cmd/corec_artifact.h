@@ -1,0 +1,43 @@
+/* What corec inspect, ls and diff share: an artifact opened and verified exactly as 'corec
+ * verify' does (nothing of it is shown otherwise), its form, its signed app manifest, and the
+ * initramfs in the clear when the caller needs it (decrypted with --identity). */
+#ifndef CORE_COREC_ARTIFACT_H
+#define CORE_COREC_ARTIFACT_H
+
+#include <jansson.h>
+
+#include "corec.h"
+#include "decrypt.h"
+#include "disk_form.h"
+#include "tim_verify.h"
+#include "trust.h"
+
+/* The flags the three commands take in common: --trust FILE, --identity FILE. */
+typedef struct corec_artifact_flags {
+  const char *trust_files[COREC_MAX_KEYS];
+  size_t n_trust;
+  const char *identity_files[COREC_MAX_KEYS];
+  size_t n_identity;
+} corec_artifact_flags;
+
+/* Takes one of the common flags ('t' trust, 'i' identity) with its argument. */
+int corec_artifact_flag(corec_artifact_flags *f, int opt, const char *arg, core_error **err);
+
+typedef struct corec_artifact {
+  core_trust trust;
+  core_decrypt_keys keys;
+  core_verified_app *app;
+  core_form form;
+  json_t *manifest; /* the signed app manifest, parsed */
+} corec_artifact;
+
+/* Loads the trust store and the identities (a bad identity file fails before the artifact is
+ * read, as in corerun), opens and verifies PATH, and with WANT_PLAINTEXT decrypts an encrypted
+ * initramfs (an error naming --identity when none was given). Without it, an encrypted
+ * artifact is still decrypted when identities were given, so the plaintext is checked. */
+int corec_artifact_open(const char *path, const corec_artifact_flags *f, int want_plaintext, corec_artifact *out,
+                        core_error **err);
+void corec_artifact_release(corec_artifact *a);
+#define cleanup_corec_artifact __attribute__((cleanup(corec_artifact_release)))
+
+#endif
