@@ -93,11 +93,16 @@ demo: deps all
 
 unit-tests: $(UNIT_BINS)
 
+# Builds for the suite compile on every CPU; -O keeps each command's output (and its errors)
+# in one piece. tests/run-all.sh runs as many tests at once (CORE_TEST_JOBS overrides it).
+NPROC    := $(shell nproc 2>/dev/null || echo 1)
+PAR      := -j$(NPROC) -O
+
 # The whole suite, twice: as built for use, and built with AddressSanitizer and
 # UndefinedBehaviorSanitizer (leaks fail it too). One total at the end.
 check: deps
-	$(MAKE) all unit-tests
-	$(MAKE) SAN=1 all unit-tests
+	$(MAKE) $(PAR) all unit-tests
+	$(MAKE) $(PAR) SAN=1 all unit-tests
 	tests/run-all.sh build build-san
 
 check-unit: all unit-tests
@@ -108,7 +113,7 @@ check-e2e: all
 
 # Only the sanitizer build of the suite.
 check-san: deps
-	$(MAKE) SAN=1 all unit-tests
+	$(MAKE) $(PAR) SAN=1 all unit-tests
 	tests/run-all.sh build-san
 
 # Fuzzing: each tests/fuzz/*.c is a libFuzzer target, built with clang and the sanitizers
@@ -142,14 +147,16 @@ $(FUZZ_BUILD)/%: tests/fuzz/%.c $(FUZZ_BUILD)/libcore.a
 
 .PHONY: fuzz-smoke
 # Each target has its seeds in tests/fuzz/corpus/NAME/ and, optionally, tests/fuzz/NAME.dict.
-fuzz-smoke: $(patsubst tests/fuzz/%.c,$(FUZZ_BUILD)/%,$(FUZZ_SRCS))
-	@for t in $^; do \
-	  name=$$(basename $$t); mkdir -p $(FUZZ_BUILD)/corpus/$$name; \
-	  dict=; [ -f tests/fuzz/$$name.dict ] && dict=-dict=tests/fuzz/$$name.dict; \
-	  echo "fuzz: $$name ($(FUZZ_RUNS) runs, at most $(FUZZ_TIME)s)"; \
-	  $$t -runs=$(FUZZ_RUNS) -max_total_time=$(FUZZ_TIME) -max_len=8192 -artifact_prefix=$(FUZZ_BUILD)/ \
-	      $$dict $(FUZZ_BUILD)/corpus/$$name tests/fuzz/corpus/$$name || exit 1; \
-	done
+# One make target per fuzzer, so `make -j N -O fuzz-smoke` builds and runs them side by side,
+# each run's output in one piece; each run stops at FUZZ_RUNS inputs or FUZZ_TIME seconds.
+FUZZ_NAMES := $(patsubst tests/fuzz/%.c,%,$(FUZZ_SRCS))
+fuzz-smoke: $(addprefix fuzz-run-,$(FUZZ_NAMES))
+.PHONY: $(addprefix fuzz-run-,$(FUZZ_NAMES))
+$(addprefix fuzz-run-,$(FUZZ_NAMES)): fuzz-run-%: $(FUZZ_BUILD)/%
+	@mkdir -p $(FUZZ_BUILD)/corpus/$*
+	@echo "fuzz: $* ($(FUZZ_RUNS) runs, at most $(FUZZ_TIME)s)"
+	@$< -runs=$(FUZZ_RUNS) -max_total_time=$(FUZZ_TIME) -max_len=8192 -artifact_prefix=$(FUZZ_BUILD)/ \
+	    $(if $(wildcard tests/fuzz/$*.dict),-dict=tests/fuzz/$*.dict) $(FUZZ_BUILD)/corpus/$* tests/fuzz/corpus/$*
 
 install: all
 	install -D -m 0755 $(BUILD)/corec $(DESTDIR)$(PREFIX)/bin/corec

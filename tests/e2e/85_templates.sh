@@ -12,10 +12,25 @@ build_example() { # build_example NAME [corec flags...]
 
 for example in kernel-cloud busybox console-shell httpd; do
   if build_example "$example"; then ok "example $example builds"; else not_ok "example $example builds" "$(tail -5 "$WORK/$example.err")"; continue; fi
-  # console-shell is a shell on the console, typed at through corerun's standard input once
-  # it is up (a shell discards what was typed before its first prompt). Only running the
-  # line prints "42-answered"; its echo shows the unexpanded text.
-  { sleep 8; printf 'echo $((6 * 7))-answered\nexit 0\n'; } | "$CORERUN" -q "$WORK/$example.tim" >"$WORK/$example.out" 2>&1
+  if [ "$example" = console-shell ]; then
+    # A shell on the console, typed at through corerun's standard input once it is up: a shell
+    # discards what was typed before its first prompt, so the line goes in when the prompt has
+    # come out (a fixed wait was too short on a loaded host). Only running the line prints
+    # "42-answered"; its echo shows the unexpanded text.
+    rm -f "$WORK/console.in" && mkfifo "$WORK/console.in"
+    "$CORERUN" -q "$WORK/$example.tim" <"$WORK/console.in" >"$WORK/$example.out" 2>&1 &
+    vm=$!
+    exec 3>"$WORK/console.in"
+    for _ in $(seq 480); do
+      contains "$WORK/$example.out" "console-shell# " || ! kill -0 "$vm" 2>/dev/null && break
+      sleep 0.5
+    done
+    (printf 'echo $((6 * 7))-answered\nexit 0\n' >&3) 2>/dev/null
+    exec 3>&-
+    wait "$vm"
+  else
+    "$CORERUN" -q "$WORK/$example.tim" </dev/null >"$WORK/$example.out" 2>&1
+  fi
   rc=$?
   if [ "$rc" = 0 ]; then ok "example $example boots and exits 0"; else not_ok "example $example boots and exits 0" "exit $rc" "$(tail -8 "$WORK/$example.out")"; fi
 done
