@@ -6,6 +6,7 @@
 #include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/file.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -77,6 +78,15 @@ static int default_key(const char *passphrase_file, EVP_PKEY **out, core_error *
   if (core_config_dir(&config_dir, err) < 0) return -1;
   cleanup_free char *path = core_path_join(config_dir, "keys/default.key");
   if (path == NULL) return core_error_set(err, ENOMEM, "allocating");
+  /* Builds started together in a new CORE_HOME must agree on one key: whoever holds the lock
+   * creates it, the others then load it (and never read a half-written file). */
+  cleanup_free char *keys_dir = core_path_join(config_dir, "keys"), *lock_path = core_path_join(config_dir, "keys/default.lock");
+  if (keys_dir == NULL || lock_path == NULL) return core_error_set(err, ENOMEM, "allocating");
+  if (core_mkdir_p(keys_dir, 0700, err) < 0) return -1;
+  cleanup_close int lock = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (lock < 0) return core_error_set(err, errno, "opening '%s'", lock_path);
+  while (flock(lock, LOCK_EX) < 0)
+    if (errno != EINTR) return core_error_set(err, errno, "locking '%s'", lock_path);
   if (access(path, F_OK) == 0) return load_key(path, passphrase_file, out, err);
   return make_default_key(config_dir, 0, NULL, out, err);
 }
