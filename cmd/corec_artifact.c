@@ -3,6 +3,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -11,7 +13,7 @@
 #include "cleanup.h"
 #include "json.h"
 
-int corec_artifact_flag(corec_artifact_flags *f, int opt, const char *arg, core_error **err) {
+static int artifact_flag(corec_artifact_flags *f, int opt, const char *arg, core_error **err) {
   if (opt == 't') {
     if (f->n_trust == COREC_MAX_KEYS) return core_error_set(err, 0, "at most %d --trust files", COREC_MAX_KEYS);
     f->trust_files[f->n_trust++] = arg;
@@ -19,6 +21,31 @@ int corec_artifact_flag(corec_artifact_flags *f, int opt, const char *arg, core_
   }
   if (f->n_identity == COREC_MAX_KEYS) return core_error_set(err, 0, "at most %d --identity files", COREC_MAX_KEYS);
   f->identity_files[f->n_identity++] = arg;
+  return 0;
+}
+
+int corec_artifact_args(int argc, char **argv, const char *help, corec_artifact_flags *f, int *json, core_error **err) {
+  static const struct option opts[] = {{"json", no_argument, NULL, 'j'},
+                                       {"trust", required_argument, NULL, 't'},
+                                       {"identity", required_argument, NULL, 'i'},
+                                       {"help", no_argument, NULL, 'h'},
+                                       {0, 0, 0, 0}};
+  int c;
+  optind = 1;
+  while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    switch (c) {
+      case 'j':
+        if (json == NULL) return fputs(help, stderr), 2;
+        *json = 1;
+        break;
+      case 't':
+      case 'i':
+        if (artifact_flag(f, c, optarg, err) < 0) return -1;
+        break;
+      case 'h': fputs(help, stdout); return 1;
+      default: fputs(help, stderr); return 2;
+    }
+  }
   return 0;
 }
 

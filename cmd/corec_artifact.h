@@ -20,8 +20,10 @@ typedef struct corec_artifact_flags {
   size_t n_identity;
 } corec_artifact_flags;
 
-/* Takes one of the common flags ('t' trust, 'i' identity) with its argument. */
-int corec_artifact_flag(corec_artifact_flags *f, int opt, const char *arg, core_error **err);
+/* Parses the options the three commands share: --trust, --identity, --help, and --json when
+ * JSON is not NULL. Returns 0 to go on (optind at the first operand), 1 when --help was
+ * printed (exit 0), 2 on bad usage (the help went to stderr), -1 with *err. */
+int corec_artifact_args(int argc, char **argv, const char *help, corec_artifact_flags *f, int *json, core_error **err);
 
 typedef struct corec_artifact {
   core_trust trust;

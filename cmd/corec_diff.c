@@ -2,7 +2,6 @@
  * config, the kernel, the module list and the initramfs's files. Exit 0 the same, 1 different,
  * 2 an error (corec.c), as diff(1). */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -256,25 +255,10 @@ static void print_text(const json_t *r) {
 }
 
 int corec_diff(int argc, char **argv, core_error **err) {
-  static const struct option opts[] = {{"json", no_argument, NULL, 'j'},
-                                       {"trust", required_argument, NULL, 't'},
-                                       {"identity", required_argument, NULL, 'i'},
-                                       {"help", no_argument, NULL, 'h'},
-                                       {0, 0, 0, 0}};
   corec_artifact_flags flags = {0};
-  int c, json = 0;
-  optind = 1;
-  while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-    switch (c) {
-      case 'j': json = 1; break;
-      case 't':
-      case 'i':
-        if (corec_artifact_flag(&flags, c, optarg, err) < 0) return -1;
-        break;
-      case 'h': fputs(diff_help, stdout); return 0;
-      default: fputs(diff_help, stderr); return 2;
-    }
-  }
+  int json = 0;
+  int parsed = corec_artifact_args(argc, argv, diff_help, &flags, &json, err);
+  if (parsed != 0) return parsed == 1 ? 0 : parsed;
   if (optind != argc - 2) return core_error_set(err, 0, "diff takes two artifacts; see 'corec diff --help'");
   const char *pa = argv[optind], *pb = argv[optind + 1];
   cleanup_corec_artifact corec_artifact a = {0}, b = {0};

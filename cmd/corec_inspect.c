@@ -2,7 +2,6 @@
  * The report is built as JSON first and the text is printed from it, so the two cannot say
  * different things. */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -225,25 +224,10 @@ static void print_text(const json_t *r) {
 }
 
 int corec_inspect(int argc, char **argv, core_error **err) {
-  static const struct option opts[] = {{"json", no_argument, NULL, 'j'},
-                                       {"trust", required_argument, NULL, 't'},
-                                       {"identity", required_argument, NULL, 'i'},
-                                       {"help", no_argument, NULL, 'h'},
-                                       {0, 0, 0, 0}};
   corec_artifact_flags flags = {0};
-  int c, json = 0;
-  optind = 1;
-  while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-    switch (c) {
-      case 'j': json = 1; break;
-      case 't':
-      case 'i':
-        if (corec_artifact_flag(&flags, c, optarg, err) < 0) return -1;
-        break;
-      case 'h': fputs(inspect_help, stdout); return 0;
-      default: fputs(inspect_help, stderr); return 2;
-    }
-  }
+  int json = 0;
+  int parsed = corec_artifact_args(argc, argv, inspect_help, &flags, &json, err);
+  if (parsed != 0) return parsed == 1 ? 0 : parsed;
   if (optind != argc - 1) return core_error_set(err, 0, "inspect takes one artifact; see 'corec inspect --help'");
   const char *path = argv[optind];
   cleanup_corec_artifact corec_artifact a = {0};

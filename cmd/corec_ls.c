@@ -1,5 +1,4 @@
 /* corec ls: the initramfs's root file system of a verified artifact, like 'tar tv'. */
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -66,23 +65,9 @@ static int print_entry(void *ctx, struct archive *a, struct archive_entry *e, co
 }
 
 int corec_ls(int argc, char **argv, core_error **err) {
-  static const struct option opts[] = {{"trust", required_argument, NULL, 't'},
-                                       {"identity", required_argument, NULL, 'i'},
-                                       {"help", no_argument, NULL, 'h'},
-                                       {0, 0, 0, 0}};
   corec_artifact_flags flags = {0};
-  int c;
-  optind = 1;
-  while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-    switch (c) {
-      case 't':
-      case 'i':
-        if (corec_artifact_flag(&flags, c, optarg, err) < 0) return -1;
-        break;
-      case 'h': fputs(ls_help, stdout); return 0;
-      default: fputs(ls_help, stderr); return 2;
-    }
-  }
+  int parsed = corec_artifact_args(argc, argv, ls_help, &flags, NULL, err);
+  if (parsed != 0) return parsed == 1 ? 0 : parsed;
   if (optind != argc - 1 && optind != argc - 2)
     return core_error_set(err, 0, "ls takes one artifact and optionally a path; see 'corec ls --help'");
   const char *path = argv[optind];
