@@ -1,20 +1,6 @@
 # A changed byte anywhere that matters is refused before QEMU starts, with the failed check named.
 . "$(dirname "$0")/lib.sh"
 tim=$(hello_tim) || { not_ok "build hello"; exit 1; }
-qemu=$(fake_qemu)
-
-# refused NAME ARTIFACT EXPECTED-TEXT: corerun must fail with 125, say why, and not start QEMU.
-refused() {
-  local name=$1 artifact=$2 text=$3
-  rm -f "$WORK/qemu-was-started"
-  "$CORERUN" --qemu "$qemu" "$artifact" >"$WORK/out" 2>"$WORK/err"
-  local rc=$?
-  if [ "$rc" = 125 ] && grep -qF -- "$text" "$WORK/err" && [ ! -e "$WORK/qemu-was-started" ]; then
-    ok "$name"
-  else
-    not_ok "$name" "exit $rc, qemu started: $([ -e "$WORK/qemu-was-started" ] && echo yes || echo no)" "$(cat "$WORK/err")"
-  fi
-}
 
 # One flipped byte in the middle of each blob: the kernel, the initramfs, the config, the
 # manifest, the signature envelope, the signature manifest, the image index.
@@ -24,35 +10,34 @@ while IFS=$'\t' read -r name size offset; do
   case "$name" in blobs/sha256/*) ;; *) continue ;; esac
   n=$((n + 1))
   $TIMTOOL flip "$tim" "$WORK/flipped.tim" $((offset + size / 2))
-  refused "flipped byte in blob ${name#blobs/sha256/} ($size bytes) is refused" "$WORK/flipped.tim" "does not match its content"
+  refused "flipped byte in blob ${name#blobs/sha256/} ($size bytes) is refused" "does not match its content" "$WORK/flipped.tim"
 done <"$WORK/offsets"
 check "every blob was tried (8 blobs)" test "$n" = 8
 
 # index.json is not a blob: a change there must still not get past the digests it names.
 read -r _ size offset < <(grep -P '^index.json\t' "$WORK/offsets")
 $TIMTOOL flip "$tim" "$WORK/flipped.tim" $((offset + size - 20))
-refused "flipped byte in index.json is refused" "$WORK/flipped.tim" "index.json"
+refused "flipped byte in index.json is refused" "index.json" "$WORK/flipped.tim"
 
 $TIMTOOL forge-sig "$tim" "$WORK/forged.tim"
-refused "a forged signature (digests made consistent) is refused" "$WORK/forged.tim" "does not verify"
+refused "a forged signature (digests made consistent) is refused" "does not verify" "$WORK/forged.tim"
 
 $TIMTOOL strip-sig "$tim" "$WORK/unsigned.tim"
-refused "an unsigned artifact is refused" "$WORK/unsigned.tim" "is not signed"
+refused "an unsigned artifact is refused" "is not signed" "$WORK/unsigned.tim"
 
 make_app "$WORK/other" '["/bin/sh", "-c", "echo other"]'
 "$COREC" build "$WORK/other/app.yml" -o "$WORK/other.tim" >/dev/null 2>&1
 $TIMTOOL graft-sig "$tim" "$WORK/other.tim" "$WORK/grafted.tim"
-refused "a valid signature of another artifact is refused" "$WORK/grafted.tim" "for another artifact"
+refused "a valid signature of another artifact is refused" "for another artifact" "$WORK/grafted.tim"
 
 head -c $(($(stat -c %s "$tim") / 2)) "$tim" >"$WORK/truncated.tim"
-refused "a truncated artifact is refused" "$WORK/truncated.tim" "truncated"
+refused "a truncated artifact is refused" "truncated" "$WORK/truncated.tim"
 
 printf 'not a tar' >"$WORK/garbage.tim"
-refused "a file that is not a TIM is refused" "$WORK/garbage.tim" "not a TIM"
+refused "a file that is not a TIM is refused" "not a TIM" "$WORK/garbage.tim"
 
 # A path that is not an artifact at all: the reason, and what to give instead.
-refused "a missing artifact is refused with the reason" "$WORK/nonexistent.tim" \
-  "opening artifact '$WORK/nonexistent.tim': No such file or directory"
+refused "a missing artifact is refused with the reason" "opening artifact '$WORK/nonexistent.tim': No such file or directory" "$WORK/nonexistent.tim"
 mkdir "$WORK/somedir"
-refused "a directory given as the artifact is refused" "$WORK/somedir" "'$WORK/somedir' is a directory, not an artifact: give the path of a .tim file"
+refused "a directory given as the artifact is refused" "'$WORK/somedir' is a directory, not an artifact: give the path of a .tim file" "$WORK/somedir"
 finish

@@ -76,13 +76,6 @@ done
 
 # Tampering: one flipped byte anywhere is refused before QEMU starts.
 qemu=$(fake_qemu)
-refused() { # NAME FILE TEXT
-  rm -f "$WORK/qemu-was-started"
-  "$CORERUN" --qemu "$qemu" "$2" >"$WORK/out" 2>"$WORK/err"
-  local rc=$?
-  if [ "$rc" = 125 ] && grep -qF -- "$3" "$WORK/err" && [ ! -e "$WORK/qemu-was-started" ]; then ok "$1"
-  else not_ok "$1" "exit $rc, qemu started: $([ -e "$WORK/qemu-was-started" ] && echo yes || echo no)" "$(cat "$WORK/err")"; fi
-}
 for f in img qcow2 iso; do
   $DISKTOOL info "$WORK/app.$f" >"$WORK/info.$f"
   kernel_at=$($DISKTOOL fileoff "$WORK/app.$f" $(($(awk '$1=="kernel"{print $2}' "$WORK/info.$f") + 4096)))
@@ -93,37 +86,37 @@ for f in img qcow2 iso; do
   man=$(awk '$1=="manifest_digest"{print substr($2,8)}' "$WORK/info.$f")
   man_at=$(awk -v e="blobs/sha256/$man" '$1=="entry" && $2==e {print $3}' "$WORK/info.$f")
   $TIMTOOL flip "$WORK/app.$f" "$WORK/t.$f" "$kernel_at"
-  refused "$f: a flipped byte in the kernel is refused" "$WORK/t.$f" "was modified after it was signed"
+  refused "$f: a flipped byte in the kernel is refused" "was modified after it was signed" "$WORK/t.$f"
   $TIMTOOL flip "$WORK/app.$f" "$WORK/t.$f" "$initrd_at"
-  refused "$f: a flipped byte in the initramfs is refused" "$WORK/t.$f" "was modified after it was signed"
+  refused "$f: a flipped byte in the initramfs is refused" "was modified after it was signed" "$WORK/t.$f"
   $TIMTOOL flip "$WORK/app.$f" "$WORK/t.$f" $((man_at + 10))
-  refused "$f: a flipped byte in the signed manifest is refused" "$WORK/t.$f" "does not match its content"
+  refused "$f: a flipped byte in the signed manifest is refused" "does not match its content" "$WORK/t.$f"
   $TIMTOOL flip "$WORK/app.$f" "$WORK/t.$f" $((env_at + 40))
-  refused "$f: a flipped byte in the signature envelope is refused" "$WORK/t.$f" "does not match its content"
+  refused "$f: a flipped byte in the signature envelope is refused" "does not match its content" "$WORK/t.$f"
   $TIMTOOL flip "$WORK/app.$f" "$WORK/t.$f" $((tar_end + 7))
-  refused "$f: a byte after the metadata tar, in its region, is refused" "$WORK/t.$f" "where only zeros belong"
+  refused "$f: a byte after the metadata tar, in its region, is refused" "where only zeros belong" "$WORK/t.$f"
   head -c -512 "$WORK/app.$f" >"$WORK/t.$f"
-  refused "$f: a truncated file is refused" "$WORK/t.$f" "was truncated or extended"
+  refused "$f: a truncated file is refused" "was truncated or extended" "$WORK/t.$f"
   cp "$WORK/app.$f" "$WORK/t.$f" && printf x >>"$WORK/t.$f"
-  refused "$f: an extended file is refused" "$WORK/t.$f" "was truncated or extended"
+  refused "$f: an extended file is refused" "was truncated or extended" "$WORK/t.$f"
 done
 # Metadata of the file systems and containers themselves.
 $TIMTOOL flip "$WORK/app.img" "$WORK/t.img" 600
-refused "raw: a flipped byte in the GPT header is refused" "$WORK/t.img" "was modified after it was signed"
+refused "raw: a flipped byte in the GPT header is refused" "was modified after it was signed" "$WORK/t.img"
 $TIMTOOL flip "$WORK/app.img" "$WORK/t.img" $((esp_at + 3))
-refused "raw: a flipped byte in the FAT boot sector is refused" "$WORK/t.img" "was modified after it was signed"
+refused "raw: a flipped byte in the FAT boot sector is refused" "was modified after it was signed" "$WORK/t.img"
 $TIMTOOL flip "$WORK/app.img" "$WORK/t.img" $(( $(stat -c %s "$WORK/app.img") - 100 ))
-refused "raw: a flipped byte in the backup GPT is refused" "$WORK/t.img" "was modified after it was signed"
+refused "raw: a flipped byte in the backup GPT is refused" "was modified after it was signed" "$WORK/t.img"
 l1=$(python3 -c 'import struct,sys; print(struct.unpack(">Q", open(sys.argv[1],"rb").read()[40:48])[0])' "$WORK/app.qcow2")
 $TIMTOOL flip "$WORK/app.qcow2" "$WORK/t.qcow2" $((l1 + 7))
-refused "qcow2: a flipped byte in the L1 table is refused" "$WORK/t.qcow2" "qcow2"
+refused "qcow2: a flipped byte in the L1 table is refused" "qcow2" "$WORK/t.qcow2"
 $TIMTOOL flip "$WORK/app.qcow2" "$WORK/t.qcow2" 100
-refused "qcow2: a flipped byte in the header is refused" "$WORK/t.qcow2" "qcow2"
+refused "qcow2: a flipped byte in the header is refused" "qcow2" "$WORK/t.qcow2"
 $TIMTOOL flip "$WORK/app.iso" "$WORK/t.iso" $((16 * 2048 + 40))
-refused "iso: a flipped byte in the volume descriptor is refused" "$WORK/t.iso" "was modified after it was signed"
+refused "iso: a flipped byte in the volume descriptor is refused" "was modified after it was signed" "$WORK/t.iso"
 isolinux_at=$(xorriso -indev "$WORK/app.iso" -find /ISOLINUX/ISOLINUX.BIN -exec report_lba 2>/dev/null | awk '/File data lba/ {print $6; exit}')
 $TIMTOOL flip "$WORK/app.iso" "$WORK/t.iso" $((isolinux_at * 2048 + 100))
-refused "iso: a flipped byte in ISOLINUX is refused" "$WORK/t.iso" "was modified after it was signed"
+refused "iso: a flipped byte in ISOLINUX is refused" "was modified after it was signed" "$WORK/t.iso"
 
 # Hostile qcow2 headers are refused before their tables are read, in bounded memory (the reader
 # is fuzzed too: tests/fuzz/fuzz_qcow2.c; tests/unit/test_qcow2.c has the field-by-field cases).
@@ -134,21 +127,21 @@ exec(sys.argv[3])
 open(sys.argv[2], "wb").write(h)' "$WORK/app.qcow2" "$2" "$3"
 }
 hostile_qcow2 l1 "$WORK/h1.qcow2" 'struct.pack_into(">I", h, 36, 0x7fffffff)'
-refused "qcow2: an L1 table of 2^31 entries is refused" "$WORK/h1.qcow2" "qcow2"
+refused "qcow2: an L1 table of 2^31 entries is refused" "qcow2" "$WORK/h1.qcow2"
 peak_rss "$WORK/rss" "$BUILD_DIR/corerun" --qemu "$qemu" "$WORK/h1.qcow2" >/dev/null 2>&1
 check "...in bounded memory (under 64 MiB)" test "$(cat "$WORK/rss")" -lt 65536
 hostile_qcow2 size "$WORK/h2.qcow2" 'struct.pack_into(">Q", h, 24, 1 << 62)'
-refused "qcow2: a virtual size of 2^62 is refused" "$WORK/h2.qcow2" "qcow2"
+refused "qcow2: a virtual size of 2^62 is refused" "qcow2" "$WORK/h2.qcow2"
 hostile_qcow2 l1off "$WORK/h3.qcow2" 'struct.pack_into(">Q", h, 40, 1 << 40)'
-refused "qcow2: an L1 table beyond the end of the file is refused" "$WORK/h3.qcow2" "qcow2"
+refused "qcow2: an L1 table beyond the end of the file is refused" "qcow2" "$WORK/h3.qcow2"
 hostile_qcow2 l2 "$WORK/h4.qcow2" 'l1 = struct.unpack_from(">Q", h, 40)[0]; struct.pack_into(">Q", h, l1, (1 << 63) | 0)'
-refused "qcow2: an L2 table at the header is refused" "$WORK/h4.qcow2" "qcow2"
+refused "qcow2: an L2 table at the header is refused" "qcow2" "$WORK/h4.qcow2"
 hostile_qcow2 backing "$WORK/h5.qcow2" 'struct.pack_into(">QI", h, 8, 512, 8); h[512:520] = b"/etc/shd"'
-refused "qcow2: a backing file is refused" "$WORK/h5.qcow2" "backing"
+refused "qcow2: a backing file is refused" "backing" "$WORK/h5.qcow2"
 
 # The metadata taken out and presented as a TIM: its manifest says it belongs to a disk.
 $DISKTOOL extract "$WORK/app.qcow2" "$WORK/meta.tim"
-refused "the metadata taken out of a disk is not a TIM" "$WORK/meta.tim" "a raw or qcow2 disk: it is the metadata of that artifact taken out of it"
+refused "the metadata taken out of a disk is not a TIM" "a raw or qcow2 disk: it is the metadata of that artifact taken out of it" "$WORK/meta.tim"
 
 # Reproducible: another directory, TZ, locale, umask and CPU count give the same bytes.
 mkdir -p "$WORK/elsewhere" && cp -r "$WORK/app" "$WORK/elsewhere/app"

@@ -95,6 +95,21 @@ SH
   echo "$WORK/fake-qemu"
 }
 
+# refused NAME TEXT CORERUN-ARG...: corerun, given the stand-in QEMU, exits 125 with TEXT in its
+# message, and QEMU was never started. One TAP line.
+refused() {
+  local name=$1 text=$2 qemu
+  shift 2
+  qemu=$(fake_qemu)
+  "$CORERUN" --qemu "$qemu" "$@" >"$WORK/out" 2>"$WORK/err"
+  local rc=$?
+  if [ "$rc" = 125 ] && grep -qF -- "$text" "$WORK/err" && [ ! -e "$WORK/qemu-was-started" ]; then
+    ok "$name"
+  else
+    not_ok "$name" "exit $rc, qemu started: $([ -e "$WORK/qemu-was-started" ] && echo yes || echo no)" "$(cat "$WORK/err")"
+  fi
+}
+
 # peak_rss FILE COMMAND...: runs COMMAND and writes its peak resident memory in KiB to FILE;
 # returns its exit status. Work bounded by a claimed size shows here without address-space
 # limits, which the sanitizer build cannot run under (its shadow memory is reserved up front).
