@@ -125,16 +125,21 @@ def forge_sig(path, out):
     save(files, out)
 
 
-def claim_keyid(path, keyid, out):
-    """Makes the signature claim another key's id: the id is outside what is signed, so anyone can."""
-    files = load(path)
-    index, desc, top = top_index(files)
-    entry, manifest = sig_manifest(files, top)
+def set_keyid(files, entry, manifest, keyid):
+    """Writes keyid into a signature manifest's envelope and annotation, re-pointing entry at it."""
     env = json.loads(blob(files, manifest["layers"][0]["digest"]))
     env["signatures"][0]["keyid"] = keyid
     manifest["annotations"]["dev.core.signature.keyid"] = keyid
     manifest["layers"][0]["digest"], manifest["layers"][0]["size"] = put_json(files, env)
     entry["digest"], entry["size"] = put_json(files, manifest)
+
+
+def claim_keyid(path, keyid, out):
+    """Makes the signature claim another key's id: the id is outside what is signed, so anyone can."""
+    files = load(path)
+    index, desc, top = top_index(files)
+    entry, manifest = sig_manifest(files, top)
+    set_keyid(files, entry, manifest, keyid)
     rewrite_top(files, index, desc, top)
     save(files, out)
 
@@ -295,12 +300,7 @@ def claim_sig(path, key_pem, keyid, out, keep="drop"):
     append_sig(files, top, key_pem)
     if keyid != "own":
         entry = top["manifests"][-1]
-        manifest = json.loads(blob(files, entry["digest"]))
-        env = json.loads(blob(files, manifest["layers"][0]["digest"]))
-        env["signatures"][0]["keyid"] = keyid
-        manifest["annotations"]["dev.core.signature.keyid"] = keyid
-        manifest["layers"][0]["digest"], manifest["layers"][0]["size"] = put_json(files, env)
-        entry["digest"], entry["size"] = put_json(files, manifest)
+        set_keyid(files, entry, json.loads(blob(files, entry["digest"])), keyid)
     rewrite_top(files, index, desc, top)
     drop_unreferenced(files)
     save(files, out)
