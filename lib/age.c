@@ -373,18 +373,22 @@ static int unwrap_file_key(const age_header *h, const core_age_identity *ids, si
                         n_ids, n_ids == 1 ? "y" : "ies", n_x, n_x == 1 ? "" : "s");
 }
 
-typedef struct payload_reader {
-  int in_fd, out_fd;
-  uint64_t size, pos;
+/* The payload, one authenticated chunk at a time (core_age_reader). */
+struct core_age_reader {
+  int in_fd;
+  uint64_t size, pos;   /* the file's size; where the next chunk starts */
+  uint64_t counter;     /* the next chunk's number */
+  uint64_t consumed;    /* plaintext bytes handed out */
+  int done;             /* the chunk marked last was read */
+  size_t avail, off;    /* plaintext in pbuf, and how much of it was handed out */
   uint8_t key[32];
   uint8_t *cbuf, *pbuf; /* one sealed chunk, one plain chunk */
-  core_hasher *plain_hash; /* NULL, or fed every authenticated plaintext byte */
-} payload_reader;
+};
 
 /* Decides what the chunk at the current position is and refuses each way it can be wrong
- * with its own message. Returns 1 after the last chunk, 0 to go on, -1 on error. */
-static int read_chunk(payload_reader *r, uint64_t counter, core_error **err) {
-  uint64_t remaining = r->size - r->pos;
+ * with its own message; on success pbuf holds its plaintext. -1 on error. */
+static int read_chunk(core_age_reader *r, core_error **err) {
+  uint64_t counter = r->counter, remaining = r->size - r->pos;
   if (remaining == 0)
     return core_error_set(err, 0, "truncated age file: it ends after chunk %llu, which is not marked last (the file "
                                   "was cut short; fetch it again)", (unsigned long long)counter - 1);
@@ -417,14 +421,16 @@ static int read_chunk(payload_reader *r, uint64_t counter, core_error **err) {
     return core_error_set(err, 0, "age chunk %llu does not authenticate: the ciphertext is corrupted or was "
                                   "tampered with (or truncated mid-chunk)", (unsigned long long)counter);
   }
-  /* Only now, authenticated, does any of this chunk reach the output. */
-  if (core_write_all(r->out_fd, r->pbuf, n - AGE_TAG, err) < 0) return core_error_wrap(err, "writing decrypted data");
-  if (r->plain_hash && core_hasher_update(r->plain_hash, r->pbuf, n - AGE_TAG, err) < 0) return -1;
+  /* Only now, authenticated, is any of this chunk handed out. */
   r->pos += n;
-  return last;
+  r->counter++;
+  r->done = last;
+  r->avail = n - AGE_TAG;
+  r->off = 0;
+  return 0;
 }
 
-static int decrypt_payload(payload_reader *r, const uint8_t file_key[16], core_error **err) {
+static int start_payload(core_age_reader *r, const uint8_t file_key[16], core_error **err) {
   uint8_t nonce[AGE_NONCE_LEN];
   if (r->size - r->pos < AGE_NONCE_LEN)
     return core_error_set(err, 0, "truncated age file: the payload nonce after the header is missing");
@@ -436,36 +442,99 @@ static int decrypt_payload(payload_reader *r, const uint8_t file_key[16], core_e
   r->cbuf = malloc(AGE_CHUNK + AGE_TAG);
   r->pbuf = malloc(AGE_CHUNK);
   if (r->cbuf == NULL || r->pbuf == NULL) return core_error_set(err, ENOMEM, "out of memory");
-  for (uint64_t counter = 0;; counter++) {
-    int rc = read_chunk(r, counter, err);
-    if (rc != 0) return rc < 0 ? -1 : 0;
-  }
+  return 0;
 }
 
-int core_age_decrypt_fd(int in_fd, uint64_t size, const core_age_identity *ids, size_t n_ids, const char *passphrase,
-                        int max_scrypt_log2_n, int out_fd, core_hasher *plain_hash, core_error **err) {
+void core_age_reader_free(core_age_reader *r) {
+  if (r == NULL) return;
+  OPENSSL_cleanse(r->key, sizeof r->key);
+  if (r->pbuf) OPENSSL_cleanse(r->pbuf, AGE_CHUNK);
+  free(r->cbuf);
+  free(r->pbuf);
+  free(r);
+}
+
+int core_age_reader_open(int in_fd, uint64_t size, const core_age_identity *ids, size_t n_ids, const char *passphrase,
+                         int max_scrypt_log2_n, core_age_reader **out, core_error **err) {
   if (max_scrypt_log2_n <= 0) max_scrypt_log2_n = CORE_AGE_DEFAULT_SCRYPT_LOG2_N;
   if (max_scrypt_log2_n > CORE_AGE_MAX_SCRYPT_LOG2_N) max_scrypt_log2_n = CORE_AGE_MAX_SCRYPT_LOG2_N;
   /* One byte past the limit tells a header that is too long from one that is cut off. */
   size_t head_len = size < CORE_AGE_MAX_HEADER + 1 ? (size_t)size : CORE_AGE_MAX_HEADER + 1;
   cleanup_free uint8_t *head = malloc(head_len ? head_len : 1);
-  if (head == NULL) return core_error_set(err, ENOMEM, "out of memory");
-  if (core_pread_exact(in_fd, head, head_len, 0, "age header", err) < 0) return core_error_wrap(err, "age");
+  core_age_reader *r = calloc(1, sizeof *r);
+  if (head == NULL || r == NULL) {
+    free(r);
+    return core_error_set(err, ENOMEM, "out of memory");
+  }
   age_header h;
-  if (age_header_parse(head, head_len, &h, err) < 0) return core_error_wrap(err, "age");
+  if (core_pread_exact(in_fd, head, head_len, 0, "age header", err) < 0 || age_header_parse(head, head_len, &h, err) < 0) {
+    free(r);
+    return core_error_wrap(err, "age");
+  }
+  *r = (core_age_reader){.in_fd = in_fd, .size = size, .pos = h.len};
   uint8_t file_key[AGE_FILE_KEY_LEN], mac[AGE_MAC_LEN];
-  payload_reader r = {.in_fd = in_fd, .out_fd = out_fd, .size = size, .pos = h.len, .plain_hash = plain_hash};
   int rc = unwrap_file_key(&h, ids, n_ids, passphrase, max_scrypt_log2_n, file_key, err);
   if (rc == 0) rc = header_mac(file_key, head, h.mac_input_len, mac, err);
   /* The MAC binds every stanza to the file key: checked before a byte of payload is read. */
   if (rc == 0 && CRYPTO_memcmp(mac, h.mac, AGE_MAC_LEN) != 0)
     rc = core_error_set(err, 0, "age header MAC mismatch: the header was modified or corrupted; refused");
-  if (rc == 0) rc = decrypt_payload(&r, file_key, err);
+  if (rc == 0) rc = start_payload(r, file_key, err);
   OPENSSL_cleanse(file_key, sizeof file_key);
-  OPENSSL_cleanse(r.key, sizeof r.key);
-  if (r.pbuf) OPENSSL_cleanse(r.pbuf, AGE_CHUNK);
-  free(r.cbuf);
-  free(r.pbuf);
   age_header_release(&h);
-  return rc < 0 ? core_error_wrap(err, "age") : 0;
+  if (rc < 0) {
+    core_age_reader_free(r);
+    return core_error_wrap(err, "age");
+  }
+  *out = r;
+  return 0;
+}
+
+int core_age_reader_read(core_age_reader *r, void *buf, size_t len, core_error **err) {
+  uint8_t *to = buf;
+  while (len > 0) {
+    if (r->off == r->avail) {
+      if (r->done)
+        return core_error_set(err, 0, "age: the file holds %llu bytes of plaintext, fewer than expected",
+                              (unsigned long long)r->consumed);
+      if (read_chunk(r, err) < 0) return core_error_wrap(err, "age");
+      continue;
+    }
+    size_t n = r->avail - r->off < len ? r->avail - r->off : len;
+    memcpy(to, r->pbuf + r->off, n);
+    r->off += n;
+    r->consumed += n;
+    to += n;
+    len -= n;
+  }
+  return 0;
+}
+
+int core_age_reader_end(core_age_reader *r, core_error **err) {
+  /* The empty file is one empty chunk: reading it is what says so. */
+  if (r->counter == 0 && read_chunk(r, err) < 0) return core_error_wrap(err, "age");
+  if (r->off == r->avail && r->done) return 0;
+  /* A chunk that is not marked last: what follows says whether the file is longer or cut short. */
+  if (r->off == r->avail && read_chunk(r, err) < 0) return core_error_wrap(err, "age");
+  return core_error_set(err, 0, "age: the file holds more than the %llu bytes of plaintext expected",
+                        (unsigned long long)r->consumed);
+}
+
+int core_age_decrypt_fd(int in_fd, uint64_t size, const core_age_identity *ids, size_t n_ids, const char *passphrase,
+                        int max_scrypt_log2_n, int out_fd, core_hasher *plain_hash, core_error **err) {
+  core_age_reader *r = NULL;
+  if (core_age_reader_open(in_fd, size, ids, n_ids, passphrase, max_scrypt_log2_n, &r, err) < 0) return -1;
+  int rc = 0;
+  while (rc == 0 && !(r->done && r->off == r->avail)) {
+    if (r->off == r->avail) {
+      if (read_chunk(r, err) < 0) rc = core_error_wrap(err, "age");
+      continue;
+    }
+    /* Each chunk reaches the output only after it authenticated. */
+    size_t n = r->avail - r->off;
+    if (core_write_all(out_fd, r->pbuf + r->off, n, err) < 0) rc = core_error_wrap(err, "age: writing decrypted data");
+    else if (plain_hash && core_hasher_update(plain_hash, r->pbuf + r->off, n, err) < 0) rc = -1;
+    r->off = r->avail;
+  }
+  core_age_reader_free(r);
+  return rc;
 }

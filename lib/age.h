@@ -65,4 +65,15 @@ int core_age_encrypt(const void *plain, size_t len, const core_age_recipient *r,
 int core_age_decrypt_fd(int in_fd, uint64_t size, const core_age_identity *ids, size_t n_ids, const char *passphrase,
                         int max_scrypt_log2_n, int out_fd, core_hasher *plain_hash, core_error **err);
 
+/* The same file read incrementally: open checks the header (file key, MAC) before any payload;
+ * read hands out exactly LEN bytes of plaintext, each chunk only after it authenticated (too
+ * few: an error); end says whether the plaintext ended exactly there (the chunk marked last
+ * read, nothing after). Free wipes the keys and buffers. */
+typedef struct core_age_reader core_age_reader;
+int core_age_reader_open(int in_fd, uint64_t size, const core_age_identity *ids, size_t n_ids, const char *passphrase,
+                         int max_scrypt_log2_n, core_age_reader **out, core_error **err);
+int core_age_reader_read(core_age_reader *r, void *buf, size_t len, core_error **err);
+int core_age_reader_end(core_age_reader *r, core_error **err);
+void core_age_reader_free(core_age_reader *r);
+
 #endif

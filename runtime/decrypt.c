@@ -63,6 +63,12 @@ static int get_passphrase(const char *path, const core_verified_app *app, core_d
   return 0;
 }
 
+/* core_digest_copy's source: the age reader, which hands out plaintext in order. */
+static int read_plaintext(void *ctx, uint64_t at, void *buf, size_t len, core_error **err) {
+  (void)at; /* core_digest_copy reads in order, from 0, exactly the size it was given */
+  return core_age_reader_read(ctx, buf, len, err);
+}
+
 /* Re-points the app's blob pointers after the blob array grew (realloc may have moved it). */
 static void refind(core_verified_app *app, const core_digest *kernel) {
   app->kernel = core_tim_find(app->tim, kernel);
@@ -80,22 +86,25 @@ int core_app_decrypt(core_verified_app *app, const char *path, core_decrypt_keys
                           path, app->initramfs->digest.str);
   cleanup_close int mfd = memfd_create("core-initramfs", MFD_CLOEXEC | MFD_ALLOW_SEALING);
   if (mfd < 0) return core_error_set(err, errno, "creating a memfd");
-  cleanup_hasher core_hasher *h = NULL;
-  if (core_hasher_new(&h, err) < 0) return -1;
-  /* Whatever a failure leaves in the memfd is closed with it, never used. */
-  if (core_age_decrypt_fd(app->initramfs->fd, app->initramfs->size, k->ids, k->n_ids,
-                                 k->have_passphrase ? k->passphrase : NULL, 0, mfd, h, err) < 0)
+  core_age_reader *reader = NULL;
+  if (core_age_reader_open(app->initramfs->fd, app->initramfs->size, k->ids, k->n_ids,
+                           k->have_passphrase ? k->passphrase : NULL, 0, &reader, err) < 0)
     return core_error_wrap(err, "'%s': cannot decrypt its initramfs (%s)", path, app->initramfs->digest.str);
+  /* Exactly the signed plaintext size, decrypted and written on one thread while this one
+   * hashes (core_digest_copy); then the stream must end there. Whatever a failure leaves in
+   * the memfd is closed with it, never used. */
   core_digest got;
-  off_t size = lseek(mfd, 0, SEEK_END);
-  if (size < 0 || core_hasher_final(h, &got, err) < 0) return core_error_set(err, errno, "reading the decrypted initramfs");
+  int rc = core_digest_copy(read_plaintext, reader, app->plain_size, mfd, &got, err);
+  if (rc == 0) rc = core_age_reader_end(reader, err);
+  core_age_reader_free(reader);
+  if (rc < 0) return core_error_wrap(err, "'%s': cannot decrypt its initramfs (%s)", path, app->initramfs->digest.str);
   /* The ciphertext's digest was signed and checked, so this holds unless the signer itself
    * encrypted other content than it named: refused all the same. */
-  if ((uint64_t)size != app->plain_size || strcmp(got.str, app->plain_digest.str) != 0)
+  if (strcmp(got.str, app->plain_digest.str) != 0)
     return core_error_set(err, 0,
-                          "'%s': the decrypted initramfs (%s, %lld bytes) is not the plaintext its signed manifest names "
-                          "(%s, %llu bytes): refused; the artifact was built wrongly or tampered with by its signer",
-                          path, got.str, (long long)size, app->plain_digest.str, (unsigned long long)app->plain_size);
+                          "'%s': the decrypted initramfs (%s) is not the plaintext its signed manifest names (%s): "
+                          "refused; the artifact was built wrongly or tampered with by its signer",
+                          path, got.str, app->plain_digest.str);
   if (core_memfd_seal(mfd, err) < 0) return -1;
   core_digest kernel = app->kernel->digest;
   if (core_tim_add_blob(app->tim, &app->plain_digest, app->plain_size, TAKE_FD(mfd), err) < 0) return -1;

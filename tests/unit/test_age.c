@@ -162,6 +162,57 @@ static void test_age_to_ours(void **state) {
   core_age_identities_free(ids, n);
 }
 
+/* The incremental reader: exactly the plaintext, and neither less nor more. */
+static int reader_reads(const core_buf *enc, const core_age_recipient *r, const core_age_identity *ids, size_t n,
+                        size_t want, uint8_t *out, core_error **err) {
+  (void)r;
+  int fd = memfd_create("age-in", MFD_CLOEXEC);
+  core_error *werr = NULL;
+  assert_int_equal(core_write_all(fd, enc->data, enc->len, &werr), 0);
+  core_age_reader *rd = NULL;
+  int rc = core_age_reader_open(fd, enc->len, ids, n, NULL, 0, &rd, err);
+  if (rc == 0) {
+    /* In uneven pieces, across chunk boundaries. */
+    for (size_t at = 0; rc == 0 && at < want; at += 40000)
+      rc = core_age_reader_read(rd, out + at, want - at < 40000 ? want - at : 40000, err);
+    if (rc == 0) rc = core_age_reader_end(rd, err);
+  }
+  core_age_reader_free(rd);
+  close(fd);
+  return rc;
+}
+
+static void test_reader(void **state) {
+  (void)state;
+  core_age_identity *ids;
+  size_t n;
+  core_age_recipient r;
+  keygen("key.txt", &ids, &n, &r);
+  static const size_t lens[] = {0, 1, 65536, 70000, 2 * 65536};
+  for (size_t i = 0; i < sizeof lens / sizeof *lens; i++) {
+    size_t len = lens[i];
+    uint8_t *plain = pattern(len, (unsigned)i + 7), *out = malloc(len + 2);
+    core_buf enc = CORE_BUF_INIT;
+    core_error *err = NULL;
+    assert_int_equal(core_age_encrypt(plain, len, &r, 1, NULL, 0, &enc, &err), 0);
+    assert_int_equal(reader_reads(&enc, &r, ids, n, len, out, &err), 0);
+    if (len) assert_memory_equal(out, plain, len);
+    if (len) {
+      assert_int_equal(reader_reads(&enc, &r, ids, n, len - 1, out, &err), -1);
+      assert_non_null(strstr(err->msg, "more than"));
+      core_error_free(err);
+      err = NULL;
+    }
+    assert_int_equal(reader_reads(&enc, &r, ids, n, len + 1, out, &err), -1);
+    assert_non_null(strstr(err->msg, "fewer than expected"));
+    core_error_free(err);
+    core_buf_release(&enc);
+    free(plain);
+    free(out);
+  }
+  core_age_identities_free(ids, n);
+}
+
 static void test_several_recipients(void **state) {
   (void)state;
   core_age_identity *ids[3];
@@ -757,6 +808,7 @@ static void test_stanza_wrapping(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_reader),
       cmocka_unit_test(test_base64_canonical),
       cmocka_unit_test(test_stanza_wrapping),
       cmocka_unit_test(test_keys_text),
