@@ -808,7 +808,7 @@ static void test_stanza_wrapping(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_reader),
+      cmocka_unit_test_setup_teardown(test_reader, enter_tmpdir, leave_tmpdir),
       cmocka_unit_test(test_base64_canonical),
       cmocka_unit_test(test_stanza_wrapping),
       cmocka_unit_test(test_keys_text),
