@@ -96,3 +96,9 @@ int corec_artifact_open(const char *path, const corec_artifact_flags *f, int wan
   }
   return core_app_decrypt(out->app, path, &out->keys, err);
 }
+
+void corec_print_json(const json_t *v, const char *missing) {
+  char *s = v ? json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+  fputs(s ? s : missing, stdout);
+  free(s);
+}

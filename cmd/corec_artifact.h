@@ -40,6 +40,9 @@ typedef struct corec_artifact {
 int corec_artifact_open(const char *path, const corec_artifact_flags *f, int want_plaintext, corec_artifact *out,
                         core_error **err);
 void corec_artifact_release(corec_artifact *a);
+
+/* Prints a JSON value compactly on stdout, or MISSING when it is absent. */
+void corec_print_json(const json_t *v, const char *missing);
 #define cleanup_corec_artifact __attribute__((cleanup(corec_artifact_release)))
 
 #endif

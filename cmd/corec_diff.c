@@ -202,11 +202,6 @@ static int build_report(const char *pa, corec_artifact *a, const char *pb, corec
 
 /* Text output ----------------------------------------------------------------------------- */
 
-static void print_value(const json_t *v) {
-  char *s = v ? json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
-  fputs(s ? s : "(absent)", stdout);
-  free(s);
-}
 
 static void print_rec(const json_t *r) {
   printf("%s %lld/%lld %lld", json_string_value(json_object_get(r, "mode")),
@@ -220,9 +215,9 @@ static void print_text(const json_t *r) {
   json_t *v, *f;
   json_array_foreach(json_object_get(r, "config"), i, v) {
     printf("config %s: ", json_string_value(json_object_get(v, "path")));
-    print_value(json_object_get(v, "a"));
+    corec_print_json(json_object_get(v, "a"), "(absent)");
     printf(" -> ");
-    print_value(json_object_get(v, "b"));
+    corec_print_json(json_object_get(v, "b"), "(absent)");
     putchar('\n');
   }
   const json_t *kernel = json_object_get(r, "kernel");
@@ -246,9 +241,9 @@ static void print_text(const json_t *r) {
     json_array_foreach(json_object_get(v, "fields"), k, f) {
       const char *name = json_string_value(f);
       printf("%s %s ", k ? "," : "", name);
-      print_value(json_object_get(json_object_get(v, "a"), name));
+      corec_print_json(json_object_get(json_object_get(v, "a"), name), "(absent)");
       printf(" -> ");
-      print_value(json_object_get(json_object_get(v, "b"), name));
+      corec_print_json(json_object_get(json_object_get(v, "b"), name), "(absent)");
     }
     putchar('\n');
   }

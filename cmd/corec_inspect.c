@@ -156,11 +156,6 @@ static int build_report(const char *path, corec_artifact *a, json_t **out, core_
 
 /* Text output ----------------------------------------------------------------------------- */
 
-static void print_compact(const json_t *j) {
-  char *s = j ? json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
-  fputs(s ? s : "(none)", stdout);
-  free(s);
-}
 
 static void print_config(const json_t *c) {
   const json_t *kernel = json_object_get(c, "kernel"), *net = json_object_get(c, "network"),
@@ -168,7 +163,7 @@ static void print_config(const json_t *c) {
   size_t i;
   json_t *v;
   printf("config:\n  main:      ");
-  print_compact(json_object_get(c, "main"));
+  corec_print_json(json_object_get(c, "main"), "(none)");
   printf("\n  cmdline:   %s\n  modules:  ", json_string_value(json_object_get(kernel, "cmdline"))
                                                    ? json_string_value(json_object_get(kernel, "cmdline"))
                                                    : "");
@@ -186,9 +181,9 @@ static void print_config(const json_t *c) {
   }
   if (json_array_size(json_object_get(c, "volumes")) == 0) printf(" (none)");
   printf("\n  resources: memory ");
-  print_compact(json_object_get(res, "memory_mib"));
+  corec_print_json(json_object_get(res, "memory_mib"), "(none)");
   printf(" MiB, cpus ");
-  print_compact(json_object_get(res, "cpus"));
+  corec_print_json(json_object_get(res, "cpus"), "(none)");
   printf("\n");
 }
 
