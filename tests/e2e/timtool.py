@@ -356,9 +356,32 @@ def repoint(path, digest, new_blob, out):
     save(files, out)
 
 
+def unpack(path, out):
+    """Writes the app's parts under out, named by role rather than by digest, so two builds can be
+    compared part by part by another tool (diffoscope): manifest.json, config.json, and each layer
+    under its title annotation (vmlinuz, initramfs, ...)."""
+    import os
+    files = load(path)
+    _, _, top = top_index(files)
+    app = app_entry(top)
+    manifest_bytes = blob(files, app["digest"])
+    manifest = json.loads(manifest_bytes)
+    os.makedirs(out, exist_ok=True)
+    parts = {"manifest.json": manifest_bytes, "config.json": blob(files, manifest["config"]["digest"])}
+    for layer in manifest["layers"]:
+        title = layer.get("annotations", {}).get("org.opencontainers.image.title")
+        if not title or "/" in title or title in parts:
+            sys.exit("timtool: a layer without a usable title: " + layer["digest"])
+        parts[title] = blob(files, layer["digest"])
+    for name, data in parts.items():
+        with open(os.path.join(out, name), "wb") as f:
+            f.write(data)
+
+
 if __name__ == "__main__":
     commands = {"offsets": offsets, "flip": flip, "forge-sig": forge_sig, "strip-sig": strip_sig,
                 "graft-sig": graft_sig, "envelope": envelope, "resave": resave,
                 "claim-keyid": claim_keyid, "add-sig": add_sig, "set-version": set_version,
-                "sig-keyid": sig_keyid, "claim-sig": claim_sig, "replay-sig": replay_sig, "repoint": repoint}
+                "sig-keyid": sig_keyid, "claim-sig": claim_sig, "replay-sig": replay_sig, "repoint": repoint,
+                "unpack": unpack}
     commands[sys.argv[1]](*sys.argv[2:])
