@@ -97,11 +97,19 @@ static int ctr_cap_last(void) {
   return last;
 }
 
+/* The caller's bounding set: no set can grow beyond it, so `all` means all of these. */
+static uint64_t ctr_caps_held(int last) {
+  uint64_t held = 0;
+  for (int c = 0; c <= last; c++)
+    if (prctl(PR_CAPBSET_READ, c, 0, 0, 0) == 1) held |= UINT64_C(1) << c;
+  return held;
+}
+
 int ctr_identity_apply(const ctr_spec *spec, const ctr_ids *ids, ctr_error *err) {
   ctr_caps caps = spec->caps;
   if (spec->caps_set) {
     int last = ctr_cap_last();
-    uint64_t known = last >= 63 ? UINT64_MAX : (UINT64_C(1) << (last + 1)) - 1;
+    uint64_t known = ctr_caps_held(last);
     caps.bounding &= known, caps.effective &= known, caps.permitted &= known;
     caps.inheritable &= known, caps.ambient &= known;
     /* The bounding set first, while CAP_SETPCAP is still held. */

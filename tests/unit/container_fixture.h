@@ -25,7 +25,7 @@ static char fx_busybox[128];
 static const char *const fx_applets[] = {
     "sh",    "cat",      "echo", "id",    "ip",    "hostname", "mount", "touch", "ls",
     "stat",  "readlink", "grep", "env",   "pwd",   "head",     "od",    "wc",    "umount",
-    "mkdir", "sleep",    "true", "false", "sed",   "tr",       "mknod", NULL};
+    "mkdir", "sleep",    "true", "false", "sed",   "tr",       "mknod", "awk", "sort", "tail", NULL};
 
 static int fx_group_setup(void **state) {
   (void)state;
