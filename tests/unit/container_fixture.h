@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -107,7 +108,8 @@ static ctr_spec fx_spec(const char *root, const char *script) {
 }
 
 static int fx_hook_stdio(void *arg, ctr_error *err) {
-  int fd = *(int *)arg;
+  /* Moved up first: when the test runs with fd 0 closed, the output file may be fd 0. */
+  int fd = fcntl(*(int *)arg, F_DUPFD_CLOEXEC, 10);
   int in = open("/dev/null", O_RDONLY);
   if (in < 0 || dup2(in, 0) < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
     return ctr_error_set(err, errno, "test hook: stdio");
@@ -159,6 +161,25 @@ static void fx_expect_error(ctr_spec *spec, const char *want) {
 static const ctr_mount fx_proc = {.type = "proc", .source = "proc", .destination = "/proc",
                                   .options = "nosuid,nodev,noexec"};
 
-#define FX_TEST(f) cmocka_unit_test_setup_teardown(f, enter_tmpdir, leave_tmpdir)
+/* leave_tmpdir, after detaching what a failed test left mounted in its directory (bindNS
+ * files), so the directory can be removed. */
+static int fx_leave(void **state) {
+  const char *dir = *state;
+  size_t len = strlen(dir);
+  for (int pass = 0; pass < 8; pass++) {
+    FILE *f = fopen("/proc/self/mountinfo", "r");
+    char line[2048], mnt[1024];
+    bool any = false;
+    while (f && fgets(line, sizeof line, f))
+      if (sscanf(line, "%*s %*s %*s %*s %1023s", mnt) == 1 && strncmp(mnt, dir, len) == 0 &&
+          mnt[len] == '/')
+        any |= umount2(mnt, MNT_DETACH) == 0;
+    if (f) fclose(f);
+    if (!any) break;
+  }
+  return leave_tmpdir(state);
+}
+
+#define FX_TEST(f) cmocka_unit_test_setup_teardown(f, enter_tmpdir, fx_leave)
 
 #endif
