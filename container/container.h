@@ -237,4 +237,9 @@ int ctr_spec_check(const ctr_spec *spec, ctr_error *err);
  * namespace is a path (the caller's thread joins it for the clone). */
 int ctr_spawn(const ctr_spec *spec, pid_t *pid, ctr_error *err);
 
+/* The same setup applied to the calling process, which then execs argv: for a caller that
+ * has forked already. A new pid namespace is refused (a process cannot enter one itself).
+ * Returns only on failure, leaving the process part-way set up: the caller should _exit. */
+int ctr_exec(const ctr_spec *spec, ctr_error *err);
+
 #endif

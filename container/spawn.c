@@ -77,7 +77,7 @@ static int ctr_sysctl_write(const ctr_sysctl *s, ctr_error *err) {
 }
 
 /* execvpe with the container's PATH (execvp would search the caller's). */
-static int ctr_exec(const ctr_spec *spec, ctr_error *err) {
+static int ctr_execvpe(const ctr_spec *spec, ctr_error *err) {
   char *const empty[] = {NULL};
   char *const *env = spec->env ? spec->env : empty;
   const char *prog = spec->argv[0];
@@ -103,21 +103,18 @@ static int ctr_exec(const ctr_spec *spec, ctr_error *err) {
   return ctr_error_set(err, best, "cannot run '%s' (searched PATH '%s')", prog, path);
 }
 
-static int ctr_child_setup(const ctr_spec *spec, const int ns_fds[], int sync, int report,
-                           ctr_error *err) {
-  /* The caller's handlers and blocked signals are not the entry's. */
+/* The caller's handlers and blocked signals are not the entry's. */
+static void ctr_signals_reset(void) {
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, NULL);
   for (int s = 1; s < NSIG; s++)
     if (s != SIGKILL && s != SIGSTOP) signal(s, SIG_DFL);
-  /* If the caller dies, so does a child still being set up. */
-  prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-  if (spec->child_hook && spec->child_hook(spec->child_hook_arg, err) < 0) return -1;
-  if (ctr_wait_go(sync, err) < 0) return -1;
+}
 
-  /* Join first (the mount namespace last: it changes the root the other paths are in),
-   * then make the new ones; the pid namespace was chosen by the caller before the fork. */
+/* Joins the namespaces given by path (the mount namespace last: it changes the root the
+ * other paths are in), then makes the new ones; the pid namespace is not among them. */
+static int ctr_namespaces_enter(const ctr_spec *spec, const int ns_fds[], ctr_error *err) {
   static const int join_order[] = {CTR_NS_NET, CTR_NS_IPC, CTR_NS_UTS, CTR_NS_CGROUP, CTR_NS_MNT};
   for (size_t i = 0; i < sizeof join_order / sizeof join_order[0]; i++) {
     int k = join_order[i];
@@ -129,9 +126,12 @@ static int ctr_child_setup(const ctr_spec *spec, const int ns_fds[], int sync, i
   for (int k = 0; k < CTR_NS_COUNT; k++)
     if (k != CTR_NS_PID && spec->ns[k].mode == CTR_NS_NEW) flags |= ctr_ns_flags[k];
   if (flags && unshare(flags) < 0) return ctr_error_set(err, errno, "namespaces: unshare");
-  ctr_write_full(report, "N", 1);
-  if (ctr_wait_go(sync, err) < 0) return -1;
+  return 0;
+}
 
+/* Everything after the namespaces, up to and including the exec (steps 9 to 14 of
+ * spec/container.md); returns only on failure. */
+static int ctr_setup_and_exec(const ctr_spec *spec, ctr_error *err) {
   if (spec->hostname && sethostname(spec->hostname, strlen(spec->hostname)) < 0)
     return ctr_error_set(err, errno, "hostname '%s'", spec->hostname);
   /* Through the caller's /proc: /proc/sys shows the namespaces of the process writing. */
@@ -159,7 +159,22 @@ static int ctr_child_setup(const ctr_spec *spec, const int ns_fds[], int sync, i
   if (chdir(cwd) < 0) return ctr_error_set(err, errno, "cwd '%s'", cwd);
   if (spec->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
     return ctr_error_set(err, errno, "noNewPrivileges");
-  return ctr_exec(spec, err);
+  /* The entry is not bound to its starter's life (PR_SET_PDEATHSIG would survive exec). */
+  prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
+  return ctr_execvpe(spec, err);
+}
+
+static int ctr_child_setup(const ctr_spec *spec, const int ns_fds[], int sync, int report,
+                           ctr_error *err) {
+  ctr_signals_reset();
+  /* If the caller dies, so does a child still being set up. */
+  prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+  if (spec->child_hook && spec->child_hook(spec->child_hook_arg, err) < 0) return -1;
+  if (ctr_wait_go(sync, err) < 0) return -1;
+  if (ctr_namespaces_enter(spec, ns_fds, err) < 0) return -1;
+  ctr_write_full(report, "N", 1);
+  if (ctr_wait_go(sync, err) < 0) return -1;
+  return ctr_setup_and_exec(spec, err);
 }
 
 /* ---- the caller ---- */
@@ -193,14 +208,9 @@ static int ctr_ns_bind(pid_t pid, int kind, const char *path, const char *field,
   return 0;
 }
 
-static int ctr_parent_steps(const ctr_spec *spec, pid_t pid, ctr_fds *f, ctr_error *err) {
-  if (ctr_cgroup_enter(spec, pid, err) < 0) return -1;
-  ctr_write_full(f->sync[1], "g", 1);
-  ctr_record rec;
-  ssize_t n = ctr_read_full(f->report[0], &rec, 1);
-  if (n == 1 && rec.tag == 'E') goto child_error;
-  if (n != 1 || rec.tag != 'N')
-    return ctr_error_set(err, 0, "the container's process ended during its setup");
+/* runtime.interfaces, bindNS and namespace: what the caller does to the namespaces of the
+ * process pid once it has them. */
+static int ctr_runtime_attach(const ctr_spec *spec, pid_t pid, ctr_error *err) {
   for (size_t i = 0; i < spec->runtime.n_interfaces; i++) {
     const ctr_iface *in = &spec->runtime.interfaces[i];
     if (ctr_iface_move(in->name, in->new_name, pid, err) < 0) return -1;
@@ -214,6 +224,18 @@ static int ctr_parent_steps(const ctr_spec *spec, pid_t pid, ctr_fds *f, ctr_err
   if (spec->runtime.namespace_path &&
       ctr_ns_bind(pid, CTR_NS_NET, spec->runtime.namespace_path, "runtime.namespace", err) < 0)
     return -1;
+  return 0;
+}
+
+static int ctr_parent_steps(const ctr_spec *spec, pid_t pid, ctr_fds *f, ctr_error *err) {
+  if (ctr_cgroup_enter(spec, pid, err) < 0) return -1;
+  ctr_write_full(f->sync[1], "g", 1);
+  ctr_record rec;
+  ssize_t n = ctr_read_full(f->report[0], &rec, 1);
+  if (n == 1 && rec.tag == 'E') goto child_error;
+  if (n != 1 || rec.tag != 'N')
+    return ctr_error_set(err, 0, "the container's process ended during its setup");
+  if (ctr_runtime_attach(spec, pid, err) < 0) return -1;
   ctr_write_full(f->sync[1], "g", 1);
   n = ctr_read_full(f->report[0], &rec, 1);
   if (n == 0) return 0; /* end of file: the exec closed the pipe */
@@ -227,23 +249,48 @@ child_error:
   return -1;
 }
 
-int ctr_spawn(const ctr_spec *spec, pid_t *pid_out, ctr_error *err) {
+/* Opens the namespace files given by path (-1 for the others), so a wrong path fails
+ * before anything starts. */
+static int ctr_ns_open(const ctr_spec *spec, int fds[CTR_NS_COUNT], ctr_error *err) {
+  for (int k = 0; k < CTR_NS_COUNT; k++) fds[k] = -1;
+  for (int k = 0; k < CTR_NS_COUNT; k++)
+    if (spec->ns[k].mode == CTR_NS_PATH && (fds[k] = open(spec->ns[k].path, O_RDONLY | O_CLOEXEC)) < 0) {
+      int e = errno;
+      for (int j = 0; j < k; j++)
+        if (fds[j] >= 0) close(fds[j]);
+      return ctr_error_set(err, e, "namespaces.%s '%s'", ctr_ns_name((ctr_ns_kind)k), spec->ns[k].path);
+    }
+  return 0;
+}
+
+/* runtime.mkdir, runtime.cgroups, and the container's cgroup with its limits. */
+static int ctr_prepare(const ctr_spec *spec, ctr_error *err) {
   if (ctr_spec_check(spec, err) < 0) return -1;
   for (const char *const *d = spec->runtime.mkdir; d && *d; d++)
     if (ctr_mkdir_p(*d, 0755, err) < 0) return ctr_error_prefix(err, "runtime.mkdir '%s'", *d);
-  if (ctr_runtime_cgroups(spec, err) < 0 || ctr_cgroup_create(spec, err) < 0) return -1;
+  return ctr_runtime_cgroups(spec, err) < 0 || ctr_cgroup_create(spec, err) < 0 ? -1 : 0;
+}
 
+int ctr_exec(const ctr_spec *spec, ctr_error *err) {
+  if (spec->ns[CTR_NS_PID].mode != CTR_NS_HOST)
+    return ctr_error_set(err, 0, "namespaces.pid: a running process cannot change its own pid "
+                                 "namespace (use ctr_spawn)");
+  if (ctr_prepare(spec, err) < 0 || ctr_cgroup_enter(spec, getpid(), err) < 0) return -1;
+  int fds[CTR_NS_COUNT];
+  if (ctr_ns_open(spec, fds, err) < 0) return -1;
+  ctr_signals_reset();
+  int r = spec->child_hook ? spec->child_hook(spec->child_hook_arg, err) : 0;
+  if (r == 0) r = ctr_namespaces_enter(spec, fds, err);
+  for (int k = 0; k < CTR_NS_COUNT; k++)
+    if (fds[k] >= 0) close(fds[k]);
+  if (r < 0 || ctr_runtime_attach(spec, getpid(), err) < 0) return -1;
+  return ctr_setup_and_exec(spec, err);
+}
+
+int ctr_spawn(const ctr_spec *spec, pid_t *pid_out, ctr_error *err) {
+  if (ctr_prepare(spec, err) < 0) return -1;
   ctr_fds f = {.self_pid = -1, .sync = {-1, -1}, .report = {-1, -1}};
-  for (int k = 0; k < CTR_NS_COUNT; k++) {
-    f.ns[k] = -1;
-    if (spec->ns[k].mode == CTR_NS_PATH &&
-        (f.ns[k] = open(spec->ns[k].path, O_RDONLY | O_CLOEXEC)) < 0) {
-      int e = errno;
-      ctr_fds_close(&f);
-      return ctr_error_set(err, e, "namespaces.%s '%s'", ctr_ns_name((ctr_ns_kind)k),
-                           spec->ns[k].path);
-    }
-  }
+  if (ctr_ns_open(spec, f.ns, err) < 0) return -1;
   if (pipe2(f.sync, O_CLOEXEC) < 0 || pipe2(f.report, O_CLOEXEC) < 0) {
     int e = errno;
     ctr_fds_close(&f);

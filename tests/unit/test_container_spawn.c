@@ -458,6 +458,38 @@ static void test_child_hook_failure(void **state) {
   assert_int_equal(waitpid(-1, NULL, WNOHANG), -1);
 }
 
+/* ctr_exec: the same setup in a process the caller forked itself. */
+static void test_exec_in_own_process(void **state) {
+  (void)state;
+  ctr_spec s = fx_spec(fx_image(), "hostname; id -u");
+  s.ns[CTR_NS_UTS].mode = CTR_NS_NEW;
+  s.hostname = "in-exec";
+  s.uid.name = "alice";
+  int fd = open("out.txt", O_RDWR | O_CREAT | O_TRUNC, 0644);
+  assert_true(fd >= 0);
+  pid_t pid = fork();
+  if (pid == 0) {
+    s.child_hook = fx_hook_stdio;
+    s.child_hook_arg = &fd;
+    ctr_error err;
+    ctr_exec(&s, &err);
+    dprintf(fd, "ctr_exec: %s\n", err.msg);
+    _exit(99);
+  }
+  int st;
+  assert_int_equal(waitpid(pid, &st, 0), pid);
+  char buf[256] = {0};
+  assert_true(pread(fd, buf, sizeof buf - 1, 0) > 0);
+  close(fd);
+  if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) fail_msg("status %#x: %s", st, buf);
+  assert_string_equal(buf, "in-exec\n1234\n");
+  /* a new pid namespace cannot be entered by the process itself */
+  s.ns[CTR_NS_PID].mode = CTR_NS_NEW;
+  ctr_error err;
+  assert_int_equal(ctr_exec(&s, &err), -1);
+  assert_non_null(strstr(err.msg, "namespaces.pid: a running process cannot change"));
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       FX_TEST(test_runs_entry_with_status_and_output),
@@ -481,6 +513,7 @@ int main(void) {
       FX_TEST(test_program_lookup),
       FX_TEST(test_root_propagation),
       FX_TEST(test_child_hook_failure),
+      FX_TEST(test_exec_in_own_process),
   };
   return cmocka_run_group_tests(tests, fx_group_setup, fx_group_teardown);
 }
