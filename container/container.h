@@ -222,6 +222,10 @@ typedef struct ctr_spec {
 
   ctr_runtime runtime;
 
+  /* Descriptors 0-2 and 3 .. 3+pass_fds-1 are passed to the entry; every other one the
+   * caller left open is closed at the exec. */
+  unsigned pass_fds;
+
   ctr_child_hook child_hook;
   void *child_hook_arg;
 } ctr_spec;

@@ -15,7 +15,10 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
+#include <sys/syscall.h>
 #include <unistd.h>
+
+#include <linux/close_range.h>
 
 #include "internal.h"
 
@@ -164,12 +167,29 @@ static int ctr_setup_and_exec(const ctr_spec *spec, ctr_error *err) {
   return ctr_execvpe(spec, err);
 }
 
+/* Marks every descriptor from 3 + pass_fds on close-on-exec: the caller's open files are
+ * not the entry's business. The report pipe stays usable until the exec. */
+static int ctr_fds_cloexec(const ctr_spec *spec, ctr_error *err) {
+  unsigned first = 3 + spec->pass_fds;
+  if (syscall(SYS_close_range, first, ~0U, CLOSE_RANGE_CLOEXEC) == 0) return 0;
+  /* Kernels before 5.11: one by one, up to the limit of open files. */
+  long max = sysconf(_SC_OPEN_MAX);
+  if (max < 0 || max > 1 << 20) max = 1 << 20;
+  for (long fd = first; fd < max; fd++) {
+    int flags = fcntl((int)fd, F_GETFD);
+    if (flags >= 0 && !(flags & FD_CLOEXEC) && fcntl((int)fd, F_SETFD, flags | FD_CLOEXEC) < 0)
+      return ctr_error_set(err, errno, "closing the caller's descriptor %ld", fd);
+  }
+  return 0;
+}
+
 static int ctr_child_setup(const ctr_spec *spec, const int ns_fds[], int sync, int report,
                            ctr_error *err) {
   ctr_signals_reset();
   /* If the caller dies, so does a child still being set up. */
   prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
   if (spec->child_hook && spec->child_hook(spec->child_hook_arg, err) < 0) return -1;
+  if (ctr_fds_cloexec(spec, err) < 0) return -1;
   if (ctr_wait_go(sync, err) < 0) return -1;
   if (ctr_namespaces_enter(spec, ns_fds, err) < 0) return -1;
   ctr_write_full(report, "N", 1);
@@ -280,6 +300,7 @@ int ctr_exec(const ctr_spec *spec, ctr_error *err) {
   if (ctr_ns_open(spec, fds, err) < 0) return -1;
   ctr_signals_reset();
   int r = spec->child_hook ? spec->child_hook(spec->child_hook_arg, err) : 0;
+  if (r == 0) r = ctr_fds_cloexec(spec, err);
   if (r == 0) r = ctr_namespaces_enter(spec, fds, err);
   for (int k = 0; k < CTR_NS_COUNT; k++)
     if (fds[k] >= 0) close(fds[k]);

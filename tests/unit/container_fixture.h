@@ -51,6 +51,7 @@ static int fx_group_setup(void **state) {
 
 static int fx_group_teardown(void **state) {
   (void)state;
+  if (!fx_busybox[0]) return 0; /* the setup failed before extracting anything */
   char *dir = strdup(fx_busybox_dir);
   void *s = dir;
   return remove_tmpdir(&s);

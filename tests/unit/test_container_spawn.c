@@ -441,6 +441,43 @@ static void test_root_propagation(void **state) {
   assert_non_null(strstr(r.out, "shared:"));
 }
 
+/* The caller's open descriptors stay out of the entry, except those passed on. */
+static int hook_fd3(void *arg, ctr_error *err) {
+  if (fx_hook_stdio(arg, err) < 0) return -1;
+  int out = *(int *)arg;
+  if (dup2(out, 3) < 0) return ctr_error_set(err, errno, "dup2");
+  return 0;
+}
+
+static void test_descriptors(void **state) {
+  (void)state;
+  int leak = open("/dev/null", O_RDONLY); /* not close-on-exec */
+  assert_true(leak >= 0);
+  ctr_spec s = fx_spec(fx_image(), "ls /proc/self/fd | tr '\\n' ' '");
+  s.mounts = &fx_proc;
+  s.n_mounts = 1;
+  fx_result r;
+  fx_expect(&s, 0, &r);
+  /* 0-2 and the directory ls reads */
+  assert_string_equal(r.out, "0 1 2 3 ");
+  /* pass_fds: fd 3, made by the hook, reaches the entry */
+  s = fx_spec(s.root, "echo via-3 >&3");
+  int fd = open("out.txt", O_RDWR | O_CREAT | O_TRUNC, 0644);
+  s.child_hook = hook_fd3;
+  s.child_hook_arg = &fd;
+  s.pass_fds = 1;
+  pid_t pid;
+  ctr_error e;
+  if (ctr_spawn(&s, &pid, &e) < 0) fail_msg("%s", e.msg);
+  int st;
+  assert_int_equal(waitpid(pid, &st, 0), pid);
+  char buf[32] = {0};
+  assert_true(pread(fd, buf, sizeof buf - 1, 0) > 0);
+  assert_string_equal(buf, "via-3\n");
+  close(fd);
+  close(leak);
+}
+
 /* A child hook that fails stops the start with its message. */
 static int fail_hook(void *arg, ctr_error *err) {
   (void)arg;
@@ -513,6 +550,7 @@ int main(void) {
       FX_TEST(test_program_lookup),
       FX_TEST(test_root_propagation),
       FX_TEST(test_child_hook_failure),
+      FX_TEST(test_descriptors),
       FX_TEST(test_exec_in_own_process),
   };
   return cmocka_run_group_tests(tests, fx_group_setup, fx_group_teardown);
