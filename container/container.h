@@ -164,9 +164,16 @@ typedef struct ctr_resources {
 
 /* ---- LinuxKit's runtime section ---- */
 
+/* Without add: the caller's interface name is moved into the container. With add (a link
+ * kind: "veth", "dummy", "bridge", ...): a new interface name is created in the container's
+ * namespace; a veth's peer (required) stays in the caller's. create_in_root creates it in
+ * the caller's namespace first and then moves it (LinuxKit's createInRoot). */
 typedef struct ctr_iface {
-  const char *name;     /* in the caller's network namespace */
-  const char *new_name; /* its name in the container; NULL: keep */
+  const char *name;
+  const char *new_name; /* its name in the container; NULL: name */
+  const char *add;
+  const char *peer;
+  bool create_in_root;
 } ctr_iface;
 
 typedef struct ctr_runtime {

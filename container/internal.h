@@ -18,9 +18,8 @@ int ctr_cgroup_create(const ctr_spec *spec, ctr_error *err);
 int ctr_cgroup_enter(const ctr_spec *spec, pid_t pid, ctr_error *err);
 int ctr_runtime_cgroups(const ctr_spec *spec, ctr_error *err);
 
-/* netlink.c: moves interface name into the network namespace of pid, renamed to
- * new_name (NULL: keeps its name). */
-int ctr_iface_move(const char *name, const char *new_name, pid_t pid, ctr_error *err);
+/* netlink.c: gives the network namespace of pid the interface in (moved, or created). */
+int ctr_iface_setup(const ctr_iface *in, pid_t pid, ctr_error *err);
 
 /* fs.c: in the child, the mounts, devices, masked and read-only paths, pivot_root and the
  * read-only root. */

@@ -233,7 +233,7 @@ static int ctr_ns_bind(pid_t pid, int kind, const char *path, const char *field,
 static int ctr_runtime_attach(const ctr_spec *spec, pid_t pid, ctr_error *err) {
   for (size_t i = 0; i < spec->runtime.n_interfaces; i++) {
     const ctr_iface *in = &spec->runtime.interfaces[i];
-    if (ctr_iface_move(in->name, in->new_name, pid, err) < 0) return -1;
+    if (ctr_iface_setup(in, pid, err) < 0) return -1;
   }
   for (int k = 0; k < CTR_NS_COUNT; k++)
     if (spec->runtime.bind_ns[k]) {

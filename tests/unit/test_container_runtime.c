@@ -183,7 +183,7 @@ static void test_interfaces(void **state) {
   snprintf(b, sizeof b, "ctrb%d", (int)getpid() % 100000);
   snprintf(cmd, sizeof cmd, "ip link add %s type veth peer name %s", a, b);
   assert_int_equal(system(cmd), 0);
-  ctr_iface in[] = {{a, "eth7"}};
+  ctr_iface in[] = {{.name = a, .new_name = "eth7"}};
   ctr_spec s = fx_spec(fx_image(), "ip -o link | sed 's/@.*//' | awk '{print $2}'");
   s.ns[CTR_NS_NET].mode = CTR_NS_NEW;
   s.runtime.interfaces = in;
@@ -197,9 +197,52 @@ static void test_interfaces(void **state) {
   snprintf(cmd, sizeof cmd, "ip link del %s >/dev/null 2>&1", b);
   (void)!system(cmd);
   /* an interface that does not exist: the error names it */
-  ctr_iface none[] = {{"ctr-nope0", NULL}};
+  ctr_iface none[] = {{.name = "ctr-nope0"}};
   s.runtime.interfaces = none;
   fx_expect_error(&s, "runtime.interfaces 'ctr-nope0'");
+}
+
+/* LinuxKit's add/peer/createInRoot: a veth pair made for the container, its peer left in
+ * the caller's namespace. */
+static void test_interfaces_created(void **state) {
+  (void)state;
+  char peer[16], end[16], cmd[128];
+  snprintf(peer, sizeof peer, "ctrp%d", (int)getpid() % 100000);
+  snprintf(end, sizeof end, "ctre%d", (int)getpid() % 100000);
+  const char *root = fx_image();
+  for (int in_root = 0; in_root <= 1; in_root++) {
+    /* made in the container's namespace, the name can be one the caller has (eth0); made in
+     * the caller's, it needs one of its own there, renamed on the way in */
+    ctr_iface in[] = {{.name = "eth0", .add = "veth", .peer = peer}};
+    if (in_root) in[0] = (ctr_iface){.name = end, .new_name = "eth0", .add = "veth", .peer = peer,
+                                     .create_in_root = true};
+    /* the entry sees its end; its peer is in the caller's namespace meanwhile */
+    ctr_spec s = fx_spec(root, "ip -o link | sed 's/@.*//' | awk '{print $2}'");
+    s.ns[CTR_NS_NET].mode = CTR_NS_NEW;
+    s.runtime.interfaces = in;
+    s.runtime.n_interfaces = 1;
+    fx_result r;
+    fx_expect(&s, 0, &r);
+    assert_string_equal(r.out, "lo:\neth0\n");
+    /* the container's namespace is gone, and with it the pair */
+    snprintf(cmd, sizeof cmd, "ip link show %s >/dev/null 2>&1", peer);
+    assert_int_not_equal(system(cmd), 0);
+  }
+  /* a peer name taken in the caller's namespace: the error says which */
+  snprintf(cmd, sizeof cmd, "ip link add %s type veth peer name %sx", peer, peer);
+  assert_int_equal(system(cmd), 0);
+  ctr_iface in[] = {{.name = "eth0", .add = "veth", .peer = peer}};
+  ctr_spec s = fx_spec(root, "true");
+  s.ns[CTR_NS_NET].mode = CTR_NS_NEW;
+  s.runtime.interfaces = in;
+  s.runtime.n_interfaces = 1;
+  fx_expect_error(&s, "runtime.interfaces: creating 'eth0' (veth, peer ");
+  snprintf(cmd, sizeof cmd, "ip link del %s >/dev/null 2>&1", peer);
+  (void)!system(cmd);
+  in[0].peer = NULL;
+  fx_expect_error(&s, "runtime.interfaces 'eth0': a veth needs a peer");
+  in[0] = (ctr_iface){.name = "eth0", .add = "no-such-kind"};
+  fx_expect_error(&s, "runtime.interfaces: creating 'eth0' (no-such-kind)");
 }
 
 /* cgroupsPath in the host's real cgroup2: the entry runs in it; with a new cgroup
@@ -327,6 +370,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       FX_TEST(test_runtime_mkdir),   FX_TEST(test_bind_ns_and_join_by_path),
       FX_TEST(test_join_pid_namespace), FX_TEST(test_interfaces),
+      FX_TEST(test_interfaces_created),
       FX_TEST(test_cgroups_path),    FX_TEST(test_resources_real),
       FX_TEST(test_resources_written),
   };
