@@ -277,7 +277,7 @@ static void test_spec_check(void **state) {
   s.resources.cpu_weight = 10001;
   assert_error(ctr_spec_check(&s, err), "cpu.weight 10001");
   s.resources.cpu_weight = 0;
-  ctr_iface ifs[] = {{"eth0", NULL}};
+  ctr_iface ifs[] = {{.name = "eth0"}};
   s.runtime.interfaces = ifs;
   s.runtime.n_interfaces = 1;
   assert_error(ctr_spec_check(&s, err), "runtime.interfaces: need the container's own network");
