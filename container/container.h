@@ -84,6 +84,10 @@ int ctr_mount_options_parse(const char *type, const char *options, ctr_mount_opt
  * options are "rbind"; LinuxKit's defaults). The strings point into buf. */
 int ctr_bind_parse(const char *text, ctr_mount *out, char *buf, size_t bufsize, ctr_error *err);
 
+/* Splits the tmpfs shortcut "dst[:opt,opt]" ("/run:size=10m,mode=755,noexec") into *out
+ * (type and source "tmpfs"). The strings point into buf. */
+int ctr_tmpfs_parse(const char *text, ctr_mount *out, char *buf, size_t bufsize, ctr_error *err);
+
 /* A device node made in the container: mknod (type 'c' or 'b'), or, with bind_from set, a
  * bind of that node of the caller's /dev. */
 typedef struct ctr_device {

@@ -274,3 +274,25 @@ int ctr_bind_parse(const char *text, ctr_mount *out, char *buf, size_t bufsize, 
   *out = (ctr_mount){.type = "bind", .source = buf, .destination = dst, .options = opts};
   return 0;
 }
+
+int ctr_tmpfs_parse(const char *text, ctr_mount *out, char *buf, size_t bufsize, ctr_error *err) {
+  size_t len = strlen(text);
+  if (len + 1 > bufsize)
+    return ctr_error_set(err, 0, "tmpfs '%.64s...' is too long (at most %zu bytes)", text,
+                         bufsize - 1);
+  memcpy(buf, text, len + 1);
+  char *colon = strchr(buf, ':');
+  const char *opts = NULL;
+  if (colon) {
+    *colon = '\0';
+    opts = colon + 1;
+  }
+  if (buf[0] != '/')
+    return ctr_error_set(err, 0, "tmpfs '%s': the destination must be an absolute path", text);
+  ctr_mount_opts o;
+  if (ctr_mount_options_parse("tmpfs", opts, &o, err) < 0)
+    return ctr_error_prefix(err, "tmpfs '%s'", text);
+  if (o.bind) return ctr_error_set(err, 0, "tmpfs '%s': bind options make no sense here", text);
+  *out = (ctr_mount){.type = "tmpfs", .source = "tmpfs", .destination = buf, .options = opts};
+  return 0;
+}

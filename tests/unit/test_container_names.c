@@ -168,6 +168,28 @@ static void test_binds(void **state) {
   assert_error(ctr_bind_parse(big, &m, buf, sizeof buf, err), "is too long");
 }
 
+static void test_tmpfs_shortcut(void **state) {
+  (void)state;
+  ctr_error e;
+  ctr_mount m;
+  char buf[256];
+  assert_int_equal(ctr_tmpfs_parse("/run:size=10m,mode=755,noexec", &m, buf, sizeof buf, &e), 0);
+  assert_string_equal(m.type, "tmpfs");
+  assert_string_equal(m.source, "tmpfs");
+  assert_string_equal(m.destination, "/run");
+  assert_string_equal(m.options, "size=10m,mode=755,noexec");
+  assert_int_equal(ctr_tmpfs_parse("/tmp", &m, buf, sizeof buf, &e), 0);
+  assert_string_equal(m.destination, "/tmp");
+  assert_null(m.options);
+  assert_error(ctr_tmpfs_parse("tmp:size=1m", &m, buf, sizeof buf, err), "must be an absolute path");
+  assert_error(ctr_tmpfs_parse("/t:rbind", &m, buf, sizeof buf, err), "bind options make no sense");
+  char big[600];
+  memset(big, 'a', sizeof big - 1);
+  big[0] = '/';
+  big[sizeof big - 1] = '\0';
+  assert_error(ctr_tmpfs_parse(big, &m, buf, sizeof buf, err), "is too long");
+}
+
 static const char passwd[] = "root:x:0:0:root:/root:/bin/sh\n"
                              "# a comment\n"
                              "\n"
@@ -311,7 +333,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_cap_names),   cmocka_unit_test(test_caps_list),
       cmocka_unit_test(test_rlimits),     cmocka_unit_test(test_mount_options),
-      cmocka_unit_test(test_binds),       cmocka_unit_test(test_passwd),
+      cmocka_unit_test(test_binds),       cmocka_unit_test(test_tmpfs_shortcut),       cmocka_unit_test(test_passwd),
       cmocka_unit_test(test_passwd_bounds), cmocka_unit_test(test_group),
       cmocka_unit_test(test_spec_check),
   };

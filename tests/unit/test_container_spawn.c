@@ -176,6 +176,11 @@ static void test_mounts(void **state) {
       {.type = "mqueue", .source = "mqueue", .destination = "/dev/mqueue"},
       {.type = "devpts", .source = "devpts", .destination = "/dev/pts", .options = "newinstance,ptmxmode=0666"},
   };
+  ctr_mount run;
+  char buf[128];
+  ctr_error e;
+  assert_int_equal(ctr_tmpfs_parse("/run:nosuid,size=1m,mode=0700", &run, buf, sizeof buf, &e), 0);
+  m[1] = run;
   ctr_spec s = fx_spec(fx_image(), "grep -E ' /(run|sys|sys/fs/cgroup|dev/mqueue|dev/pts) ' /proc/self/mounts | "
                                    "sed 's/ 0 0$//'; stat -c %a /run; "
                                    "touch /run/ok && echo tmpfs-writable; ls /sys/fs/cgroup/cgroup.procs");
