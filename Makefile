@@ -26,6 +26,7 @@ RUNTIME_SRCS  := $(filter-out runtime/corerun.c,$(wildcard runtime/*.c))
 COREC_SRCS    := $(wildcard cmd/*.c)
 INIT_SRCS     := $(wildcard runtime/init/*.c)
 UNIT_SRCS     := $(wildcard tests/unit/test_*.c)
+CONTAINER_SRCS := $(wildcard container/*.c)
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 LIB_OBJS      := $(call obj,$(LIB_SRCS))
@@ -33,6 +34,8 @@ COMPILER_OBJS := $(call obj,$(COMPILER_SRCS))
 LINKER_OBJS   := $(call obj,$(LINKER_SRCS))
 RUNTIME_OBJS  := $(call obj,$(RUNTIME_SRCS))
 UNIT_BINS     := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
+CONTAINER_OBJS := $(call obj,$(CONTAINER_SRCS))
+CONTAINER_MUSL_OBJS := $(patsubst %.c,$(BUILD)/musl-obj/%.o,$(CONTAINER_SRCS))
 # lib/ is an archive, so each program pulls in only the members it uses: corerun gets the
 # reader and verifier, not what only corec needs.
 LIB_A         := $(BUILD)/libcore.a
@@ -45,6 +48,42 @@ all: $(BUILD)/corec $(BUILD)/corerun $(BUILD)/coreinit
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+# container/ is built twice: with musl, as coreinit will link it (every build proves it still
+# compiles and links statically there), and with the host compiler for its unit tests.
+all: $(BUILD)/container-musl.a $(BUILD)/container-musl-link
+
+# musl's headers have no Linux UAPI ones (linux/, asm/); this directory lends it the host's,
+# and nothing else from glibc's include directory.
+UAPI_INCLUDE ?= /usr/include
+$(BUILD)/musl-uapi/.made:
+	@mkdir -p $(dir $@)
+	ln -sfn $(UAPI_INCLUDE)/linux $(dir $@)linux
+	ln -sfn $(UAPI_INCLUDE)/asm-generic $(dir $@)asm-generic
+	ln -sfn $(UAPI_INCLUDE)/$(shell $(CC) -print-multiarch)/asm $(dir $@)asm
+	touch $@
+
+$(BUILD)/musl-obj/container/%.o: container/%.c $(BUILD)/musl-uapi/.made
+	@mkdir -p $(dir $@)
+	$(MUSL_CC) -std=c11 -D_GNU_SOURCE $(WARN) -Os -isystem $(BUILD)/musl-uapi -MMD -MP -c $< -o $@
+
+$(BUILD)/container-musl.a: $(CONTAINER_MUSL_OBJS)
+	rm -f $@
+	ar rcs $@ $^
+
+# A static musl program calling ctr_spawn: links every member the way coreinit will.
+$(BUILD)/container-musl-link: tests/unit/container_musl_link.c $(BUILD)/container-musl.a
+	$(MUSL_CC) -std=c11 -D_GNU_SOURCE $(WARN) -Os -static -iquote container -o $@ $^
+
+$(BUILD)/obj/tests/unit/test_container%.o: ALL_CFLAGS += -iquote container
+
+# Kept between builds (make would delete them as intermediates of the pattern rule below).
+.SECONDARY: $(CONTAINER_OBJS) $(call obj,$(wildcard tests/unit/test_container*.c))
+
+# The container tests link the library alone (it depends on nothing else of the tree).
+$(BUILD)/tests/test_container%: $(BUILD)/obj/tests/unit/test_container%.o $(CONTAINER_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka
 
 # coreinit is a static musl binary: it is PID 1 in guests that may have no libc at all.
 $(BUILD)/coreinit: $(INIT_SRCS) $(wildcard runtime/init/*.h) lib/initconf_keys.h
@@ -168,4 +207,4 @@ bench: all
 clean:
 	rm -rf build build-san build-fuzz
 
--include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD)/obj $(BUILD)/musl-obj -name '*.d' 2>/dev/null)
