@@ -157,6 +157,8 @@ typedef struct core_app_config {
   char *dir;        /* its directory: the lock file goes there */
   char **inputs;    /* every file the config came from (includes): positions point at these */
   size_t n_inputs;
+  char **vars;      /* the --var NAME=VALUE it was loaded with, as given (provenance: spec/sbom.md) */
+  size_t n_vars;
 
   char *name;       /* [a-z0-9][a-z0-9._-]{0,62} */
   core_pos name_pos;

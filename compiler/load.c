@@ -40,12 +40,24 @@ static core_app_config *load_diag(const char *path, const core_load_opts *opts, 
   return cfg;
 }
 
+/* The --var values are an input of the build as much as the files: the linker records them. */
+static core_app_config *keep_vars(core_app_config *cfg, const core_load_opts *opts) {
+  if (cfg == NULL || opts->n_vars == 0) return cfg;
+  if ((cfg->vars = calloc(opts->n_vars, sizeof *cfg->vars)) == NULL) goto oom;
+  for (; cfg->n_vars < opts->n_vars; cfg->n_vars++)
+    if ((cfg->vars[cfg->n_vars] = strdup(opts->vars[cfg->n_vars])) == NULL) goto oom;
+  return cfg;
+oom:
+  core_app_config_free(cfg);
+  return NULL;
+}
+
 static const core_load_opts no_opts = CORE_LOAD_OPTS_INIT;
 
 int core_app_load(const char *path, const core_load_opts *opts, core_app_config **out, core_error **err) {
   if (opts == NULL) opts = &no_opts;
   if (opts->diag) {
-    core_app_config *cfg = load_diag(path, opts, opts->diag);
+    core_app_config *cfg = keep_vars(load_diag(path, opts, opts->diag), opts);
     if (cfg == NULL)
       return core_error_set(err, 0, "%s: %zu error%s", path, core_diag_error_count(opts->diag),
                             core_diag_error_count(opts->diag) == 1 ? "" : "s");
@@ -56,6 +68,7 @@ int core_app_load(const char *path, const core_load_opts *opts, core_app_config 
   if (d == NULL) return core_error_set(err, ENOMEM, "loading '%s'", path);
   core_app_config *cfg = load_diag(path, opts, d);
   if (cfg == NULL) return finish(d, path, err);
+  if ((cfg = keep_vars(cfg, opts)) == NULL) return core_error_set(err, ENOMEM, "loading '%s'", path);
   if (opts->warnings) {
     *opts->warnings = NULL;
     if (core_diag_warning_count(d) > 0 && (*opts->warnings = core_diag_render(d)) == NULL) {
