@@ -152,7 +152,9 @@ static json_t *source_package(const core_source_ref *s, const char *id) {
   json_t *p = package(id, label_of(s->src), purpose);
   if (p == NULL) return NULL;
   if (r->pin) json_object_set_new(p, "versionInfo", json_string(r->pin));
-  if (r->n_parts == 1 && r->parts[0].has_digest) json_object_set_new(p, "checksums", checksum(&r->parts[0].digest));
+  /* An image's one layer is a package of its own, below: the image has no single blob. */
+  if (r->n_parts == 1 && r->parts[0].has_digest && s->src->kind != CORE_SOURCE_OCI)
+    json_object_set_new(p, "checksums", checksum(&r->parts[0].digest));
   cleanup_free char *where = NULL, *comment = NULL;
   if (s->src->kind == CORE_SOURCE_URL) where = strdup(s->src->url);
   if (s->src->kind == CORE_SOURCE_GIT && r->pin && asprintf(&where, "git+%s@%s", s->src->url, r->pin) < 0) where = NULL;

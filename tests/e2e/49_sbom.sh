@@ -107,6 +107,7 @@ img = ids["SPDXRef-source-2"]
 index = json.load(open(sys.argv[2] + "/layout/index.json"))
 manifest_digest = index["manifests"][0]["digest"]
 assert img["name"] == "oci-layout:layout:v1" and img["versionInfo"] == manifest_digest and img["primaryPackagePurpose"] == "CONTAINER"
+assert "checksums" not in img, img
 manifest = json.load(open(sys.argv[2] + "/layout/blobs/sha256/" + manifest_digest[7:]))
 layer = ids["SPDXRef-source-2-layer-0"]
 assert layer["checksums"] == [{"algorithm": "SHA256", "checksumValue": manifest["layers"][0]["digest"][7:]}], layer
