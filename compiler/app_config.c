@@ -112,5 +112,7 @@ void core_app_config_free(core_app_config *cfg) {
   free(cfg->inputs);
   for (size_t i = 0; i < cfg->n_vars; i++) free(cfg->vars[i]);
   free(cfg->vars);
+  for (size_t i = 0; i < cfg->n_loaded; i++) free(cfg->loaded[i].name);
+  free(cfg->loaded);
   free(cfg);
 }

@@ -16,15 +16,12 @@ static json_t *sha256_of(const core_digest *d) { return json_pack("{s:s}", "sha2
 
 /* A file app.yml was made from, named as it is relative to app.yml's directory (or by its base
  * name when it is elsewhere, e.g. a stdlib template), never by where this machine keeps it. */
-static json_t *input_file(const char *path, const char *dir, core_error **err) {
-  core_digest d;
-  uint64_t size;
-  if (core_digest_file(path, &d, &size, err) < 0) return NULL;
+static json_t *input_file(const char *path, const char *dir, const core_digest *d, core_error **err) {
   size_t n = dir ? strlen(dir) : 0;
   const char *name = path;
   if (n && strncmp(path, dir, n) == 0 && path[n] == '/') name = path + n + 1;
   else if (strrchr(path, '/')) name = strrchr(path, '/') + 1;
-  json_t *o = json_pack("{s:s, s:o}", "name", name, "digest", sha256_of(&d));
+  json_t *o = json_pack("{s:s, s:o}", "name", name, "digest", sha256_of(d));
   if (o == NULL) core_error_set(err, ENOMEM, "building the provenance");
   return o;
 }
@@ -35,22 +32,32 @@ static int cmp_name(const void *x, const void *y) {
 }
 
 /* app.yml, its includes (sorted by name), the --var values (the last of a name wins, as in
- * expansion) and SOURCE_DATE_EPOCH: what a user gives a build. */
+ * expansion) and SOURCE_DATE_EPOCH: what a user gives a build. The files are named by the
+ * digests of the bytes the loader parsed (app_config.h, loaded). */
 static json_t *external_parameters(const core_plan *plan, core_error **err) {
   const core_app_config *cfg = plan->cfg;
-  cleanup_json json_t *app = input_file(cfg->file, NULL, err);
-  if (app == NULL) return NULL;
-  size_t n = cfg->n_inputs;
+  size_t n = cfg->n_loaded, k = 0;
+  cleanup_json json_t *app = NULL, *includes = json_array(), *vars = json_object();
   cleanup_free json_t **inc = calloc(n ? n : 1, sizeof *inc);
-  cleanup_json json_t *includes = json_array(), *vars = json_object();
   if (inc == NULL || includes == NULL || vars == NULL) return core_error_set(err, ENOMEM, "allocating"), NULL;
-  for (size_t i = 0; i < n; i++)
-    if ((inc[i] = input_file(cfg->inputs[i], cfg->dir, err)) == NULL) {
-      for (size_t k = 0; k < i; k++) json_decref(inc[k]);
+  for (size_t i = 0; i < n; i++) {
+    int is_app = app == NULL && strcmp(cfg->loaded[i].name, cfg->file) == 0;
+    json_t *f = input_file(cfg->loaded[i].name, is_app ? NULL : cfg->dir, &cfg->loaded[i].digest, err);
+    if (f == NULL) {
+      for (size_t j = 0; j < k; j++) json_decref(inc[j]);
       return NULL;
     }
-  qsort(inc, n, sizeof *inc, cmp_name);
-  for (size_t i = 0; i < n; i++) json_array_append_new(includes, inc[i]);
+    if (is_app) app = f;
+    else inc[k++] = f;
+  }
+  qsort(inc, k, sizeof *inc, cmp_name);
+  for (size_t i = 0; i < k; i++) json_array_append_new(includes, inc[i]);
+  if (app == NULL) { /* app.yml gave the merged document no node of its own (only include:) */
+    core_digest d;
+    uint64_t size;
+    if (core_digest_file(cfg->file, &d, &size, err) < 0 || (app = input_file(cfg->file, NULL, &d, err)) == NULL)
+      return NULL;
+  }
   for (size_t i = 0; i < cfg->n_vars; i++) {
     const char *eq = strchr(cfg->vars[i], '=');
     if (eq == NULL) continue;

@@ -42,9 +42,11 @@ Architecture: amd64
 Version: 9
 EOF
   python3 "$ROOT/tests/e2e/oci_image.py" "$dir/img" "$dir/layout" v1
+  printf 'resources:\n  memory: 300M\n' >"$dir/extra.yml"
   cat >"$dir/app.yml" <<YAML
 name: sbomapp
 version: "1.2"
+include: [extra.yml]
 kernel:
   source: $DEBS/linux-image-cloud-amd64.deb
   cmdline: quiet
@@ -142,7 +144,9 @@ rd = p["predicate"]["runDetails"]
 assert rd == {"builder": {"id": "urn:core:builder:corec", "version": {"corec": sys.argv[4].split()[1]}}}, rd
 ep = bd["externalParameters"]
 app_digest = hashlib.sha256(open(sys.argv[2] + "/app.yml", "rb").read()).hexdigest()
-assert ep == {"app": {"name": "app.yml", "digest": {"sha256": app_digest}}, "includes": [],
+extra_digest = hashlib.sha256(open(sys.argv[2] + "/extra.yml", "rb").read()).hexdigest()
+assert ep == {"app": {"name": "app.yml", "digest": {"sha256": app_digest}},
+              "includes": [{"name": "extra.yml", "digest": {"sha256": extra_digest}}],
               "vars": {"GREETING": "hello"}, "sourceDateEpoch": 1700000000}, ep
 deps = {d["name"]: d for d in bd["resolvedDependencies"]}
 assert set(deps) == {"kernel", "rootfs busybox-static", "rootfs oci-layout:layout:v1"}, sorted(deps)
