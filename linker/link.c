@@ -18,6 +18,7 @@
 #include "provenance.h"
 #include "rootfs.h"
 #include "sbom.h"
+#include "tim_format.h"
 #include "users.h"
 #include "fsutil.h"
 
@@ -353,8 +354,14 @@ static int link_documents(const core_plan *plan, core_pkg_list *pkgs, const core
   core_digest d_sbom, d_prov;
   uint64_t sbom_size, prov_size;
   if (core_sbom_scan_debs(plan, pkgs, err) < 0 || core_sbom_write(plan, pkgs, &sbom, err) < 0 ||
-      core_provenance_write(plan, pkgs, subjects, &provenance, err) < 0 ||
-      add_blob(blobs, &sbom, &d_sbom, &sbom_size, err) < 0 || add_blob(blobs, &provenance, &d_prov, &prov_size, err) < 0)
+      core_provenance_write(plan, pkgs, subjects, &provenance, err) < 0)
+    return -1;
+  /* Readers load them whole, as they do manifests: no larger than one may be. */
+  if (sbom.len > CORE_TIM_MAX_JSON || provenance.len > CORE_TIM_MAX_JSON)
+    return core_error_set(err, EFBIG, "the SBOM (%zu bytes, %zu packages) or the provenance (%zu bytes) is larger than "
+                          "the %u bytes an artifact's JSON documents may have", sbom.len, pkgs->n, provenance.len,
+                          CORE_TIM_MAX_JSON);
+  if (add_blob(blobs, &sbom, &d_sbom, &sbom_size, err) < 0 || add_blob(blobs, &provenance, &d_prov, &prov_size, err) < 0)
     return -1;
   if (json_array_append_new(layers, titled(core_oci_descriptor(TIM_MT_SBOM, &d_sbom, sbom_size), CORE_SBOM_TITLE)) < 0 ||
       json_array_append_new(layers, titled(core_oci_descriptor(TIM_MT_PROVENANCE, &d_prov, prov_size),
