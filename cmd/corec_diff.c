@@ -193,32 +193,53 @@ static int source_map(const corec_artifact *a, json_t **out, core_error **err) {
   return 0;
 }
 
+static int cmp_str(const void *x, const void *y) { return strcmp(*(const char *const *)x, *(const char *const *)y); }
+
+/* A name's versions, sorted, without repeats, joined by ", ". */
+static json_t *joined_versions(const json_t *versions) {
+  size_t n = json_array_size(versions), k = 0;
+  cleanup_free const char **v = calloc(n ? n : 1, sizeof *v);
+  if (v == NULL) return NULL;
+  for (size_t i = 0; i < n; i++) v[i] = json_string_value(json_array_get(versions, i));
+  qsort(v, n, sizeof *v, cmp_str);
+  cleanup_buf core_buf b = CORE_BUF_INIT;
+  core_error *err = NULL;
+  for (size_t i = 0; i < n; i++) {
+    if (i && strcmp(v[i], v[i - 1]) == 0) continue;
+    if ((k++ && core_buf_append(&b, ", ", 2, &err) < 0) || core_buf_append(&b, v[i], strlen(v[i]), &err) < 0) {
+      core_error_free(err);
+      return NULL;
+    }
+  }
+  return json_stringn(b.data ? (const char *)b.data : "", b.len);
+}
+
 /* Packages by name -> version, from the signed SBOM: the packages with a package URL (found in
  * a package database or a .deb's control data). A name listed with several versions (another
- * architecture, a .deb over a database entry) has them joined, sorted, by ", ". */
+ * architecture, a .deb over a database entry) has them sorted and joined by ", ". */
 static int package_map(const corec_artifact *a, json_t **out, core_error **err) {
-  cleanup_json json_t *sbom = NULL;
+  cleanup_json json_t *sbom = NULL, *all = json_object();
+  if (all == NULL) return core_error_set(err, ENOMEM, "allocating");
   if (corec_artifact_document(a, 0, &sbom, err) < 0) return -1;
-  if ((*out = json_object()) == NULL) return core_error_set(err, ENOMEM, "allocating");
   size_t i;
   json_t *p;
   json_array_foreach(json_object_get(sbom, "packages"), i, p) {
     const json_t *ref = json_array_get(json_object_get(p, "externalRefs"), 0);
     const char *type = json_string_value(json_object_get(ref, "referenceType"));
     const char *name = json_string_value(json_object_get(p, "name"));
-    const char *version = json_string_value(json_object_get(p, "versionInfo"));
-    if (!type || strcmp(type, "purl") != 0 || !name || !version) continue;
-    const char *had = json_string_value(json_object_get(*out, name));
-    cleanup_free char *joined = NULL;
-    if (had && strcmp(had, version) != 0) {
-      int later = strcmp(had, version) < 0;
-      if (strstr(had, version) == NULL &&
-          asprintf(&joined, "%s, %s", later ? had : version, later ? version : had) < 0)
-        return core_error_set(err, ENOMEM, "allocating");
-    }
-    if (had && joined == NULL) continue;
-    if (json_object_set_new(*out, name, json_string(joined ? joined : version)) < 0)
+    json_t *version = json_object_get(p, "versionInfo");
+    if (!type || strcmp(type, "purl") != 0 || !name || !json_is_string(version)) continue;
+    json_t *versions = json_object_get(all, name);
+    if (versions == NULL && json_object_set_new(all, name, versions = json_array()) < 0)
       return core_error_set(err, ENOMEM, "allocating");
+    if (json_array_append(versions, version) < 0) return core_error_set(err, ENOMEM, "allocating");
+  }
+  if ((*out = json_object()) == NULL) return core_error_set(err, ENOMEM, "allocating");
+  const char *name;
+  json_t *versions;
+  json_object_foreach(all, name, versions) {
+    json_t *joined = joined_versions(versions);
+    if (joined == NULL || json_object_set_new(*out, name, joined) < 0) return core_error_set(err, ENOMEM, "allocating");
   }
   return 0;
 }

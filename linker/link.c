@@ -384,8 +384,9 @@ int core_link(const core_plan *plan, core_reporter *reporter, const core_encrypt
   cleanup_pkg_list core_pkg_list pkgs = {0};
   if ((app.name = strdup(plan->cfg->name)) == NULL || modules == NULL) return core_error_set(err, ENOMEM, "allocating");
 
-  /* Only the initramfs is encrypted: the kernel is the distribution's public build, and the
-   * runtime config is what the launcher must read to set the machine up (spec/trust.md). */
+  /* Only the initramfs is encrypted: the kernel is the distribution's public build, the
+   * runtime config is what the launcher must read to set the machine up, and the SBOM and
+   * provenance describe the artifact to whoever holds it (spec/trust.md). */
   if (link_initramfs(plan, reporter, &kernel, &initramfs, modules, &pkgs, &warnings, err) < 0 ||
       (enc && core_encrypt_blob(enc, &initramfs, &d_plain, &plain_size, err) < 0) ||
       add_blob(&app.blobs, &kernel.image, &d_kernel, &kernel_size, err) < 0 ||
