@@ -47,8 +47,8 @@ static int print_document(int argc, char **argv, const char *help, const char *w
   if (corec_artifact_open(path, &flags, 0, &a, err) < 0) return -1;
   if (corec_artifact_document(&a, provenance, &doc, err) < 0) return core_error_wrap(err, "'%s'", path);
   if (doc == NULL)
-    return core_error_set(err, 0, "'%s' has no %s: it was built by a corec older than 0.1.0's SBOM support; build it "
-                          "again", path, provenance ? "provenance" : "SBOM");
+    return core_error_set(err, 0, "'%s' has no %s: it was built before artifacts carried one; build it again for one",
+                          path, provenance ? "provenance" : "SBOM");
   if (core_json_dump_pretty(doc, &out, err) < 0) return -1;
   fwrite(out.data, 1, out.len, stdout);
   return 0;

@@ -212,6 +212,39 @@ for f in bad.tim bad.img; do
   check "$f: ... and by corec sbom" sh -c "test $? = 1"
 done
 
+# Manifests corec does not write, signed all the same by the trusted key: a layer of an unknown
+# media type or a second SBOM is refused; none (an artifact from before SBOMs) still verifies.
+python3 - "$ROOT/tests/e2e" "$WORK/a.tim" "$CORE_HOME/keys/default.key" "$WORK" <<'PY'
+import json, sys
+sys.path.insert(0, sys.argv[1])
+import timtool
+def variant(name, change):
+    files = timtool.load(sys.argv[2])
+    index, desc, top = timtool.top_index(files)
+    app = timtool.app_entry(top)
+    manifest = json.loads(timtool.blob(files, app["digest"]))
+    change(manifest)
+    app["digest"], app["size"] = timtool.put_json(files, manifest)
+    top["manifests"] = [m for m in top["manifests"] if m.get("artifactType") != timtool.DSSE]
+    timtool.append_sig(files, top, sys.argv[3])
+    timtool.rewrite_top(files, index, desc, top)
+    timtool.drop_unreferenced(files)
+    timtool.save(files, "%s/%s.tim" % (sys.argv[4], name))
+sbom = lambda m: next(l for l in m["layers"] if l["mediaType"] == "application/spdx+json")
+variant("unknown", lambda m: m["layers"].append(dict(sbom(m), mediaType="application/vnd.example.unknown")))
+variant("twice", lambda m: m["layers"].append(dict(sbom(m))))
+variant("none", lambda m: m.__setitem__("layers", m["layers"][:2]))
+PY
+"$BUILD_DIR/corerun" verify "$WORK/unknown.tim" >"$WORK/out" 2>&1
+check "a signed manifest with a layer of unknown media type is refused" sh -c "test $? = 125 && grep -q \"unknown media type 'application/vnd.example.unknown'\" '$WORK/out'"
+"$BUILD_DIR/corerun" verify "$WORK/twice.tim" >"$WORK/out" 2>&1
+check "... and one listing the SBOM twice" sh -c "test $? = 125 && grep -q 'more than one application/spdx+json layer' '$WORK/out'"
+check "one without SBOM and provenance (older corec) still verifies" sh -c "'$BUILD_DIR/corerun' verify '$WORK/none.tim' >/dev/null 2>&1"
+"$COREC" sbom "$WORK/none.tim" >"$WORK/out" 2>&1
+check "... and corec sbom says it has none" sh -c "test $? = 1 && grep -q 'has no SBOM' '$WORK/out'"
+"$COREC" inspect "$WORK/none.tim" >"$WORK/out" 2>&1
+check "... and corec inspect shows no sources" grep -qx '  (none recorded)' "$WORK/out"
+
 # Two builds differing in one package of the image.
 build "$WORK/b" "$WORK/b.tim" || not_ok "builds the second app" "$(cat "$WORK/b.tim.err")"
 "$COREC" diff "$WORK/a.tim" "$WORK/b.tim" >"$WORK/diff.txt" 2>"$WORK/err"
