@@ -18,7 +18,9 @@ static const struct {
     {"inspect", corec_inspect, "verify an artifact, then show its signatures, blobs and config", 1},
     {"ls", corec_ls, "verify an artifact, then list its root file system (like tar tv)", 1},
     /* diff(1)'s convention: 0 the same, 1 different, so an error must be 2. */
-    {"diff", corec_diff, "verify two artifacts, then compare config, kernel, modules and files", 2},
+    {"diff", corec_diff, "verify two artifacts, then compare config, kernel, modules, files, sources, packages", 2},
+    {"sbom", corec_sbom, "verify an artifact, then print its SBOM (SPDX 2.3 JSON)", 1},
+    {"provenance", corec_provenance, "verify an artifact, then print its provenance (SLSA v1)", 1},
     {"keygen", corec_keygen, "create an Ed25519 signing key pair", 1},
     {"lock", corec_lock, "pin every remote source in app.lock", 1},
     {"cache", corec_cache, "list, clean or verify the content store", 1},

@@ -3,8 +3,9 @@
 #define CORE_COREC_H
 
 #include "error.h"
+#include "version.h"
 
-#define COREC_VERSION "0.1.0"
+#define COREC_VERSION CORE_COREC_VERSION
 
 typedef int (*corec_command_fn)(int argc, char **argv, core_error **err);
 
@@ -21,6 +22,8 @@ int corec_verify(int argc, char **argv, core_error **err);
 int corec_inspect(int argc, char **argv, core_error **err);
 int corec_ls(int argc, char **argv, core_error **err);
 int corec_diff(int argc, char **argv, core_error **err);
+int corec_sbom(int argc, char **argv, core_error **err);
+int corec_provenance(int argc, char **argv, core_error **err);
 
 #include <stddef.h>
 

@@ -102,3 +102,14 @@ void corec_print_json(const json_t *v, const char *missing) {
   fputs(s ? s : missing, stdout);
   free(s);
 }
+
+int corec_artifact_document(const corec_artifact *a, int provenance, json_t **out, core_error **err) {
+  core_tim_blob *b = provenance ? a->app->provenance : a->app->sbom;
+  *out = NULL;
+  if (b == NULL) return 0;
+  cleanup_buf core_buf text = CORE_BUF_INIT;
+  if (core_tim_blob_load(a->app->tim, &b->digest, b->size, &text, err) < 0) return -1;
+  if (core_json_parse(text.data, text.len, out, err) < 0)
+    return core_error_wrap(err, "its %s %s", provenance ? "provenance" : "SBOM", b->digest.str);
+  return 0;
+}

@@ -1,4 +1,4 @@
-/* What corec inspect, ls and diff share: an artifact opened and verified exactly as 'corec
+/* What corec inspect, ls, diff, sbom and provenance share: an artifact opened and verified exactly as 'corec
  * verify' does (nothing of it is shown otherwise), its form, its signed app manifest, and the
  * initramfs in the clear when the caller needs it (decrypted with --identity). */
 #ifndef CORE_COREC_ARTIFACT_H
@@ -40,6 +40,10 @@ typedef struct corec_artifact {
 int corec_artifact_open(const char *path, const corec_artifact_flags *f, int want_plaintext, corec_artifact *out,
                         core_error **err);
 void corec_artifact_release(corec_artifact *a);
+
+/* The verified artifact's SBOM (PROVENANCE 0) or provenance (1), parsed; *OUT is NULL when the
+ * artifact has none (built before they existed). */
+int corec_artifact_document(const corec_artifact *a, int provenance, json_t **out, core_error **err);
 
 /* Prints a JSON value compactly on stdout, or MISSING when it is absent. */
 void corec_print_json(const json_t *v, const char *missing);

@@ -1,5 +1,5 @@
 /* corec diff: what differs between two verified artifacts (spec/inspect.md): the runtime
- * config, the kernel, the module list and the initramfs's files. Exit 0 the same, 1 different,
+ * config, the kernel, the module list, the initramfs's files, the sources and the packages. Exit 0 the same, 1 different,
  * 2 an error (corec.c), as diff(1). */
 #include <errno.h>
 #include <stdio.h>
@@ -20,7 +20,9 @@ static const char diff_help[] =
     "does, then compares what they run: the runtime config (each differing key as a dotted path\n"
     "with both values), the kernel (by digest), the kernel modules list, and every file of the\n"
     "initramfs (path, mode, owner, size, SHA-256 of a regular file's content, link target,\n"
-    "device numbers): added, removed, changed. Digests, forms and signatures are not compared.\n"
+    "device numbers): added, removed, changed; the pinned sources (from the signed provenance:\n"
+    "added, removed, another digest) and the packages (from the signed SBOM: name and version).\n"
+    "Digests, forms and signatures are not compared.\n"
     "Exits 0 when nothing differs, 1 when something does, 2 on an error (an artifact that does\n"
     "not verify included). The keys of --json are in spec/inspect.md.\n"
     "\n"
@@ -172,6 +174,96 @@ static json_t *diff_modules(const json_t *ca, const json_t *cb) {
   return json_pack("{s:o, s:o}", "added", added, "removed", removed);
 }
 
+/* Sources by name -> {uri, digest}, from the signed provenance (empty without one). */
+static int source_map(const corec_artifact *a, json_t **out, core_error **err) {
+  cleanup_json json_t *prov = NULL;
+  if (corec_artifact_document(a, 1, &prov, err) < 0) return -1;
+  if ((*out = json_object()) == NULL) return core_error_set(err, ENOMEM, "allocating");
+  size_t i;
+  json_t *d;
+  json_array_foreach(json_object_get(json_object_get(json_object_get(prov, "predicate"), "buildDefinition"),
+                                     "resolvedDependencies"), i, d) {
+    const char *name = json_string_value(json_object_get(d, "name"));
+    json_t *v = json_object();
+    if (v == NULL) return core_error_set(err, ENOMEM, "allocating");
+    if (json_object_get(d, "uri")) json_object_set(v, "uri", json_object_get(d, "uri"));
+    if (json_object_get(d, "digest")) json_object_set(v, "digest", json_object_get(d, "digest"));
+    if (json_object_set_new(*out, name ? name : "?", v) < 0) return core_error_set(err, ENOMEM, "allocating");
+  }
+  return 0;
+}
+
+static int cmp_str(const void *x, const void *y) { return strcmp(*(const char *const *)x, *(const char *const *)y); }
+
+/* A name's versions, sorted, without repeats, joined by ", ". */
+static json_t *joined_versions(const json_t *versions) {
+  size_t n = json_array_size(versions), k = 0;
+  cleanup_free const char **v = calloc(n ? n : 1, sizeof *v);
+  if (v == NULL) return NULL;
+  for (size_t i = 0; i < n; i++) v[i] = json_string_value(json_array_get(versions, i));
+  qsort(v, n, sizeof *v, cmp_str);
+  cleanup_buf core_buf b = CORE_BUF_INIT;
+  core_error *err = NULL;
+  for (size_t i = 0; i < n; i++) {
+    if (i && strcmp(v[i], v[i - 1]) == 0) continue;
+    if ((k++ && core_buf_append(&b, ", ", 2, &err) < 0) || core_buf_append(&b, v[i], strlen(v[i]), &err) < 0) {
+      core_error_free(err);
+      return NULL;
+    }
+  }
+  return json_stringn(b.data ? (const char *)b.data : "", b.len);
+}
+
+/* Packages by name -> version, from the signed SBOM: the packages with a package URL (found in
+ * a package database or a .deb's control data). A name listed with several versions (another
+ * architecture, a .deb over a database entry) has them sorted and joined by ", ". */
+static int package_map(const corec_artifact *a, json_t **out, core_error **err) {
+  cleanup_json json_t *sbom = NULL, *all = json_object();
+  if (all == NULL) return core_error_set(err, ENOMEM, "allocating");
+  if (corec_artifact_document(a, 0, &sbom, err) < 0) return -1;
+  size_t i;
+  json_t *p;
+  json_array_foreach(json_object_get(sbom, "packages"), i, p) {
+    const json_t *ref = json_array_get(json_object_get(p, "externalRefs"), 0);
+    const char *type = json_string_value(json_object_get(ref, "referenceType"));
+    const char *name = json_string_value(json_object_get(p, "name"));
+    json_t *version = json_object_get(p, "versionInfo");
+    if (!type || strcmp(type, "purl") != 0 || !name || !json_is_string(version)) continue;
+    json_t *versions = json_object_get(all, name);
+    if (versions == NULL && json_object_set_new(all, name, versions = json_array()) < 0)
+      return core_error_set(err, ENOMEM, "allocating");
+    if (json_array_append(versions, version) < 0) return core_error_set(err, ENOMEM, "allocating");
+  }
+  if ((*out = json_object()) == NULL) return core_error_set(err, ENOMEM, "allocating");
+  const char *name;
+  json_t *versions;
+  json_object_foreach(all, name, versions) {
+    json_t *joined = joined_versions(versions);
+    if (joined == NULL || json_object_set_new(*out, name, joined) < 0) return core_error_set(err, ENOMEM, "allocating");
+  }
+  return 0;
+}
+
+/* "sources" and "packages" of the report. */
+static int diff_documents(const corec_artifact *a, const corec_artifact *b, json_t *r, core_error **err) {
+  cleanup_json json_t *sa = NULL, *sb = NULL, *pa = NULL, *pb = NULL;
+  json_t *sources = json_object(), *packages = json_object();
+  if (json_object_set_new(r, "sources", sources) < 0 || json_object_set_new(r, "packages", packages) < 0)
+    return core_error_set(err, ENOMEM, "allocating");
+  if (source_map(a, &sa, err) < 0 || source_map(b, &sb, err) < 0 || package_map(a, &pa, err) < 0 ||
+      package_map(b, &pb, err) < 0)
+    return -1;
+  if (corec_json_diff_maps(sa, sb, "name", "value", sources, err) < 0 ||
+      corec_json_diff_maps(pa, pb, "name", "version", packages, err) < 0)
+    return -1;
+  return 0;
+}
+
+static int no_changes(const json_t *d) {
+  return json_array_size(json_object_get(d, "added")) == 0 && json_array_size(json_object_get(d, "removed")) == 0 &&
+         json_array_size(json_object_get(d, "changed")) == 0;
+}
+
 static json_t *side(const char *path, const corec_artifact *a) {
   return json_pack("{s:s, s:s, s:s, s:s?}", "artifact", path, "digest", a->app->manifest.str, "form",
                    core_form_name(a->form), "name", a->app->name);
@@ -186,7 +278,7 @@ static int build_report(const char *pa, corec_artifact *a, const char *pb, corec
                                      "files");
   if (r == NULL) return core_error_set(err, ENOMEM, "allocating");
   if (corec_json_diff(a->app->config, b->app->config, "", json_object_get(r, "config"), err) < 0 ||
-      diff_files(&la, &lb, json_object_get(r, "files"), err) < 0)
+      diff_files(&la, &lb, json_object_get(r, "files"), err) < 0 || diff_documents(a, b, r, err) < 0)
     return -1;
   const char *ka = a->app->kernel->digest.str, *kb = b->app->kernel->digest.str;
   json_object_set_new(r, "kernel", strcmp(ka, kb) == 0 ? json_null() : json_pack("{s:s, s:s}", "a", ka, "b", kb));
@@ -194,7 +286,8 @@ static int build_report(const char *pa, corec_artifact *a, const char *pb, corec
   int identical = json_array_size(json_object_get(r, "config")) == 0 && strcmp(ka, kb) == 0 &&
                   json_array_size(json_object_get(m, "added")) == 0 && json_array_size(json_object_get(m, "removed")) == 0 &&
                   json_array_size(json_object_get(f, "added")) == 0 && json_array_size(json_object_get(f, "removed")) == 0 &&
-                  json_array_size(json_object_get(f, "changed")) == 0;
+                  json_array_size(json_object_get(f, "changed")) == 0 && no_changes(json_object_get(r, "sources")) &&
+                  no_changes(json_object_get(r, "packages"));
   json_object_set_new(r, "identical", json_boolean(identical));
   *out = TAKE_PTR(r);
   return 0;
@@ -208,6 +301,48 @@ static void print_rec(const json_t *r) {
          (long long)json_integer_value(json_object_get(r, "uid")), (long long)json_integer_value(json_object_get(r, "gid")),
          (long long)json_integer_value(json_object_get(r, "size")));
   if (json_object_get(r, "target")) printf(" -> %s", json_string_value(json_object_get(r, "target")));
+}
+
+/* A source's pin as text: "sha256:HEX" or "gitCommit:HEX". */
+static void print_pin(const json_t *source) {
+  const char *key;
+  json_t *v;
+  int first = 1;
+  json_object_foreach(json_object_get(source, "digest"), key, v) {
+    printf("%s%s:%s", first ? "" : " ", key, json_string_value(v) ? json_string_value(v) : "?");
+    first = 0;
+  }
+  if (first) printf("(no digest)");
+}
+
+static void print_documents(const json_t *r) {
+  size_t i;
+  json_t *v;
+  const json_t *s = json_object_get(r, "sources"), *p = json_object_get(r, "packages");
+  json_array_foreach(json_object_get(s, "added"), i, v) {
+    printf("source + %s (", json_string_value(json_object_get(v, "name")));
+    print_pin(v);
+    printf(")\n");
+  }
+  json_array_foreach(json_object_get(s, "removed"), i, v) {
+    printf("source - %s (", json_string_value(json_object_get(v, "name")));
+    print_pin(v);
+    printf(")\n");
+  }
+  json_array_foreach(json_object_get(s, "changed"), i, v) {
+    printf("source ~ %s: ", json_string_value(json_object_get(v, "name")));
+    print_pin(json_object_get(v, "a"));
+    printf(" -> ");
+    print_pin(json_object_get(v, "b"));
+    printf("\n");
+  }
+  json_array_foreach(json_object_get(p, "added"), i, v)
+    printf("package + %s %s\n", json_string_value(json_object_get(v, "name")), json_string_value(json_object_get(v, "version")));
+  json_array_foreach(json_object_get(p, "removed"), i, v)
+    printf("package - %s %s\n", json_string_value(json_object_get(v, "name")), json_string_value(json_object_get(v, "version")));
+  json_array_foreach(json_object_get(p, "changed"), i, v)
+    printf("package ~ %s: %s -> %s\n", json_string_value(json_object_get(v, "name")), json_string_value(json_object_get(v, "a")),
+           json_string_value(json_object_get(v, "b")));
 }
 
 static void print_text(const json_t *r) {
@@ -247,6 +382,7 @@ static void print_text(const json_t *r) {
     }
     putchar('\n');
   }
+  print_documents(r);
 }
 
 int corec_diff(int argc, char **argv, core_error **err) {

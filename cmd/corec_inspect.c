@@ -19,7 +19,8 @@ static const char inspect_help[] =
     "Verifies ARTIFACT (.tim, raw disk, qcow2 or ISO) exactly as 'corec verify' does, and\n"
     "refuses it with the same message (exit 1) when it does not verify; then prints its digest,\n"
     "form, name, version, every signature (trusted here or not), every blob with its role, size,\n"
-    "media type and encryption, and the runtime config. The keys of --json are in spec/inspect.md.\n"
+    "media type and encryption, the pinned sources (from the signed provenance) and the runtime\n"
+    "config. The keys of --json are in spec/inspect.md.\n"
     "\n"
     "  --json            one JSON object on stdout\n"
     "  --trust FILE      also trust this Ed25519 public key (PEM); may be repeated (at most 16)\n"
@@ -118,7 +119,9 @@ static int collect(corec_artifact *a, json_t *sigs, json_t *blobs, core_error **
     const char *mt = json_string_value(json_object_get(desc, "mediaType"));
     const char *role = mt && strcmp(mt, TIM_MT_KERNEL) == 0 ? "kernel"
                        : mt && strncmp(mt, TIM_MT_INITRAMFS, strlen(TIM_MT_INITRAMFS)) == 0 ? "initramfs"
-                                                                                            : "layer";
+                       : mt && strcmp(mt, TIM_MT_SBOM) == 0 ? "sbom"
+                       : mt && strcmp(mt, TIM_MT_PROVENANCE) == 0 ? "provenance"
+                                                                  : "layer";
     if (add_blob(blobs, role, desc, err) < 0) return -1;
   }
   json_array_foreach(json_object_get(top, "manifests"), i, desc) {
@@ -140,16 +143,29 @@ static void add_plaintext(const corec_artifact *a, json_t *blobs) {
   }
 }
 
+/* The pinned sources, as the signed provenance lists them: {name, uri, digest}. Empty for an
+ * artifact without one. */
+static int sources(const corec_artifact *a, json_t **out, core_error **err) {
+  cleanup_json json_t *prov = NULL;
+  if (corec_artifact_document(a, 1, &prov, err) < 0) return -1;
+  json_t *deps = json_object_get(json_object_get(json_object_get(prov, "predicate"), "buildDefinition"),
+                                 "resolvedDependencies");
+  *out = json_is_array(deps) ? json_incref(deps) : json_array();
+  if (*out == NULL) return core_error_set(err, ENOMEM, "allocating");
+  return 0;
+}
+
 static int build_report(const char *path, corec_artifact *a, json_t **out, core_error **err) {
-  cleanup_json json_t *sigs = json_array(), *blobs = json_array();
+  cleanup_json json_t *sigs = json_array(), *blobs = json_array(), *srcs = NULL;
   if (sigs == NULL || blobs == NULL) return core_error_set(err, ENOMEM, "allocating");
-  if (collect(a, sigs, blobs, err) < 0) return core_error_wrap(err, "'%s'", path);
+  if (collect(a, sigs, blobs, err) < 0 || sources(a, &srcs, err) < 0) return core_error_wrap(err, "'%s'", path);
   add_plaintext(a, blobs);
   core_verified_app *app = a->app;
-  *out = json_pack("{s:i, s:s, s:s, s:s, s:s?, s:o?, s:b, s:b, s:O, s:O, s:O}", "inspect_version", INSPECT_VERSION,
+  *out = json_pack("{s:i, s:s, s:s, s:s, s:s?, s:o?, s:b, s:b, s:O, s:O, s:O, s:O}", "inspect_version", INSPECT_VERSION,
                    "artifact", path, "digest", app->manifest.str, "form", core_form_name(a->form), "name", app->name,
                    "version", app->version ? json_string(app->version) : json_null(), "encrypted", app->encrypted,
-                   "plaintext_checked", app->decrypted, "signatures", sigs, "blobs", blobs, "config", app->config);
+                   "plaintext_checked", app->decrypted, "signatures", sigs, "blobs", blobs, "sources", srcs, "config",
+                   app->config);
   if (*out == NULL) return core_error_set(err, ENOMEM, "allocating");
   return 0;
 }
@@ -215,6 +231,15 @@ static void print_text(const json_t *r) {
              json_is_true(json_object_get(plain, "checked")) ? "decrypted and checked" : "not checked: no --identity");
     printf("\n");
   }
+  printf("sources:\n");
+  json_array_foreach(json_object_get(r, "sources"), i, v) {
+    const char *key;
+    json_t *value;
+    printf("  %s", json_string_value(json_object_get(v, "name")) ? json_string_value(json_object_get(v, "name")) : "?");
+    json_object_foreach(json_object_get(v, "digest"), key, value) printf("  %s:%s", key, json_string_value(value));
+    printf("\n");
+  }
+  if (json_array_size(json_object_get(r, "sources")) == 0) printf("  (none recorded)\n");
   print_config(json_object_get(r, "config"));
 }
 

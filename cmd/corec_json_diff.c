@@ -55,3 +55,36 @@ int corec_json_diff(const json_t *a, const json_t *b, const char *prefix, json_t
   }
   return 0;
 }
+
+/* One side's entry: the value's own fields, or the value under VALUE_NAME, with its key. */
+static json_t *entry(const char *key_name, const char *key, const char *value_name, const json_t *v) {
+  json_t *o = json_is_object(v) ? json_deep_copy(v) : json_pack("{s:O}", value_name, (json_t *)v);
+  if (o && json_object_set_new(o, key_name, json_string(key)) < 0) {
+    json_decref(o);
+    return NULL;
+  }
+  return o;
+}
+
+int corec_json_diff_maps(const json_t *a, const json_t *b, const char *key_name, const char *value_name, json_t *out,
+                         core_error **err) {
+  json_t *added = json_array(), *removed = json_array(), *changed = json_array();
+  if (json_object_set_new(out, "added", added) < 0 || json_object_set_new(out, "removed", removed) < 0 ||
+      json_object_set_new(out, "changed", changed) < 0)
+    return core_error_set(err, ENOMEM, "allocating");
+  cleanup_free const char **keys = NULL;
+  size_t n = 0;
+  if (union_keys(a, b, &keys, &n, err) < 0) return -1;
+  for (size_t i = 0; i < n; i++) {
+    const json_t *va = json_object_get(a, keys[i]), *vb = json_object_get(b, keys[i]);
+    int rc = 0;
+    if (va && vb && !json_equal((json_t *)va, (json_t *)vb))
+      rc = json_array_append_new(changed, json_pack("{s:s, s:O, s:O}", key_name, keys[i], "a", (json_t *)va, "b", (json_t *)vb));
+    else if (!vb)
+      rc = json_array_append_new(removed, entry(key_name, keys[i], value_name, va));
+    else if (!va)
+      rc = json_array_append_new(added, entry(key_name, keys[i], value_name, vb));
+    if (rc < 0) return core_error_set(err, ENOMEM, "allocating");
+  }
+  return 0;
+}

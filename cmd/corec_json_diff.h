@@ -13,4 +13,12 @@
  * of A and B themselves ("" at the top). */
 int corec_json_diff(const json_t *a, const json_t *b, const char *prefix, json_t *out, core_error **err);
 
+/* Two maps (objects: key -> value) compared as sets of keys, for corec diff's sources (name ->
+ * {uri, digest}) and packages (name -> version). Sets OUT's "added" and "removed" (one entry per
+ * key of one side only: the value's fields, or {VALUE_NAME: value} when it is not an object, with
+ * KEY_NAME: key) and "changed" ({KEY_NAME: key, "a": value, "b": value} for a key whose values
+ * differ), each in key order. */
+int corec_json_diff_maps(const json_t *a, const json_t *b, const char *key_name, const char *value_name, json_t *out,
+                         core_error **err);
+
 #endif

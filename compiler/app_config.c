@@ -110,5 +110,9 @@ void core_app_config_free(core_app_config *cfg) {
   /* Last: every core_pos in the config points into these names. */
   for (size_t i = 0; i < cfg->n_inputs; i++) free(cfg->inputs[i]);
   free(cfg->inputs);
+  for (size_t i = 0; i < cfg->n_vars; i++) free(cfg->vars[i]);
+  free(cfg->vars);
+  for (size_t i = 0; i < cfg->n_loaded; i++) free(cfg->loaded[i].name);
+  free(cfg->loaded);
   free(cfg);
 }

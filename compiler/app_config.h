@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "digest.h"
+
 typedef struct core_pos {
   const char *file; /* owned by the app_config (files[]) or the document it came from */
   int line;         /* 1-based */
@@ -152,11 +154,21 @@ typedef struct core_sysctl {
   core_pos pos;
 } core_sysctl;
 
+/* A file the config was made from, and the digest of exactly the bytes that were parsed. */
+typedef struct core_app_input {
+  char *name; /* as read: app.yml as given, an include joined to its includer's directory */
+  core_digest digest;
+} core_app_input;
+
 typedef struct core_app_config {
   char *file;       /* the app.yml path as given */
   char *dir;        /* its directory: the lock file goes there */
   char **inputs;    /* every file the config came from (includes): positions point at these */
   size_t n_inputs;
+  char **vars;      /* the --var NAME=VALUE it was loaded with, as given (provenance: spec/sbom.md) */
+  size_t n_vars;
+  core_app_input *loaded; /* every file read to make it (app.yml, its includes), in load order */
+  size_t n_loaded;
 
   char *name;       /* [a-z0-9][a-z0-9._-]{0,62} */
   core_pos name_pos;

@@ -24,6 +24,10 @@
 /* The same initramfs as an age v1 file (spec/trust.md, "Encryption"); the descriptor's digest
  * and size are the ciphertext's, its annotations the plaintext's. */
 #define TIM_MT_INITRAMFS_AGE TIM_MT_INITRAMFS "+age"
+/* The SBOM (SPDX 2.3 JSON) and the provenance (an in-toto Statement v1 with an SLSA Provenance
+ * v1 predicate) of the app: layers of its manifest, so the signature covers them (spec/sbom.md). */
+#define TIM_MT_SBOM "application/spdx+json"
+#define TIM_MT_PROVENANCE "application/vnd.in-toto+json"
 #define CORE_ANN_PLAINTEXT_DIGEST "dev.core.plaintext.digest"
 #define CORE_ANN_PLAINTEXT_SIZE "dev.core.plaintext.size"
 #define TIM_PREDICATE_TYPE "urn:core:predicate:artifact:v1"

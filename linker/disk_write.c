@@ -87,8 +87,12 @@ static int disk_manifest(json_t *tim_manifest, const char *format, const form_di
   size_t i;
   json_t *d;
   json_array_foreach(json_object_get(m, "layers"), i, d) {
+    /* Only the kernel and initramfs are on the disk; the rest (SBOM, provenance) stays in the
+     * metadata, where write_meta keeps every blob but those two. */
     const char *mt = json_string_value(json_object_get(d, "mediaType"));
-    uint64_t at = strcmp(mt, TIM_MT_KERNEL) == 0 ? l->kernel_at : l->initrd_at;
+    int kernel = strcmp(mt, TIM_MT_KERNEL) == 0;
+    if (!kernel && strcmp(mt, TIM_MT_INITRAMFS) != 0 && strcmp(mt, TIM_MT_INITRAMFS_AGE) != 0) continue;
+    uint64_t at = kernel ? l->kernel_at : l->initrd_at;
     if (set_number(json_object_get(d, "annotations"), CORE_ANN_BLOB_OFFSET, at) < 0)
       return core_error_set(err, ENOMEM, "building the manifest");
   }
@@ -137,7 +141,8 @@ static int write_forms(core_form form, const core_disk_layout *l, int out_fd, fo
   return 0;
 }
 
-/* The signed metadata: the TIM layout of every blob but the two the disk holds elsewhere. */
+/* The signed metadata: the TIM layout of every blob but the two the disk holds elsewhere (the
+ * SBOM and provenance included: they have no place on the disk but here). */
 static int write_meta(core_linked_app *app, const core_buf *index_json, const char *kernel, const char *initrd,
                       const char *unused_manifest, core_buf *out, core_error **err) {
   cleanup_free core_blob *kept = calloc(app->blobs.n, sizeof *kept);

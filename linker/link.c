@@ -15,7 +15,10 @@
 #include "kernel.h"
 #include "oci_layer.h"
 #include "oci.h"
+#include "provenance.h"
 #include "rootfs.h"
+#include "sbom.h"
+#include "tim_format.h"
 #include "users.h"
 #include "fsutil.h"
 
@@ -295,9 +298,10 @@ static int env_size(const char *name, uint64_t *out, core_error **err) {
   return 0;
 }
 
-/* Kernel, modules, layers, files and coreinit into one tree, and that tree into the initramfs. */
+/* Kernel, modules, layers, files and coreinit into one tree, and that tree into the initramfs;
+ * the packages the tree's package databases list into PKGS, read while the tree is at hand. */
 static int link_initramfs(const core_plan *plan, core_reporter *reporter, core_kernel *kernel, core_buf *initramfs,
-                          json_t *modules, char **warnings, core_error **err) {
+                          json_t *modules, core_pkg_list *pkgs, char **warnings, core_error **err) {
   const core_app_config *cfg = plan->cfg;
   cleanup_rootfs core_rootfs fs = CORE_ROOTFS_INIT;
   cleanup_buf core_buf conf = CORE_BUF_INIT;
@@ -319,6 +323,7 @@ static int link_initramfs(const core_plan *plan, core_reporter *reporter, core_k
   if (add_guest_skeleton(&fs, err) < 0 || add_bytes(&fs, "etc/core/init.conf", conf.data, conf.len, 0644, err) < 0)
     return -1;
   if (core_rootfs_finish(&fs, err) < 0) return blame(cfg, fs.error_origin, err);
+  if (core_sbom_scan_rootfs(&fs, pkgs, err) < 0) return -1;
   if (replaced_warnings(cfg, &fs, warnings, err) < 0) return -1;
   /* The sources must be what the plan pinned: a file changed mid-build is refused. */
   if (core_plan_recheck(plan, err) < 0) return -1;
@@ -340,6 +345,31 @@ static json_t *initramfs_descriptor(const core_digest *d, uint64_t size, const c
   return desc;
 }
 
+/* The SBOM and the provenance (spec/sbom.md), added as blobs with their layer descriptors. Both
+ * are made from the plan, the tree's packages and the digests of the other blobs, and from
+ * nothing about the output: an encrypted initramfs is named by its plaintext. */
+static int link_documents(const core_plan *plan, core_pkg_list *pkgs, const core_provenance_subjects *subjects,
+                          core_blob_set *blobs, json_t *layers, core_error **err) {
+  cleanup_buf core_buf sbom = CORE_BUF_INIT, provenance = CORE_BUF_INIT;
+  core_digest d_sbom, d_prov;
+  uint64_t sbom_size, prov_size;
+  if (core_sbom_scan_debs(plan, pkgs, err) < 0 || core_sbom_write(plan, pkgs, &sbom, err) < 0 ||
+      core_provenance_write(plan, pkgs, subjects, &provenance, err) < 0)
+    return -1;
+  /* Readers load them whole, as they do manifests: no larger than one may be. */
+  if (sbom.len > CORE_TIM_MAX_JSON || provenance.len > CORE_TIM_MAX_JSON)
+    return core_error_set(err, EFBIG, "the SBOM (%zu bytes, %zu packages) or the provenance (%zu bytes) is larger than "
+                          "the %u bytes an artifact's JSON documents may have", sbom.len, pkgs->n, provenance.len,
+                          CORE_TIM_MAX_JSON);
+  if (add_blob(blobs, &sbom, &d_sbom, &sbom_size, err) < 0 || add_blob(blobs, &provenance, &d_prov, &prov_size, err) < 0)
+    return -1;
+  if (json_array_append_new(layers, titled(core_oci_descriptor(TIM_MT_SBOM, &d_sbom, sbom_size), CORE_SBOM_TITLE)) < 0 ||
+      json_array_append_new(layers, titled(core_oci_descriptor(TIM_MT_PROVENANCE, &d_prov, prov_size),
+                                           CORE_PROVENANCE_TITLE)) < 0)
+    return core_error_set(err, ENOMEM, "building the manifest");
+  return 0;
+}
+
 int core_link(const core_plan *plan, core_reporter *reporter, const core_encryption *enc, core_linked_app *out,
               core_error **err) {
   cleanup_linked_app core_linked_app app = {0};
@@ -351,11 +381,13 @@ int core_link(const core_plan *plan, core_reporter *reporter, const core_encrypt
   core_digest d_kernel, d_initramfs, d_config, d_plain;
   uint64_t kernel_size, initramfs_size, config_size, plain_size = 0;
   cleanup_free char *warnings = NULL;
+  cleanup_pkg_list core_pkg_list pkgs = {0};
   if ((app.name = strdup(plan->cfg->name)) == NULL || modules == NULL) return core_error_set(err, ENOMEM, "allocating");
 
-  /* Only the initramfs is encrypted: the kernel is the distribution's public build, and the
-   * runtime config is what the launcher must read to set the machine up (spec/trust.md). */
-  if (link_initramfs(plan, reporter, &kernel, &initramfs, modules, &warnings, err) < 0 ||
+  /* Only the initramfs is encrypted: the kernel is the distribution's public build, the
+   * runtime config is what the launcher must read to set the machine up, and the SBOM and
+   * provenance describe the artifact to whoever holds it (spec/trust.md). */
+  if (link_initramfs(plan, reporter, &kernel, &initramfs, modules, &pkgs, &warnings, err) < 0 ||
       (enc && core_encrypt_blob(enc, &initramfs, &d_plain, &plain_size, err) < 0) ||
       add_blob(&app.blobs, &kernel.image, &d_kernel, &kernel_size, err) < 0 ||
       add_blob(&app.blobs, &initramfs, &d_initramfs, &initramfs_size, err) < 0 ||
@@ -365,6 +397,9 @@ int core_link(const core_plan *plan, core_reporter *reporter, const core_encrypt
   if (initramfs_desc == NULL) return -1;
   json_t *layers = json_pack("[o, o]", titled(core_oci_descriptor(TIM_MT_KERNEL, &d_kernel, kernel_size), "vmlinuz"),
                              initramfs_desc);
+  core_provenance_subjects subjects = {.kernel = d_kernel, .initramfs = enc ? d_plain : d_initramfs, .config = d_config};
+  if (layers == NULL) return core_error_set(err, ENOMEM, "building the manifest");
+  if (link_documents(plan, &pkgs, &subjects, &app.blobs, layers, err) < 0) return json_decref(layers), -1;
   manifest = json_pack("{s:i, s:s, s:s, s:o, s:o, s:{s:s}}", "schemaVersion", 2, "mediaType", OCI_MT_MANIFEST,
                        "artifactType", TIM_ARTIFACT_TYPE, "config",
                        core_oci_descriptor(TIM_MT_CONFIG, &d_config, config_size), "layers", layers, "annotations",

@@ -164,6 +164,11 @@ static int load_layers(disk_reader *r, const json_t *manifest, uint64_t disk_siz
     uint64_t size, at;
     if (core_oci_descriptor_parse(desc, &mt, &d, &size, err) < 0 || get_number(ann, CORE_ANN_BLOB_OFFSET, &at, err) < 0)
       return -1;
+    /* Only these two are on the disk; every other layer (the SBOM, the provenance) is in the
+     * metadata, where the TIM reader already hashed it. */
+    if (strcmp(mt, TIM_MT_KERNEL) != 0 && strcmp(mt, TIM_MT_INITRAMFS) != 0 && strcmp(mt, TIM_MT_INITRAMFS_AGE) != 0)
+      return core_error_set(err, 0, "the signed manifest places its %s layer on the disk, where corec puts only the "
+                            "kernel and initramfs", mt);
     if (at > disk_size || size > disk_size - at)
       return core_error_set(err, 0, "the signed manifest places %s at bytes %llu+%llu, beyond the disk's end", d.str,
                             (unsigned long long)at, (unsigned long long)size);

@@ -259,6 +259,40 @@ static int find_initramfs(core_tim *tim, json_t *layers, core_verified_app *app,
   return 0;
 }
 
+/* The layers corec writes, each at most once: a manifest naming anything else was made by
+ * something that is not corec (or a later corec), and is refused rather than half understood. */
+static int check_layer_types(json_t *layers, core_error **err) {
+  static const char *const known[] = {TIM_MT_KERNEL, TIM_MT_INITRAMFS, TIM_MT_INITRAMFS_AGE, TIM_MT_SBOM,
+                                      TIM_MT_PROVENANCE};
+  size_t seen[sizeof known / sizeof known[0]] = {0};
+  size_t i;
+  json_t *desc;
+  json_array_foreach(layers, i, desc) {
+    const char *mt = json_string_value(json_object_get(desc, "mediaType"));
+    size_t k = 0;
+    while (k < sizeof known / sizeof known[0] && (mt == NULL || strcmp(mt, known[k]) != 0)) k++;
+    if (k == sizeof known / sizeof known[0])
+      return core_error_set(err, 0, "the manifest lists a layer of unknown media type '%s' (corec writes only the kernel, "
+                            "initramfs, SBOM and provenance)", mt ? mt : "(none)");
+    if (seen[k]++)
+      return core_error_set(err, 0, "the manifest lists more than one %s layer", mt);
+  }
+  return 0;
+}
+
+/* An optional layer (the SBOM, the provenance): absent in older artifacts, checked like the
+ * others when present (in the tim, of the signed size; the reader hashed it). */
+static int find_optional(core_tim *tim, json_t *layers, const char *media_type, core_tim_blob **out, core_error **err) {
+  size_t i;
+  json_t *desc;
+  json_array_foreach(layers, i, desc) {
+    const char *mt = json_string_value(json_object_get(desc, "mediaType"));
+    if (mt && strcmp(mt, media_type) == 0) return find_layer(tim, layers, media_type, out, err);
+  }
+  *out = NULL;
+  return 0;
+}
+
 /* The name and version a policy judges, both from signed bytes: the manifest's annotations (the
  * config's name when the manifest has none). */
 static int take_identity(core_verified_app *app, const json_t *manifest, core_error **err) {
@@ -345,8 +379,10 @@ int core_tim_open_verified(const char *path, const core_trust *trust, core_verif
                           strcmp(described, CORE_FORMAT_ISO) == 0 ? "ISO" : "disk");
   if (form != CORE_FORM_TIM && core_disk_check(path, fd, manifest, &meta, app->tim, err) < 0) return -1;
   if (load_json_blob(app->tim, json_object_get(manifest, "config"), TIM_MT_CONFIG, &app->config, err) < 0 ||
-      find_layer(app->tim, layers, TIM_MT_KERNEL, &app->kernel, err) < 0 ||
-      find_initramfs(app->tim, layers, app, err) < 0)
+      check_layer_types(layers, err) < 0 || find_layer(app->tim, layers, TIM_MT_KERNEL, &app->kernel, err) < 0 ||
+      find_initramfs(app->tim, layers, app, err) < 0 ||
+      find_optional(app->tim, layers, TIM_MT_SBOM, &app->sbom, err) < 0 ||
+      find_optional(app->tim, layers, TIM_MT_PROVENANCE, &app->provenance, err) < 0)
     return core_error_wrap(err, "'%s'", path);
   if (take_identity(app, manifest, err) < 0 || check_index_json(path, app->tim, app->name, err) < 0) return -1;
   *out = TAKE_PTR(owned);

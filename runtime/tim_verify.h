@@ -32,6 +32,8 @@ typedef struct core_verified_app {
   json_t *config;            /* the runtime config blob, parsed */
   core_tim_blob *kernel;     /* verified, in the tim */
   core_tim_blob *initramfs;  /* while encrypted && !decrypted: the age ciphertext */
+  core_tim_blob *sbom;       /* verified, in the tim; NULL for an artifact made before SBOMs */
+  core_tim_blob *provenance; /* likewise */
   int encrypted;             /* the manifest stores the initramfs as an age file */
   int decrypted;             /* core_app_decrypt replaced initramfs by the checked plaintext */
   core_digest plain_digest;  /* encrypted: the plaintext's digest and size, from the signed manifest */

@@ -3,7 +3,7 @@
 tim=$(hello_tim) || { not_ok "build hello"; exit 1; }
 
 # One flipped byte in the middle of each blob: the kernel, the initramfs, the config, the
-# manifest, the signature envelope, the signature manifest, the image index.
+# manifest, the SBOM, the provenance, the signature envelope, the signature manifest, the image index.
 $TIMTOOL offsets "$tim" >"$WORK/offsets"
 n=0
 while IFS=$'\t' read -r name size offset; do
@@ -12,7 +12,7 @@ while IFS=$'\t' read -r name size offset; do
   $TIMTOOL flip "$tim" "$WORK/flipped.tim" $((offset + size / 2))
   refused "flipped byte in blob ${name#blobs/sha256/} ($size bytes) is refused" "does not match its content" "$WORK/flipped.tim"
 done <"$WORK/offsets"
-check "every blob was tried (8 blobs)" test "$n" = 8
+check "every blob was tried (10 blobs: the SBOM and provenance too)" test "$n" = 10
 
 # index.json is not a blob: a change there must still not get past the digests it names.
 read -r _ size offset < <(grep -P '^index.json\t' "$WORK/offsets")

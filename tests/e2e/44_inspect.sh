@@ -38,6 +38,7 @@ check "... its form and name" sh -c "grep -qx 'form: *tim' '$WORK/out' && grep -
 check "... the signing key, trusted" grep -q "^  $key  trusted" "$WORK/out"
 check "... the blobs with roles" sh -c "grep -q '^  kernel ' '$WORK/out' && grep -q '^  initramfs ' '$WORK/out'"
 check "... and the config" grep -q '^  main: *\["/bin/sh","-c","cat /etc/greeting"\]' "$WORK/out"
+check "... the pinned sources" grep -q '^  kernel  sha256:[0-9a-f]\{64\}$' "$WORK/out"
 
 "$COREC" inspect --json "$WORK/a.tim" >"$WORK/a.json" 2>"$WORK/err"
 check "inspect --json exits 0" test $? = 0
@@ -45,13 +46,19 @@ check "inspect --json has the documented keys and values" python3 - "$WORK/a.jso
 import json, sys, tarfile
 r = json.load(open(sys.argv[1]))
 assert set(r) == {"inspect_version", "artifact", "digest", "form", "name", "version", "encrypted",
-                  "plaintext_checked", "signatures", "blobs", "config"}, sorted(r)
+                  "plaintext_checked", "signatures", "blobs", "sources", "config"}, sorted(r)
 assert r["inspect_version"] == 1 and r["digest"] == sys.argv[2] and r["form"] == "tim" and r["name"] == "testapp"
 assert r["version"] is None and r["encrypted"] is False and r["plaintext_checked"] is False
 assert [(s["keyid"], s["trusted"]) for s in r["signatures"]] == [(sys.argv[3], True)], r["signatures"]
 roles = [b["role"] for b in r["blobs"]]
-assert roles == ["index", "manifest", "config", "kernel", "initramfs", "signature-manifest", "signature-config",
-                 "signature"], roles
+assert roles == ["index", "manifest", "config", "kernel", "initramfs", "sbom", "provenance", "signature-manifest",
+                 "signature-config", "signature"], roles
+media = {b["role"]: b["media_type"] for b in r["blobs"]}
+assert media["sbom"] == "application/spdx+json" and media["provenance"] == "application/vnd.in-toto+json", media
+# The sources as the provenance pins them: the two packages by digest (the directory has no pin).
+names = [s["name"] for s in r["sources"]]
+assert names[0] == "kernel" and names[1].startswith("rootfs ") and names[1].endswith("busybox-static.deb"), names
+assert len(names) == 2 and all(len(s["digest"]["sha256"]) == 64 for s in r["sources"]), r["sources"]
 # Every blob of the tar is listed once, with its size as stored.
 with tarfile.open(sys.argv[4]) as t:
     stored = {"sha256:" + m.name.rsplit("/", 1)[1]: m.size for m in t.getmembers() if m.name.startswith("blobs/sha256/") and m.isfile()}
@@ -202,7 +209,11 @@ check "... and the changed file" grep -q '^file ~ etc/greeting: sha256 ' "$WORK/
 check "diff --json: exit 1 and the documented shape" python3 - "$WORK/diff.json" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1]))
-assert set(r) == {"diff_version", "a", "b", "identical", "config", "kernel", "modules", "files"}, sorted(r)
+assert set(r) == {"diff_version", "a", "b", "identical", "config", "kernel", "modules", "files", "sources",
+                  "packages"}, sorted(r)
+# Same packages in both: sources and packages have nothing to report.
+assert r["sources"] == {"added": [], "removed": [], "changed": []}, r["sources"]
+assert r["packages"] == {"added": [], "removed": [], "changed": []}, r["packages"]
 assert r["diff_version"] == 1 and r["identical"] is False and r["kernel"] is None
 assert set(r["a"]) == {"artifact", "digest", "form", "name"} and r["a"]["form"] == "tim"
 paths = {c["path"]: c for c in r["config"]}

@@ -70,6 +70,8 @@ def info(path):
             for k, v in sorted(doc["annotations"].items()):
                 print("ann", k, v)
             for layer in doc["layers"]:
+                if "dev.core.image.offset" not in layer.get("annotations", {}):
+                    continue  # the SBOM and provenance: in the metadata, not on the disk
                 kind = "kernel" if "kernel" in layer["mediaType"] else "initramfs"
                 print(kind, layer["annotations"]["dev.core.image.offset"], layer["size"])
         else:

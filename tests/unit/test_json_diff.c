@@ -69,10 +69,46 @@ static void test_prefix(void **state) {
   json_decref(out);
 }
 
+/* Maps as sets: a key on one side only is added or removed, equal values are not listed. */
+static void test_maps(void **state) {
+  (void)state;
+  json_t *a = json_loads("{\"busybox\":\"1.35\",\"libc6\":\"2.36\",\"zlib\":\"1.2\"}", 0, NULL);
+  json_t *b = json_loads("{\"zlib\":\"1.2\",\"libc6\":\"2.37\",\"curl\":\"8.0\"}", 0, NULL);
+  json_t *out = json_object();
+  core_error *err = NULL;
+  assert_int_equal(corec_json_diff_maps(a, b, "name", "version", out, &err), 0);
+  char *s = json_dumps(out, JSON_COMPACT | JSON_SORT_KEYS);
+  assert_string_equal(s, "{\"added\":[{\"name\":\"curl\",\"version\":\"8.0\"}],"
+                         "\"changed\":[{\"a\":\"2.36\",\"b\":\"2.37\",\"name\":\"libc6\"}],"
+                         "\"removed\":[{\"name\":\"busybox\",\"version\":\"1.35\"}]}");
+  free(s);
+  json_decref(out);
+  /* Object values keep their fields; an identical pair of maps gives three empty lists. */
+  json_t *c = json_loads("{\"kernel\":{\"uri\":\"u\",\"digest\":{\"sha256\":\"aa\"}}}", 0, NULL);
+  json_t *empty = json_object();
+  out = json_object();
+  assert_int_equal(corec_json_diff_maps(empty, c, "name", "value", out, &err), 0);
+  json_decref(empty);
+  s = json_dumps(out, JSON_COMPACT | JSON_SORT_KEYS);
+  assert_string_equal(s, "{\"added\":[{\"digest\":{\"sha256\":\"aa\"},\"name\":\"kernel\",\"uri\":\"u\"}],"
+                         "\"changed\":[],\"removed\":[]}");
+  free(s);
+  json_decref(out);
+  out = json_object();
+  assert_int_equal(corec_json_diff_maps(c, c, "name", "value", out, &err), 0);
+  s = json_dumps(out, JSON_COMPACT | JSON_SORT_KEYS);
+  assert_string_equal(s, "{\"added\":[],\"changed\":[],\"removed\":[]}");
+  free(s);
+  json_decref(out);
+  json_decref(a);
+  json_decref(b);
+  json_decref(c);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_equal),         cmocka_unit_test(test_nested_paths), cmocka_unit_test(test_one_side_only),
-      cmocka_unit_test(test_arrays_and_types), cmocka_unit_test(test_prefix),
+      cmocka_unit_test(test_arrays_and_types), cmocka_unit_test(test_prefix), cmocka_unit_test(test_maps),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
