@@ -215,13 +215,29 @@ static int resolve_git(core_resolver *r, const core_source *src, const json_t *l
                                                                          : 0;
 }
 
+/* The reference to fetch: as written, except that a local image's path (oci-layout:DIR[:TAG],
+ * oci-archive:FILE, docker-archive:FILE) is taken relative to the file that names it, not to
+ * the directory corec runs in. */
+static char *oci_fetch_reference(const core_source *src) {
+  if (src->resolved == NULL || src->path == NULL) return strdup(src->image);
+  const char *colon = strchr(src->image, ':');
+  size_t prefix = colon ? (size_t)(colon - src->image) + 1 : 0;
+  if (strncmp(src->image + prefix, src->path, strlen(src->path)) != 0) return strdup(src->image);
+  const char *tail = src->image + prefix + strlen(src->path); /* ":TAG" or "" */
+  char *ref = NULL;
+  if (asprintf(&ref, "%.*s%s%s", (int)prefix, src->image, src->resolved, tail) < 0) return NULL;
+  return ref;
+}
+
 static int resolve_oci(core_resolver *r, const core_source *src, const json_t *locked, const char *name,
                        core_resolved *out, json_t *pin, core_error **err) {
   const char *manifest;
   if (pin_str(locked, "manifest", 1, &manifest, r, src, err) < 0) return -1;
+  cleanup_free char *reference = oci_fetch_reference(src);
+  if (reference == NULL) return core_error_set(err, ENOMEM, "allocating");
   core_oci_image img = {0};
   core_error *cause = NULL;
-  if (core_fetch_oci(&r->ctx, src->image, manifest, &img, &cause) < 0) return fetch_failed(err, src, name, cause, NULL);
+  if (core_fetch_oci(&r->ctx, reference, manifest, &img, &cause) < 0) return fetch_failed(err, src, name, cause, NULL);
   int rc = 0;
   json_t *layers = json_array();
   for (size_t i = 0; i < img.n_layers && rc == 0; i++) {
