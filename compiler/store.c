@@ -273,13 +273,13 @@ int core_store_has(core_store *s, const core_digest *d) {
   return p && stat(p, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-int core_store_get_verified(core_store *s, const core_digest *d, char **path, core_error **err) {
+/* Opens a blob for reading. A blob is a regular file the store wrote: anything else under its
+ * name (a link to /dev/zero, a FIFO) is refused without being followed, read or waited on,
+ * and removed. */
+static int open_blob(core_store *s, const core_digest *d, char **path, int *fd_out, core_error **err) {
   if (!core_digest_is_valid(d->str)) return core_error_set(err, 0, "'%s' is not a sha256 digest", d->str);
   cleanup_free char *p = core_store_blob_path(s, d);
   if (p == NULL) return core_error_set(err, ENOMEM, "allocating a path");
-  core_digest now;
-  /* A blob is a regular file the store wrote. Anything else under its name (a link to
-   * /dev/zero, a FIFO) is refused without being followed, read or waited on. */
   cleanup_close int fd = open(p, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
   struct stat st;
   if (fd < 0 && errno == ENOENT)
@@ -294,22 +294,56 @@ int core_store_get_verified(core_store *s, const core_digest *d, char **path, co
     if (err && *err) (*err)->errnum = CORE_STORE_ECORRUPT;
     return -1;
   }
+  *path = TAKE_PTR(p);
+  *fd_out = TAKE_FD(fd);
+  return 0;
+}
+
+int core_store_corrupt(core_store *s, const core_digest *d, const core_digest *now, core_error **err) {
+  /* A damaged blob must never be used again; removing it lets the next fetch replace it. */
+  cleanup_free char *p = core_store_blob_path(s, d);
+  if (p) unlink(p);
+  core_error_set(err, 0,
+                 "blob %s in the content store '%s' no longer matches its digest (its content hashes to %s): the "
+                 "store was damaged or edited; the blob has been removed",
+                 d->str, s->dir, now->str);
+  /* Set after: the kind is for the resolver, strerror's "Bad message" is not for the user. */
+  if (err && *err) (*err)->errnum = CORE_STORE_ECORRUPT;
+  return -1;
+}
+
+int core_store_get_verified(core_store *s, const core_digest *d, char **path, core_error **err) {
+  cleanup_free char *p = NULL;
+  cleanup_close int fd = -1;
+  if (open_blob(s, d, &p, &fd, err) < 0) return -1;
+  core_digest now;
   if (core_digest_fd(fd, p, &now, NULL, err) < 0) return -1;
-  if (strcmp(now.str, d->str) != 0) {
-    /* A damaged blob must never be used again; removing it lets the next fetch replace it. */
-    unlink(p);
-    core_error_set(err, 0,
-                   "blob %s in the content store '%s' no longer matches its digest (its content hashes to %s): the "
-                   "store was damaged or edited; the blob has been removed",
-                   d->str, s->dir, now.str);
-    /* Set after: the kind is for the resolver, strerror's "Bad message" is not for the user. */
-    if (err && *err) (*err)->errnum = CORE_STORE_ECORRUPT;
-    return -1;
-  }
+  if (strcmp(now.str, d->str) != 0) return core_store_corrupt(s, d, &now, err);
   /* The modification time records the last use, for 'corec cache gc --older-than'. A store
    * shared with other users may refuse this; the blob is still good, so it is not an error. */
-  (void)utimensat(AT_FDCWD, p, NULL, 0);
+  (void)futimens(fd, NULL);
   *path = TAKE_PTR(p);
+  return 0;
+}
+
+int core_store_read_blob(core_store *s, const core_digest *d, uint64_t max, core_buf *out, core_error **err) {
+  cleanup_free char *p = NULL;
+  cleanup_close int fd = -1;
+  struct stat st;
+  if (open_blob(s, d, &p, &fd, err) < 0) return -1;
+  if (fstat(fd, &st) < 0) return core_error_set(err, errno, "'%s'", p);
+  if ((uint64_t)st.st_size > max)
+    return core_error_set(err, EFBIG, "blob %s holds %llu bytes, more than the %llu expected", d->str,
+                          (unsigned long long)st.st_size, (unsigned long long)max);
+  cleanup_buf core_buf b = CORE_BUF_INIT;
+  if (core_buf_reserve(&b, (size_t)st.st_size + 1, err) < 0 ||
+      core_pread_exact(fd, b.data, (size_t)st.st_size, 0, p, err) < 0)
+    return -1;
+  b.len = (size_t)st.st_size;
+  /* One byte more would mean the file grew since fstat: the reader hashes what it got. */
+  (void)futimens(fd, NULL);
+  *out = b;
+  b = (core_buf)CORE_BUF_INIT;
   return 0;
 }
 

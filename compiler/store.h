@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdint.h>
 
+#include "buf.h"
 #include "digest.h"
 #include "error.h"
 
@@ -48,6 +49,14 @@ int core_store_has(core_store *s, const core_digest *d);
  * and reported as an error with errnum CORE_STORE_ECORRUPT, which the resolver places at
  * the source in app.yml. The caller frees *path. */
 int core_store_get_verified(core_store *s, const core_digest *d, char **path, core_error **err);
+
+/* A blob's bytes (at most MAX of them) read into *out WITHOUT hashing them, for a reader that
+ * hashes what it reads anyway: it must compare the digest and, when it differs, call
+ * core_store_corrupt. Non-regular files are refused and removed as above. */
+int core_store_read_blob(core_store *s, const core_digest *d, uint64_t max, core_buf *out, core_error **err);
+/* Removes blob D, whose content was found to hash to NOW, and sets the same error
+ * core_store_get_verified reports for it (errnum CORE_STORE_ECORRUPT). Returns -1. */
+int core_store_corrupt(core_store *s, const core_digest *d, const core_digest *now, core_error **err);
 
 /* Small named references (e.g. "git/<url-hash>" -> a bare repository directory) live under
  * <store>/cache/; this returns that directory, creating it. */
