@@ -347,6 +347,58 @@ int core_link_cache_save(core_store *s, const core_digest *key, const core_linke
   return core_write_file_atomic(path, text.data, text.len, 0644, err);
 }
 
+/* --- maintenance --- */
+
+/* Calls FN for every entry file's name in <store>/cache/link. */
+static int each_entry(core_store *s, int (*fn)(core_store *s, const char *path, void *ctx, core_error **err), void *ctx,
+                      core_error **err) {
+  cleanup_free char *dir = NULL;
+  if (core_store_cache_dir(s, "link", &dir, err) < 0) return -1;
+  cleanup_closedir DIR *d = opendir(dir);
+  if (d == NULL) return core_error_set(err, errno, "reading '%s'", dir);
+  for (struct dirent *e; (e = readdir(d));) {
+    size_t l = strlen(e->d_name);
+    if (l != 64 + 5 || strcmp(e->d_name + 64, ".json") != 0) continue;
+    cleanup_free char *path = core_path_join(dir, e->d_name);
+    if (path == NULL) return core_error_set(err, ENOMEM, "allocating a path");
+    if (fn(s, path, ctx, err) < 0) return -1;
+  }
+  return 0;
+}
+
+static int count_one(core_store *s, const char *path, void *ctx, core_error **err) {
+  (void)s, (void)path, (void)err;
+  ++*(size_t *)ctx;
+  return 0;
+}
+
+int core_link_cache_count(core_store *s, size_t *n, core_error **err) {
+  *n = 0;
+  return each_entry(s, count_one, n, err);
+}
+
+static int prune_one(core_store *s, const char *path, void *ctx, core_error **err) {
+  cleanup_buf core_buf text = CORE_BUF_INIT;
+  core_link_entry e = {0};
+  int keep = 0;
+  struct stat st;
+  if (lstat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size <= CORE_LINK_ENTRY_MAX_BYTES &&
+      core_read_file(path, &text, NULL) == 0 && core_link_entry_parse(text.data, text.len, &e, NULL) == 0) {
+    keep = 1;
+    for (size_t i = 0; i < e.n_blobs; i++) keep &= core_store_has(s, &e.blobs[i]);
+  }
+  core_link_entry_release(&e);
+  if (keep) return 0;
+  if (unlink(path) < 0 && errno != ENOENT) return core_error_set(err, errno, "removing '%s'", path);
+  ++*(size_t *)ctx;
+  return 0;
+}
+
+int core_link_cache_prune(core_store *s, size_t *removed, core_error **err) {
+  *removed = 0;
+  return each_entry(s, prune_one, removed, err);
+}
+
 /* --- capturing the link's notices --- */
 
 static core_reporter *inner_of(core_reporter *r) { return ((core_capture_reporter *)r)->inner; }

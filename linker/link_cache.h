@@ -34,6 +34,11 @@ int core_link_cache_load(core_store *s, const core_digest *key, const char *name
 int core_link_cache_save(core_store *s, const core_digest *key, const core_linked_app *app, const char *warnings,
                          core_error **err);
 
+/* For 'corec cache': how many entries there are, and removing those that name a blob the
+ * store no longer has (gc removed it) or that cannot be read. Hold the exclusive lock. */
+int core_link_cache_count(core_store *s, size_t *n, core_error **err);
+int core_link_cache_prune(core_store *s, size_t *removed, core_error **err);
+
 /* Parses an entry's text (hostile: sizes, counts and digests are checked) into the blob
  * digests it lists, in order, the manifest's digest and the warnings (may be NULL). */
 typedef struct core_link_entry {
