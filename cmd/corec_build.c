@@ -12,6 +12,7 @@
 #include "json.h"
 #include "keys.h"
 #include "link.h"
+#include "kernel.h"
 #include "link_cache.h"
 #include "plan.h"
 #include "check.h"
@@ -72,6 +73,8 @@ static const char build_help[] =
 static int link_or_reuse(const core_plan *plan, const core_load_opts *lo, const corec_fetch_flags *ff,
                          core_reporter *reporter, int no_cache, const core_encryption *enc, core_linked_app *app,
                          core_error **err) {
+  /* The kernel package's files are cached in the same store (kernel_cache.h), --no-cache or not. */
+  core_kernel_cache_configure(1, ff->resolve.store_dir);
   if (no_cache || enc) return core_link(plan, reporter, enc, app, err);
   cleanup_store core_store *store = NULL;
   core_digest key;

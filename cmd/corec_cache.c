@@ -12,6 +12,7 @@
 #include "corec.h"
 #include "fsutil.h"
 #include "json.h"
+#include "kernel_cache.h"
 #include "link_cache.h"
 #include "lockfile.h"
 #include "store.h"
@@ -77,9 +78,10 @@ static int cache_ls(core_store *s, core_error **err) {
   char t[32];
   human_size(total, t, sizeof t);
   printf("%zu blobs, %s in %s\n", n, t, core_store_dir(s));
-  size_t links = 0;
-  if (core_link_cache_count(s, &links, err) < 0) return -1;
-  printf("%zu link cache entries (builds an unchanged app reuses; 'gc' removes them)\n", links);
+  size_t links = 0, kernels = 0;
+  if (core_link_cache_count(s, &links, err) < 0 || core_kernel_cache_count(s, &kernels, err) < 0) return -1;
+  printf("%zu link cache entries (linked apps an unchanged build reuses), %zu kernel cache entries (unpacked kernel "
+         "packages); 'gc' removes them\n", links, kernels);
   return 0;
 }
 
@@ -171,14 +173,15 @@ static int cache_gc(core_store *s, int argc, char **argv, core_error **err) {
     removed++;
     freed += blobs[i].size;
   }
-  size_t tmp_removed = 0, links_removed = 0;
+  size_t tmp_removed = 0, links_removed = 0, kernels_removed = 0;
   if (core_store_clean_tmp(s, 3600, &tmp_removed, &freed, err) < 0) return -1;
   /* The caches' entries only name blobs: one whose blobs are gone is removed with them. */
-  if (core_link_cache_prune(s, &links_removed, err) < 0) return -1;
+  if (core_link_cache_prune(s, &links_removed, err) < 0 || core_kernel_cache_prune(s, &kernels_removed, err) < 0)
+    return -1;
   char f[32];
   human_size(freed, f, sizeof f);
-  printf("removed %zu blobs, %zu temporary files and %zu link cache entries, freed %s; kept %zu blobs\n", removed,
-         tmp_removed, links_removed, f, kept);
+  printf("removed %zu blobs, %zu temporary files, %zu link and %zu kernel cache entries, freed %s; kept %zu blobs\n",
+         removed, tmp_removed, links_removed, kernels_removed, f, kept);
   return core_store_lock_shared(s, err);
 }
 

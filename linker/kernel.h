@@ -1,5 +1,10 @@
 /* The kernel an artifact boots, and the modules it can load: read from a Debian kernel
- * package (vmlinuz and lib/modules/VERSION) or taken as a bare bzImage file. */
+ * package (vmlinuz and lib/modules/VERSION) or taken as a bare bzImage file.
+ *
+ * Modules are indexed lazily: reading a package records every module's name (its file name)
+ * and where its bytes are; a module's bytes are copied out and its .modinfo read only when a
+ * closure needs it. A package's files are cached in the content store by the package's
+ * digest (kernel_cache.h), so a later build reads them without decompressing the package. */
 #ifndef CORE_KERNEL_H
 #define CORE_KERNEL_H
 
@@ -9,11 +14,13 @@
 #include "error.h"
 
 typedef struct core_kmod {
-  char *name;     /* "virtio_net" ('-' normalised to '_') */
+  char *name;     /* "virtio_net" ('-' normalised to '_'): the file name without ".ko" */
   char *path;     /* path in the package: lib/modules/VER/kernel/... */
-  char **depends; /* names from .modinfo "depends=" */
+  char **depends; /* names from modules.dep or .modinfo "depends=", once known */
   size_t n_depends;
-  core_buf data;
+  int depends_known; /* depends is filled (modules.dep, the cache, or .modinfo read) */
+  core_buf data;     /* the module's bytes: filled for the modules of a closure */
+  uint64_t offset, size; /* where the bytes are in the kernel's pack */
 } core_kmod;
 
 typedef struct core_kernel {
@@ -24,9 +31,20 @@ typedef struct core_kernel {
   size_t n_mods;
   char **builtin;   /* modules.builtin: names that need no loading */
   size_t n_builtin;
+  /* The image and every module, one after another: a read-only mapping of the kernel
+   * cache's pack blob, or of a temporary file when there is no store to cache in. */
+  const uint8_t *pack;
+  size_t pack_len;
+  uint64_t image_offset, image_size; /* the bzImage in the pack (packages only) */
 } core_kernel;
 
 int core_kernel_load(const char *source, core_kernel *out, core_error **err);
+/* Where core_kernel_load caches packages: the store at DIR (NULL = the default store, the
+ * initial setting), or nowhere when enabled is 0. DIR is borrowed and must outlive the loads. */
+void core_kernel_cache_configure(int enabled, const char *dir);
+/* How many kernel packages this process has read from their archive rather than from the
+ * cache: what the tests check the cache by. */
+unsigned long core_kernel_archive_reads(void);
 void core_kernel_release(core_kernel *k);
 #define cleanup_kernel __attribute__((cleanup(core_kernel_release)))
 
@@ -38,6 +56,10 @@ int core_kernel_is_builtin(const core_kernel *k, const char *name);
 
 /* Reads "name=" and "depends=" from a module's .modinfo ELF section (libelf). */
 int core_kmod_parse_modinfo(const void *ko, size_t len, char **name, char ***depends, size_t *n_depends, core_error **err);
+
+/* Makes M's bytes and dependencies available (copied from the pack; .modinfo read when the
+ * package had no modules.dep). The closure does this for every module it returns. */
+int core_kernel_module_read(const core_kernel *k, const core_kmod *m, core_error **err);
 
 /* The modules to load, dependencies first, each once; built-in ones left out. `wanted`
  * names that are not found are reported by the index of the name in *missing (-1 if none). */
