@@ -263,11 +263,22 @@ static int map_pack(core_kernel *k, int fd, uint64_t len, core_error **err) {
   return 0;
 }
 
+/* Asks for transparent huge pages under a big buffer about to be filled: on a virtual
+ * machine every 4 KiB page fault is costly (filling 14 MiB took 60 ms in faults alone on the
+ * build machine, 10 ms with huge pages). Only advice: nothing depends on it being taken. */
+static void advise_huge_pages(void *p, size_t len) {
+  const uintptr_t huge = (uintptr_t)2 << 20;
+  uintptr_t start = ((uintptr_t)p + huge - 1) & ~(huge - 1), end = ((uintptr_t)p + len) & ~(huge - 1);
+  if (end > start) (void)madvise((void *)start, end - start, MADV_HUGEPAGE);
+}
+
 /* The bzImage, copied out of the pack (the artifact's kernel blob takes its own buffer). */
 static int take_image(core_kernel *k, core_error **err) {
   if (k->image_size == 0) return 0;
   if (k->image_offset > k->pack_len || k->image_size > k->pack_len - k->image_offset)
     return core_error_set(err, 0, "the kernel image lies outside the kernel's files");
+  if (core_buf_reserve(&k->image, (size_t)k->image_size, err) < 0) return -1;
+  advise_huge_pages(k->image.data, (size_t)k->image_size);
   return core_buf_append(&k->image, k->pack + k->image_offset, (size_t)k->image_size, err);
 }
 
@@ -317,7 +328,7 @@ static int load_deb(const char *source, core_kernel *k, core_error **err) {
   cleanup_store core_store *store = NULL;
   core_digest digest;
   if (cache_enabled && core_store_open(cache_dir, &store, NULL) < 0) store = NULL;
-  if (store && core_digest_file(source, &digest, NULL, err) < 0) return -1;
+  if (store && core_store_file_digest(store, source, &digest, NULL, err) < 0) return -1;
   if (store) {
     int hit = core_kernel_cache_load(store, &digest, k, err);
     if (hit < 0) return -1;

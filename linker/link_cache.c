@@ -236,8 +236,9 @@ int core_link_entry_parse(const void *text, size_t len, core_link_entry *out, co
     e.sizes[i] = (uint64_t)json_integer_value(size);
     for (size_t k = 0; k < i; k++)
       if (strcmp(e.blobs[k].str, e.blobs[i].str) == 0) {
+        core_error_set(err, 0, "the entry lists blob %s twice", e.blobs[i].str);
         core_link_entry_release(&e);
-        return core_error_set(err, 0, "the entry lists blob %s twice", e.blobs[i].str);
+        return -1;
       }
     has_manifest |= strcmp(e.blobs[i].str, json_string_value(manifest)) == 0;
   }
