@@ -82,6 +82,15 @@ $(BUILD)/tests/%: $(call obj,tests/unit/%.c) $(COMPILER_OBJS) $(LINKER_OBJS) $(R
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(COREC_LIBS) -lcmocka
 
+# The caches corec build uses live in cmd/ (they use the content store, which the linker may
+# not); their unit tests take them and cmd/'s headers too.
+CACHE_TESTS := $(BUILD)/tests/test_link_cache $(BUILD)/tests/test_kernel_cache
+$(CACHE_TESTS): $(BUILD)/tests/%: $(call obj,tests/unit/%.c) $(call obj,cmd/corec_link_cache.c cmd/corec_kernel_cache.c) \
+    $(COMPILER_OBJS) $(LINKER_OBJS) $(RUNTIME_OBJS) $(BUILD)/obj/embed_coreinit.o $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(COREC_LIBS) -lcmocka
+$(patsubst $(BUILD)/tests/%,$(BUILD)/obj/tests/unit/%.o,$(CACHE_TESTS)): ALL_CFLAGS += -iquote cmd
+
 # Installs every package the build, the example and the tests need, and fetches the
 # Debian packages the example is linked from. Safe to run again.
 deps:

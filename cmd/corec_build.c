@@ -12,8 +12,8 @@
 #include "json.h"
 #include "keys.h"
 #include "link.h"
-#include "kernel.h"
-#include "link_cache.h"
+#include "corec_kernel_cache.h"
+#include "corec_link_cache.h"
 #include "plan.h"
 #include "check.h"
 #include "disk_form.h"
@@ -74,7 +74,7 @@ static int link_or_reuse(const core_plan *plan, const core_load_opts *lo, const 
                          core_reporter *reporter, int no_cache, const core_encryption *enc, core_linked_app *app,
                          core_error **err) {
   /* The kernel package's files are cached in the same store (kernel_cache.h), --no-cache or not. */
-  core_kernel_cache_configure(1, ff->resolve.store_dir);
+  corec_kernel_cache_install(ff->resolve.store_dir);
   if (no_cache || enc) return core_link(plan, reporter, enc, app, err);
   cleanup_store core_store *store = NULL;
   core_digest key;

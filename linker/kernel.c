@@ -13,9 +13,7 @@
 #include "fsutil.h"
 #include "layer_reader.h"
 #include "oci_layer.h"
-#include "kernel_cache.h"
 #include "rootfs.h"
-#include "store.h"
 
 void core_kmod_normalize_name(char *name) {
   for (; *name; name++)
@@ -289,52 +287,35 @@ static int check_deb_kernel(const char *source, const core_kernel *k, core_error
   return 0;
 }
 
-static int cache_enabled = 1;
-static const char *cache_dir;
+static const core_kernel_cache_hooks *cache;
 static unsigned long archive_reads;
 
+void core_kernel_cache_set(const core_kernel_cache_hooks *hooks) { cache = hooks; }
 unsigned long core_kernel_archive_reads(void) { return archive_reads; }
 
-void core_kernel_cache_configure(int enabled, const char *dir) {
-  cache_enabled = enabled;
-  cache_dir = dir;
-}
-
-/* A package read from its archive: the pack goes to the store (then the cache entry is
- * written) or, without a store, to a temporary file. */
-static int load_deb_archive(const char *source, core_store *store, const core_digest *digest, core_kernel *k,
-                            core_error **err) {
-  cleanup_store_writer core_store_writer *w = NULL;
+/* A package read from its archive: the pack goes to the cache's file or, without a cache,
+ * to a temporary one. */
+static int load_deb_archive(const char *source, core_kernel *k, core_error **err) {
+  int fd = cache ? cache->pack_begin(cache->ctx, source) : -1;
+  int cached = fd >= 0;
   cleanup_close int memfd = -1;
-  if (store && core_store_writer_begin(store, &w, NULL) < 0) w = NULL;
-  if (w == NULL && (memfd = memfd_create("core-kernel-pack", MFD_CLOEXEC)) < 0)
+  if (!cached && (fd = memfd = memfd_create("core-kernel-pack", MFD_CLOEXEC)) < 0)
     return core_error_set(err, errno, "creating a memfd");
-  int fd = w ? core_store_writer_fd(w) : memfd;
   cleanup_layer_reader core_layer_reader *r = NULL;
   uint64_t len = 0;
   archive_reads++;
-  if (core_layer_reader_open(source, &r, err) < 0 || scan_package(source, r, k, fd, &len, err) < 0 ||
-      map_pack(k, fd, len, err) < 0 || take_image(k, err) < 0 || check_deb_kernel(source, k, err) < 0)
-    return -1;
-  if (w == NULL) return 0;
-  /* Caching is only to save time: a store that refuses it does not fail the build. */
-  core_digest pack;
-  if (core_store_writer_rehash(w, NULL) == 0 && core_store_writer_commit(w, NULL, &pack, NULL) == 0)
-    (void)core_kernel_cache_save(store, digest, &pack, len, k, NULL);
-  return 0;
+  int rc = core_layer_reader_open(source, &r, err) < 0 || scan_package(source, r, k, fd, &len, err) < 0 ||
+                   map_pack(k, fd, len, err) < 0 || take_image(k, err) < 0 || check_deb_kernel(source, k, err) < 0
+               ? -1
+               : 0;
+  if (cached) cache->pack_end(cache->ctx, k, len, rc == 0);
+  return rc;
 }
 
 static int load_deb(const char *source, core_kernel *k, core_error **err) {
-  cleanup_store core_store *store = NULL;
-  core_digest digest;
-  if (cache_enabled && core_store_open(cache_dir, &store, NULL) < 0) store = NULL;
-  if (store && core_store_file_digest(store, source, &digest, NULL, err) < 0) return -1;
-  if (store) {
-    int hit = core_kernel_cache_load(store, &digest, k, err);
-    if (hit < 0) return -1;
-    if (hit) return take_image(k, err) < 0 || check_deb_kernel(source, k, err) < 0 ? -1 : 0;
-  }
-  return load_deb_archive(source, store, &digest, k, err);
+  if (cache && cache->load(cache->ctx, source, k) == 1)
+    return take_image(k, err) < 0 || check_deb_kernel(source, k, err) < 0 ? -1 : 0;
+  return load_deb_archive(source, k, err);
 }
 
 int core_kernel_load(const char *source, core_kernel *out, core_error **err) {

@@ -39,9 +39,22 @@ typedef struct core_kernel {
 } core_kernel;
 
 int core_kernel_load(const char *source, core_kernel *out, core_error **err);
-/* Where core_kernel_load caches packages: the store at DIR (NULL = the default store, the
- * initial setting), or nowhere when enabled is 0. DIR is borrowed and must outlive the loads. */
-void core_kernel_cache_configure(int enabled, const char *dir);
+/* Where core_kernel_load keeps the packages it has read, given by the program (corec's is
+ * in the content store, cmd/corec_kernel_cache.c; without one, every build reads the
+ * package). Called on the loading thread, one load at a time. A cache only saves time: its
+ * hooks never fail a build. */
+typedef struct core_kernel_cache_hooks {
+  /* 1 with K filled (its index; its pack mapped, image and modules in it) when the cache
+   * holds the package at PATH; 0, K untouched, when it does not. */
+  int (*load)(void *ctx, const char *path, core_kernel *k);
+  /* A file for the pack of the package at PATH to be written to, or -1 (not cached). */
+  int (*pack_begin)(void *ctx, const char *path);
+  /* The pack is complete (LEN bytes, indexed by K) when OK, else abandoned. */
+  void (*pack_end)(void *ctx, const core_kernel *k, uint64_t len, int ok);
+  void *ctx;
+} core_kernel_cache_hooks;
+/* HOOKS (borrowed) for the loads that follow; NULL for none. */
+void core_kernel_cache_set(const core_kernel_cache_hooks *hooks);
 /* How many kernel packages this process has read from their archive rather than from the
  * cache: what the tests check the cache by. */
 unsigned long core_kernel_archive_reads(void);

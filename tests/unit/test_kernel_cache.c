@@ -1,4 +1,4 @@
-/* Unit tests for linker/kernel_cache.c and the lazy module index of linker/kernel.c: the index
+/* Unit tests for cmd/corec_kernel_cache.c, linker/kernel_index.c and the lazy module index of linker/kernel.c: the index
  * round trip, hostile indexes, damaged cache entries (each a miss, never used), and the
  * example kernel package read once from its archive, then from the cache with the same result. */
 #include <stdarg.h>
@@ -20,7 +20,8 @@
 #include "cleanup.h"
 #include "fsutil.h"
 #include "kernel.h"
-#include "kernel_cache.h"
+#include "corec_kernel_cache.h"
+#include "kernel_index.h"
 #include "store.h"
 #include "store_admin.h"
 
@@ -260,7 +261,7 @@ static void example_package_cached(void **state) {
   cleanup_free char *deb = NULL;
   assert_true(asprintf(&deb, "%s/examples/debs/linux-image-cloud-amd64.deb", tmpdir_old_cwd) > 0);
   if (access(deb, R_OK) != 0) fail_msg("%s is missing: run 'make deps'", deb);
-  core_kernel_cache_configure(1, "store");
+  corec_kernel_cache_install("store");
   core_error *err = NULL;
   unsigned long reads = core_kernel_archive_reads();
   cleanup_kernel core_kernel cold = {0}, warm = {0};
@@ -300,7 +301,7 @@ static void example_package_cached(void **state) {
   assert_int_equal(missing, 0);
   assert_non_null(strstr(err->msg, "kernel module 'virtio_nett' is neither in the kernel package nor built into the kernel"));
   core_error_free(err);
-  core_kernel_cache_configure(1, NULL);
+  core_kernel_cache_set(NULL);
 }
 
 int main(void) {

@@ -1,4 +1,4 @@
-/* Unit tests for linker/link_cache.c (hostile entries; save and load through a store; a
+/* Unit tests for cmd/corec_link_cache.c (hostile entries; save and load through a store; a
  * damaged blob refused) and the stat cache of compiler/store.c that keeps no-op builds cheap. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,7 +18,7 @@
 
 #include "cleanup.h"
 #include "fsutil.h"
-#include "link_cache.h"
+#include "corec_link_cache.h"
 #include "store.h"
 #include "store_admin.h"
 

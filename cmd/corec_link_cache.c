@@ -1,6 +1,6 @@
 /* The link cache: key = a digest of everything the linker reads; entry = the list of the
  * linked app's blobs, each kept in the content store by its digest (spec/store.md). */
-#include "link_cache.h"
+#include "corec_link_cache.h"
 
 #include <ctype.h>
 #include <dirent.h>
