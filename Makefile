@@ -14,7 +14,8 @@ endif
 ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SANFLAGS) $(INCLUDES) -MMD -MP
 LDFLAGS  += $(SANFLAGS)
 
-COREC_LIBS   := -lyaml -larchive -lzstd -lcrypto -ljansson -lelf -lcurl -lgit2 -lz
+# liblzma directly: a kernel package's data.tar.xz is decoded on several threads (linker/deb_xz.c).
+COREC_LIBS   := -lyaml -larchive -lzstd -lcrypto -ljansson -lelf -lcurl -lgit2 -lz -llzma
 # corerun reads zstd only through libarchive's filter, so it does not link libzstd itself;
 # tests/e2e/15_layers.sh holds its NEEDED list to exactly these and libc.
 CORERUN_LIBS := -larchive -lcrypto -ljansson

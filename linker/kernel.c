@@ -10,6 +10,7 @@
 #include <sys/mman.h>
 
 #include "cleanup.h"
+#include "deb_xz.h"
 #include "fsutil.h"
 #include "layer_reader.h"
 #include "oci_layer.h"
@@ -206,16 +207,45 @@ static int is_bzimage(const core_buf *b) {
   return b->len > 0x206 && memcmp(b->data + 0x202, "HdrS", 4) == 0;
 }
 
+/* Where a package's entries come from: the layer reader (any package, any archive), or the
+ * threaded xz reader (deb_xz.h) for the usual data.tar.xz. */
+typedef struct entries {
+  int (*next)(void *src, struct archive_entry **e, const char **path, core_error **err);
+  int (*copy)(void *src, int fd, uint64_t max, uint64_t *len, core_error **err);
+  int (*data)(void *src, uint64_t max, core_buf *out, core_error **err);
+  void *src;
+} entries;
+
+static int reader_next(void *src, struct archive_entry **e, const char **path, core_error **err) {
+  return core_layer_reader_next(src, e, path, err);
+}
+static int reader_data(void *src, uint64_t max, core_buf *out, core_error **err) {
+  return core_layer_reader_data(src, max, out, err);
+}
+static int reader_copy(void *src, int fd, uint64_t max, uint64_t *len, core_error **err) {
+  cleanup_buf core_buf data = CORE_BUF_INIT;
+  if (core_layer_reader_data(src, max, &data, err) < 0 || core_write_all(fd, data.data, data.len, err) < 0) return -1;
+  *len = data.len;
+  return 0;
+}
+static int xz_next(void *src, struct archive_entry **e, const char **path, core_error **err) {
+  return core_deb_xz_next(src, e, path, err);
+}
+static int xz_data(void *src, uint64_t max, core_buf *out, core_error **err) { return core_deb_xz_data(src, max, out, err); }
+static int xz_copy(void *src, int fd, uint64_t max, uint64_t *len, core_error **err) {
+  return core_deb_xz_copy(src, fd, max, len, err);
+}
+
 /* Reads vmlinuz (when there is one), modules, modules.builtin and modules.dep from a
  * package's tree. The image's and the modules' bytes go to PACK (a file) one after another;
  * nothing is kept in memory but the index. */
-static int scan_package(const char *source, core_layer_reader *r, core_kernel *k, int pack, uint64_t *pack_len,
+static int scan_package(const char *source, const entries *in, core_kernel *k, int pack, uint64_t *pack_len,
                         core_error **err) {
   cleanup_buf core_buf dep = CORE_BUF_INIT;
   for (;;) {
     struct archive_entry *e;
     const char *path;
-    int rc = core_layer_reader_next(r, &e, &path, err);
+    int rc = in->next(in->src, &e, &path, err);
     if (rc < 0) return -1;
     if (rc == 0) break;
     if (archive_entry_filetype(e) != AE_IFREG) continue;
@@ -224,30 +254,44 @@ static int scan_package(const char *source, core_layer_reader *r, core_kernel *k
     int is_module = strncmp(path, "lib/modules/", 12) == 0 && len > 3 && strcmp(path + len - 3, ".ko") == 0;
     if (is_image && k->version) return core_error_set(err, 0, "'%s' holds more than one kernel (boot/vmlinuz-*)", source);
     if (is_image || is_module) {
-      cleanup_buf core_buf data = CORE_BUF_INIT;
-      if (core_layer_reader_data(r, CORE_ROOTFS_MAX_ENTRY_DEFAULT, &data, err) < 0 ||
-          core_write_all(pack, data.data, data.len, err) < 0)
-        return -1;
+      uint64_t size = 0;
+      if (in->copy(in->src, pack, CORE_ROOTFS_MAX_ENTRY_DEFAULT, &size, err) < 0) return -1;
       if (is_image) {
         if ((k->version = strdup(path + 13)) == NULL) return core_error_set(err, ENOMEM, "allocating");
         k->image_offset = *pack_len;
-        k->image_size = data.len;
+        k->image_size = size;
       } else {
         if (k->modules_version == NULL && (k->modules_version = strndup(path + 12, strcspn(path + 12, "/"))) == NULL)
           return core_error_set(err, ENOMEM, "allocating");
-        if (add_module(k, path, *pack_len, data.len, err) < 0) return -1;
+        if (add_module(k, path, *pack_len, size, err) < 0) return -1;
       }
-      *pack_len += data.len;
+      *pack_len += size;
     } else if (strncmp(path, "lib/modules/", 12) == 0 && len > 16 && strcmp(path + len - 16, "/modules.builtin") == 0) {
       cleanup_buf core_buf data = CORE_BUF_INIT;
-      if (core_layer_reader_data(r, CORE_ROOTFS_MAX_ENTRY_DEFAULT, &data, err) < 0 || parse_builtin(k, &data, err) < 0) return -1;
+      if (in->data(in->src, CORE_ROOTFS_MAX_ENTRY_DEFAULT, &data, err) < 0 || parse_builtin(k, &data, err) < 0) return -1;
     } else if (strncmp(path, "lib/modules/", 12) == 0 && len > 12 && strcmp(path + len - 12, "/modules.dep") == 0) {
       core_buf_release(&dep);
-      if (core_layer_reader_data(r, CORE_ROOTFS_MAX_ENTRY_DEFAULT, &dep, err) < 0) return -1;
+      if (in->data(in->src, CORE_ROOTFS_MAX_ENTRY_DEFAULT, &dep, err) < 0) return -1;
     }
   }
   /* After every module is known: the file may come before them in the archive. */
   return dep.len ? parse_modules_dep(k, &dep, err) : 0;
+}
+
+/* A package's entries into the pack: data.tar.xz on several threads, anything else through
+ * the layer reader. */
+static int scan_deb(const char *source, core_kernel *k, int pack, uint64_t *pack_len, core_error **err) {
+  cleanup_deb_xz core_deb_xz *xz = NULL;
+  int rc = core_deb_xz_open(source, &xz, err);
+  if (rc < 0) return -1;
+  if (rc == 1) {
+    entries in = {xz_next, xz_copy, xz_data, xz};
+    return scan_package(source, &in, k, pack, pack_len, err);
+  }
+  cleanup_layer_reader core_layer_reader *r = NULL;
+  if (core_layer_reader_open(source, &r, err) < 0) return -1;
+  entries in = {reader_next, reader_copy, reader_data, r};
+  return scan_package(source, &in, k, pack, pack_len, err);
 }
 
 /* Maps the pack read-only for the lazy reads of modules. */
@@ -301,10 +345,9 @@ static int load_deb_archive(const char *source, core_kernel *k, core_error **err
   cleanup_close int memfd = -1;
   if (!cached && (fd = memfd = memfd_create("core-kernel-pack", MFD_CLOEXEC)) < 0)
     return core_error_set(err, errno, "creating a memfd");
-  cleanup_layer_reader core_layer_reader *r = NULL;
   uint64_t len = 0;
   archive_reads++;
-  int rc = core_layer_reader_open(source, &r, err) < 0 || scan_package(source, r, k, fd, &len, err) < 0 ||
+  int rc = scan_deb(source, k, fd, &len, err) < 0 ||
                    map_pack(k, fd, len, err) < 0 || take_image(k, err) < 0 || check_deb_kernel(source, k, err) < 0
                ? -1
                : 0;
@@ -374,9 +417,10 @@ int core_kernel_load_image_layers(const char *const *layers, size_t n_layers, co
       core_error_set(err, errno, "creating a memfd");
       goto fail;
     }
-    if (core_write_all(fd, modules->data.data, modules->data.len, err) < 0 || core_layer_reader_open(path, &r, err) < 0 ||
-        scan_package("/kernel.tar", r, &k, pack, &len, err) < 0 || map_pack(&k, pack, len, err) < 0)
+    if (core_write_all(fd, modules->data.data, modules->data.len, err) < 0 || core_layer_reader_open(path, &r, err) < 0)
       goto fail;
+    entries in = {reader_next, reader_copy, reader_data, r};
+    if (scan_package("/kernel.tar", &in, &k, pack, &len, err) < 0 || map_pack(&k, pack, len, err) < 0) goto fail;
     /* /kernel is the image: a boot/vmlinuz-* in the tar is not used. */
     k.image_offset = k.image_size = 0;
     free(k.version);

@@ -304,12 +304,88 @@ static void example_package_cached(void **state) {
   core_kernel_cache_set(NULL);
 }
 
+/* A small kernel package made with ar, tar and xz or gzip: a fake bzImage, two modules and
+ * modules.dep saying a needs b. COMPRESS is "xz" or "gzip"; EXTRA is one more tar entry. */
+static void make_deb(const char *name, const char *compress, const char *extra) {
+  char cmd[2048];
+  snprintf(cmd, sizeof cmd,
+           "set -e; rm -rf pkg && mkdir -p pkg/boot pkg/lib/modules/1/kernel/x && "
+           "python3 -c 'import sys; b=bytearray(4096); b[0x202:0x206]=b\"HdrS\"; sys.stdout.buffer.write(b)' "
+           ">pkg/boot/vmlinuz-1 && printf 'module a bytes' >pkg/lib/modules/1/kernel/x/a.ko && "
+           "printf 'module b' >pkg/lib/modules/1/kernel/x/b-b.ko && "
+           "printf 'kernel/x/a.ko: kernel/x/b-b.ko\\nkernel/x/b-b.ko:\\n' >pkg/lib/modules/1/modules.dep && "
+           "printf 'kernel/fs/ext4/ext4.ko\\n' >pkg/lib/modules/1/modules.builtin && "
+           "tar -C pkg -cf data.tar ./boot ./lib %s && %s -f data.tar && echo 2.0 >debian-binary && "
+           "tar -cf control.tar --files-from /dev/null && xz -f control.tar && rm -f %s && "
+           "ar rc %s debian-binary control.tar.xz data.tar.%s",
+           extra, compress, name, name, strcmp(compress, "xz") == 0 ? "xz" : "gz");
+  if (system(cmd) != 0) fail_msg("making %s failed (needs ar, tar, xz, gzip, python3)", name);
+}
+
+static void small_packages(void **state) {
+  (void)state;
+  core_kernel_cache_set(NULL);
+  const char *const kinds[] = {"xz", "gzip"};
+  for (size_t i = 0; i < 2; i++) {
+    make_deb("k.deb", kinds[i], "");
+    cleanup_kernel core_kernel k = {0};
+    core_error *err = NULL;
+    if (core_kernel_load("k.deb", &k, &err) < 0) fail_msg("%s: %s", kinds[i], err->msg);
+    assert_string_equal(k.version, "1");
+    assert_int_equal(k.image.len, 4096);
+    assert_int_equal(k.n_mods, 2);
+    assert_true(core_kernel_is_builtin(&k, "ext4"));
+    char *wanted[] = {"a"};
+    cleanup_free const core_kmod **order = NULL;
+    size_t n = 0;
+    long missing;
+    /* modules.dep names the dependency: no .modinfo is read (these are not ELF files). */
+    assert_int_equal(core_kernel_module_closure(&k, wanted, 1, &order, &n, &missing, &err), 0);
+    assert_int_equal(n, 2);
+    assert_string_equal(order[0]->name, "b_b");
+    assert_string_equal(order[1]->name, "a");
+    assert_int_equal(order[1]->data.len, 14);
+    assert_memory_equal(order[1]->data.data, "module a bytes", 14);
+  }
+  /* Hostile packages: an entry that climbs out with "..", damaged xz. Refused, not crashed. */
+  make_deb("k.deb", "xz", "--transform=s,^./lib/modules/1/modules.builtin,../../escape, ./lib/modules/1/modules.builtin");
+  {
+    cleanup_kernel core_kernel k = {0};
+    core_error *err = NULL;
+    assert_int_equal(core_kernel_load("k.deb", &k, &err), -1);
+    assert_non_null(strstr(err->msg, "escapes the root"));
+    core_error_free(err);
+  }
+  make_deb("k.deb", "xz", "");
+  /* Damage the middle of data.tar.xz (the ar member starts after the small ones). */
+  assert_int_equal(system("python3 -c \"import os; f=open('k.deb','r+b'); n=os.path.getsize('k.deb'); "
+                          "f.seek(n-200); f.write(b'\\x00'*100)\""), 0);
+  {
+    cleanup_kernel core_kernel k = {0};
+    core_error *err = NULL;
+    assert_int_equal(core_kernel_load("k.deb", &k, &err), -1);
+    assert_non_null(err);
+    core_error_free(err);
+  }
+  /* Not a package with a kernel. */
+  assert_int_equal(system("rm -rf pkg2 && mkdir -p pkg2/usr && printf x >pkg2/usr/f && tar -C pkg2 -cf data.tar ./usr && "
+                          "xz -f data.tar && rm -f n.deb && ar rc n.deb debian-binary control.tar.xz data.tar.xz"), 0);
+  {
+    cleanup_kernel core_kernel k = {0};
+    core_error *err = NULL;
+    assert_int_equal(core_kernel_load("n.deb", &k, &err), -1);
+    assert_non_null(strstr(err->msg, "without a kernel"));
+    core_error_free(err);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(index_round_trip),
       cmocka_unit_test(hostile_indexes),
       cmocka_unit_test_setup_teardown(cache_hit_and_damage, enter_tmpdir, leave_tmpdir),
       cmocka_unit_test_setup_teardown(example_package_cached, enter_tmpdir, leave_tmpdir),
+      cmocka_unit_test_setup_teardown(small_packages, enter_tmpdir, leave_tmpdir),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
