@@ -192,18 +192,21 @@ static int hook_pack_begin(void *ctx, const char *path) {
   return core_store_writer_fd(c->writer);
 }
 
+static int hook_pack_write(void *ctx, const void *data, size_t len, core_error **err) {
+  return core_store_writer_write(((cache_state *)ctx)->writer, data, len, err);
+}
+
 static void hook_pack_end(void *ctx, const core_kernel *k, uint64_t len, int ok) {
   cache_state *c = ctx;
   core_digest pack;
-  /* The writer hashes what it is given; the pack was written to its file directly. */
-  if (ok && core_store_writer_rehash(c->writer, NULL) == 0 && core_store_writer_size(c->writer) == len &&
-      core_store_writer_commit(c->writer, NULL, &pack, NULL) == 0)
+  /* The writer hashed every byte as it wrote it. */
+  if (ok && core_store_writer_size(c->writer) == len && core_store_writer_commit(c->writer, NULL, &pack, NULL) == 0)
     (void)core_kernel_cache_save(c->store, &c->source, &pack, len, k, NULL);
   core_store_writer_abortp(&c->writer);
 }
 
 void corec_kernel_cache_install(const char *store_dir) {
-  static core_kernel_cache_hooks hooks = {hook_load, hook_pack_begin, hook_pack_end, &state};
+  static core_kernel_cache_hooks hooks = {hook_load, hook_pack_begin, hook_pack_write, hook_pack_end, &state};
   state.store_dir = store_dir;
   core_kernel_cache_set(&hooks);
 }

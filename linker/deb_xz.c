@@ -114,7 +114,7 @@ int core_deb_xz_next(core_deb_xz *d, struct archive_entry **entry, const char **
   }
 }
 
-int core_deb_xz_copy(core_deb_xz *d, int fd, uint64_t max, uint64_t *len, core_error **err) {
+int core_deb_xz_copy(core_deb_xz *d, core_write_fn *write, void *ctx, uint64_t max, uint64_t *len, core_error **err) {
   *len = 0;
   /* The data is read in pieces straight from the tar reader's own buffers. */
   for (;;) {
@@ -131,7 +131,7 @@ int core_deb_xz_copy(core_deb_xz *d, int fd, uint64_t max, uint64_t *len, core_e
     if (*len + size > max)
       return core_error_set(err, EFBIG, "'%s' in '%s' holds more than %llu bytes", d->path, d->source,
                             (unsigned long long)max);
-    if (core_write_all(fd, buf, size, err) < 0) return -1;
+    if (write(ctx, buf, size, err) < 0) return -1;
     *len += size;
   }
 }

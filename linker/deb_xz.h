@@ -13,15 +13,18 @@
 struct archive_entry;
 typedef struct core_deb_xz core_deb_xz;
 
+/* Where an entry's bytes go, piece by piece. */
+typedef int core_write_fn(void *ctx, const void *data, size_t len, core_error **err);
+
 /* 1 with *out reading the data archive of the package at PATH; 0 when its data member is not
  * xz-compressed (*out NULL: read it with the layer reader). */
 int core_deb_xz_open(const char *path, core_deb_xz **out, core_error **err);
 /* 1 with the next entry (its path normalised as core_normalize_path does; the root itself
  * skipped), 0 at the end. */
 int core_deb_xz_next(core_deb_xz *d, struct archive_entry **entry, const char **path, core_error **err);
-/* Writes the current entry's data to FD; *len gets its size. More than MAX bytes (whatever
+/* Hands the current entry's data to WRITE; *len gets its size. More than MAX bytes (whatever
  * the header claims) fails with errnum EFBIG. */
-int core_deb_xz_copy(core_deb_xz *d, int fd, uint64_t max, uint64_t *len, core_error **err);
+int core_deb_xz_copy(core_deb_xz *d, core_write_fn *write, void *ctx, uint64_t max, uint64_t *len, core_error **err);
 /* The current entry's data in memory (small files: modules.builtin, modules.dep). */
 int core_deb_xz_data(core_deb_xz *d, uint64_t max, core_buf *out, core_error **err);
 void core_deb_xz_free(core_deb_xz *d);

@@ -209,9 +209,19 @@ static int is_bzimage(const core_buf *b) {
 
 /* Where a package's entries come from: the layer reader (any package, any archive), or the
  * threaded xz reader (deb_xz.h) for the usual data.tar.xz. */
+/* Where the pack's bytes go: the cache's writer, or a file. */
+typedef struct sink {
+  core_write_fn *write;
+  void *ctx;
+} sink;
+
+static int write_fd(void *ctx, const void *data, size_t len, core_error **err) {
+  return core_write_all(*(int *)ctx, data, len, err);
+}
+
 typedef struct entries {
   int (*next)(void *src, struct archive_entry **e, const char **path, core_error **err);
-  int (*copy)(void *src, int fd, uint64_t max, uint64_t *len, core_error **err);
+  int (*copy)(void *src, const sink *out, uint64_t max, uint64_t *len, core_error **err);
   int (*data)(void *src, uint64_t max, core_buf *out, core_error **err);
   void *src;
 } entries;
@@ -222,9 +232,9 @@ static int reader_next(void *src, struct archive_entry **e, const char **path, c
 static int reader_data(void *src, uint64_t max, core_buf *out, core_error **err) {
   return core_layer_reader_data(src, max, out, err);
 }
-static int reader_copy(void *src, int fd, uint64_t max, uint64_t *len, core_error **err) {
+static int reader_copy(void *src, const sink *out, uint64_t max, uint64_t *len, core_error **err) {
   cleanup_buf core_buf data = CORE_BUF_INIT;
-  if (core_layer_reader_data(src, max, &data, err) < 0 || core_write_all(fd, data.data, data.len, err) < 0) return -1;
+  if (core_layer_reader_data(src, max, &data, err) < 0 || out->write(out->ctx, data.data, data.len, err) < 0) return -1;
   *len = data.len;
   return 0;
 }
@@ -232,14 +242,14 @@ static int xz_next(void *src, struct archive_entry **e, const char **path, core_
   return core_deb_xz_next(src, e, path, err);
 }
 static int xz_data(void *src, uint64_t max, core_buf *out, core_error **err) { return core_deb_xz_data(src, max, out, err); }
-static int xz_copy(void *src, int fd, uint64_t max, uint64_t *len, core_error **err) {
-  return core_deb_xz_copy(src, fd, max, len, err);
+static int xz_copy(void *src, const sink *out, uint64_t max, uint64_t *len, core_error **err) {
+  return core_deb_xz_copy(src, out->write, out->ctx, max, len, err);
 }
 
 /* Reads vmlinuz (when there is one), modules, modules.builtin and modules.dep from a
  * package's tree. The image's and the modules' bytes go to PACK (a file) one after another;
  * nothing is kept in memory but the index. */
-static int scan_package(const char *source, const entries *in, core_kernel *k, int pack, uint64_t *pack_len,
+static int scan_package(const char *source, const entries *in, core_kernel *k, const sink *pack, uint64_t *pack_len,
                         core_error **err) {
   cleanup_buf core_buf dep = CORE_BUF_INIT;
   for (;;) {
@@ -280,7 +290,7 @@ static int scan_package(const char *source, const entries *in, core_kernel *k, i
 
 /* A package's entries into the pack: data.tar.xz on several threads, anything else through
  * the layer reader. */
-static int scan_deb(const char *source, core_kernel *k, int pack, uint64_t *pack_len, core_error **err) {
+static int scan_deb(const char *source, core_kernel *k, const sink *pack, uint64_t *pack_len, core_error **err) {
   cleanup_deb_xz core_deb_xz *xz = NULL;
   int rc = core_deb_xz_open(source, &xz, err);
   if (rc < 0) return -1;
@@ -345,9 +355,11 @@ static int load_deb_archive(const char *source, core_kernel *k, core_error **err
   cleanup_close int memfd = -1;
   if (!cached && (fd = memfd = memfd_create("core-kernel-pack", MFD_CLOEXEC)) < 0)
     return core_error_set(err, errno, "creating a memfd");
+  /* The cache's writer hashes the bytes as they pass; a file of our own just takes them. */
+  sink out = cached ? (sink){cache->pack_write, cache->ctx} : (sink){write_fd, &memfd};
   uint64_t len = 0;
   archive_reads++;
-  int rc = scan_deb(source, k, fd, &len, err) < 0 ||
+  int rc = scan_deb(source, k, &out, &len, err) < 0 ||
                    map_pack(k, fd, len, err) < 0 || take_image(k, err) < 0 || check_deb_kernel(source, k, err) < 0
                ? -1
                : 0;
@@ -420,7 +432,8 @@ int core_kernel_load_image_layers(const char *const *layers, size_t n_layers, co
     if (core_write_all(fd, modules->data.data, modules->data.len, err) < 0 || core_layer_reader_open(path, &r, err) < 0)
       goto fail;
     entries in = {reader_next, reader_copy, reader_data, r};
-    if (scan_package("/kernel.tar", &in, &k, pack, &len, err) < 0 || map_pack(&k, pack, len, err) < 0) goto fail;
+    sink out = {write_fd, &pack};
+    if (scan_package("/kernel.tar", &in, &k, &out, &len, err) < 0 || map_pack(&k, pack, len, err) < 0) goto fail;
     /* /kernel is the image: a boot/vmlinuz-* in the tar is not used. */
     k.image_offset = k.image_size = 0;
     free(k.version);

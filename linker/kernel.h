@@ -47,8 +47,10 @@ typedef struct core_kernel_cache_hooks {
   /* 1 with K filled (its index; its pack mapped, image and modules in it) when the cache
    * holds the package at PATH; 0, K untouched, when it does not. */
   int (*load)(void *ctx, const char *path, core_kernel *k);
-  /* A file for the pack of the package at PATH to be written to, or -1 (not cached). */
+  /* A file the pack of the package at PATH is being written to (kernel.c maps it to read the
+   * modules), or -1 (not cached). The pack's bytes come through pack_write, in order. */
   int (*pack_begin)(void *ctx, const char *path);
+  int (*pack_write)(void *ctx, const void *data, size_t len, core_error **err);
   /* The pack is complete (LEN bytes, indexed by K) when OK, else abandoned. */
   void (*pack_end)(void *ctx, const core_kernel *k, uint64_t len, int ok);
   void *ctx;
