@@ -52,9 +52,10 @@ static const char build_help[] =
     "      --locked          fail if app.lock would change (CI); with --update-lock: fail if upstream moved\n"
     "      --offline         use only the content store and app.lock; never touch the network\n"
     "      --update-lock     re-resolve refs, tags and package versions and rewrite app.lock\n"
-    "      --no-cache        link from scratch: neither use nor fill the link cache (an unchanged\n"
-    "                        app is otherwise taken from the cache, linked and identical bytes;\n"
-    "                        encrypted builds never use it; spec/store.md, \"The link cache\")\n"
+    "      --no-cache        link from scratch, neither using nor filling the link cache (by\n"
+    "                        default an unchanged app's linked blobs are reused from it: the same\n"
+    "                        bytes, sooner). Encrypted builds never use it; the kernel cache is\n"
+    "                        used either way (spec/store.md, \"The link cache\")\n"
     COREC_FETCH_FLAGS_HELP
     CORE_LOAD_FLAGS_HELP
     "  -h, --help            show this help\n"
