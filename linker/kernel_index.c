@@ -122,9 +122,10 @@ static int parse_into(json_t *j, const core_digest *source, core_kernel *k, core
   if (!json_is_array(mods) || n > CORE_KERNEL_INDEX_MAX_MODULES)
     return core_error_set(err, 0, "the index's \"modules\" is not a list of at most %d", CORE_KERNEL_INDEX_MAX_MODULES);
   if ((k->mods = calloc(n + 1, sizeof *k->mods)) == NULL) return core_error_set(err, ENOMEM, "allocating");
-  for (size_t i = 0; i < n; i++, k->n_mods++) {
+  for (size_t i = 0; i < n; i++) {
     json_t *m = json_array_get(mods, i);
     core_kmod *km = &k->mods[i];
+    k->n_mods = i + 1; /* counted before it is filled: a failure half-way releases what it holds */
     const char *name = json_string_value(json_array_get(m, 0)), *path = json_string_value(json_array_get(m, 1));
     json_t *deps = json_array_get(m, 4);
     if (!json_is_array(m) || json_array_size(m) != 5 || name == NULL || !valid_name(name) || path == NULL ||
