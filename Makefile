@@ -14,7 +14,8 @@ endif
 ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SANFLAGS) $(INCLUDES) -MMD -MP
 LDFLAGS  += $(SANFLAGS)
 
-COREC_LIBS   := -lyaml -larchive -lzstd -lcrypto -ljansson -lelf -lcurl -lgit2 -lz
+# liblzma directly: a kernel package's data.tar.xz is decoded on several threads (linker/deb_xz.c).
+COREC_LIBS   := -lyaml -larchive -lzstd -lcrypto -ljansson -lelf -lcurl -lgit2 -lz -llzma
 # corerun reads zstd only through libarchive's filter, so it does not link libzstd itself;
 # tests/e2e/15_layers.sh holds its NEEDED list to exactly these and libc.
 CORERUN_LIBS := -larchive -lcrypto -ljansson
@@ -120,6 +121,15 @@ $(BUILD)/corerun: $(call obj,runtime/corerun.c) $(RUNTIME_OBJS) $(LIB_A)
 $(BUILD)/tests/%: $(call obj,tests/unit/%.c) $(COMPILER_OBJS) $(LINKER_OBJS) $(RUNTIME_OBJS) $(BUILD)/obj/embed_coreinit.o $(LIB_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(COREC_LIBS) -lcmocka
+
+# The caches corec build uses live in cmd/ (they use the content store, which the linker may
+# not); their unit tests take them and cmd/'s headers too.
+CACHE_TESTS := $(BUILD)/tests/test_link_cache $(BUILD)/tests/test_kernel_cache
+$(CACHE_TESTS): $(BUILD)/tests/%: $(call obj,tests/unit/%.c) $(call obj,cmd/corec_link_cache.c cmd/corec_kernel_cache.c) \
+    $(COMPILER_OBJS) $(LINKER_OBJS) $(RUNTIME_OBJS) $(BUILD)/obj/embed_coreinit.o $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(COREC_LIBS) -lcmocka
+$(patsubst $(BUILD)/tests/%,$(BUILD)/obj/tests/unit/%.o,$(CACHE_TESTS)): ALL_CFLAGS += -iquote cmd
 
 # Installs every package the build, the example and the tests need, and fetches the
 # Debian packages the example is linked from. Safe to run again.

@@ -12,6 +12,8 @@
 #include "json.h"
 #include "keys.h"
 #include "link.h"
+#include "corec_kernel_cache.h"
+#include "corec_link_cache.h"
 #include "plan.h"
 #include "check.h"
 #include "disk_form.h"
@@ -50,6 +52,10 @@ static const char build_help[] =
     "      --locked          fail if app.lock would change (CI); with --update-lock: fail if upstream moved\n"
     "      --offline         use only the content store and app.lock; never touch the network\n"
     "      --update-lock     re-resolve refs, tags and package versions and rewrite app.lock\n"
+    "      --no-cache        link from scratch, neither using nor filling the link cache (by\n"
+    "                        default an unchanged app's linked blobs are reused from it: the same\n"
+    "                        bytes, sooner). Encrypted builds never use it; the kernel cache is\n"
+    "                        used either way (spec/store.md, \"The link cache\")\n"
     COREC_FETCH_FLAGS_HELP
     CORE_LOAD_FLAGS_HELP
     "  -h, --help            show this help\n"
@@ -61,6 +67,42 @@ static const char build_help[] =
     "  CORE_ISOLINUX_BIN     ISOLINUX for ISOs (default " CORE_ISOLINUX_BIN_DEFAULT ")\n"
     "  CORE_LDLINUX_C32      its ldlinux.c32 (default " CORE_LDLINUX_C32_DEFAULT ")\n"
     "  SOURCE_DATE_EPOCH     every timestamp written (default 0)\n";
+
+/* core_link, or its result from the link cache when this exact link was done before. An
+ * encrypted build never uses the cache: its ciphertext is new on every build (a fresh file
+ * key), and a passphrase or recipient must never become part of a key kept on disk. */
+static int link_or_reuse(const core_plan *plan, const core_load_opts *lo, const corec_fetch_flags *ff,
+                         core_reporter *reporter, int no_cache, const core_encryption *enc, core_linked_app *app,
+                         core_error **err) {
+  /* The kernel package's files are cached in the same store (kernel_cache.h), --no-cache or not. */
+  corec_kernel_cache_install(ff->resolve.store_dir);
+  if (no_cache || enc) return core_link(plan, reporter, enc, app, err);
+  cleanup_store core_store *store = NULL;
+  core_digest key;
+  if (core_store_open(ff->resolve.store_dir, &store, err) < 0 || core_link_cache_key(plan, lo, &key, err) < 0)
+    return -1;
+  cleanup_free char *warnings = NULL, *why = NULL;
+  int hit = core_link_cache_load(store, &key, plan->cfg->name, app, &warnings, &why, err);
+  if (hit < 0) return -1;
+  core_report_notice(reporter, why);
+  if (hit) {
+    core_report_notice(reporter, warnings); /* the same warnings as the link that made it */
+    return 0;
+  }
+  cleanup_capture_reporter core_capture_reporter capture;
+  core_capture_reporter_init(&capture, reporter);
+  core_buf *notices = &capture.notices;
+  if (core_link(plan, &capture.base, enc, app, err) < 0) return -1;
+  if (core_buf_append(notices, "", 1, err) < 0) return -1;
+  /* A build that cannot fill the cache (a full disk) still succeeds: the cache only saves time. */
+  cleanup_error core_error *cause = NULL;
+  if (core_link_cache_save(store, &key, app, notices->len > 1 ? (const char *)notices->data : NULL, &cause) < 0) {
+    cleanup_free char *text = NULL;
+    if (asprintf(&text, "corec: warning: the link cache was not updated: %s", cause->msg) >= 0)
+      core_report_notice(reporter, text);
+  }
+  return 0;
+}
 
 int corec_build(int argc, char **argv, core_error **err) {
   static const struct option opts[] = {{"output", required_argument, NULL, 'o'},
@@ -75,6 +117,7 @@ int corec_build(int argc, char **argv, core_error **err) {
                                        {"encrypt-to", required_argument, NULL, 'E'},
                                        {"encrypt-recipients-file", required_argument, NULL, 'R'},
                                        {"encrypt-passphrase-file", required_argument, NULL, 'W'},
+                                       {"no-cache", no_argument, NULL, 'N'},
                                        COREC_FETCH_OPTIONS,
                                        CORE_LOAD_OPTIONS,
                                        {0, 0, 0, 0}};
@@ -84,7 +127,7 @@ int corec_build(int argc, char **argv, core_error **err) {
   cleanup_corec_encryption corec_encryption enc = {0};
   corec_fetch_flags ff = {0};
   cleanup_load_opts core_load_opts lo = CORE_LOAD_OPTS_INIT;
-  int c;
+  int c, no_cache = 0;
   optind = 1;
   while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
     switch (c) {
@@ -100,6 +143,7 @@ int corec_build(int argc, char **argv, core_error **err) {
       case 'U': ff.resolve.update_lock = 1; break;
       case 'F': format = optarg; break;
       case 'D': disk_size = optarg; break;
+      case 'N': no_cache = 1; break;
       case 'E':
       case 'R':
       case 'W':
@@ -143,7 +187,7 @@ int corec_build(int argc, char **argv, core_error **err) {
     output = default_output;
   }
   if (corec_keys_load(&keys, sign_keys, n_sign_keys, passphrase_file, err) < 0) return -1;
-  if (core_link(plan, reporter, enc.wanted ? &enc.spec : NULL, &app, err) < 0) return -1;
+  if (link_or_reuse(plan, &lo, &ff, reporter, no_cache, enc.wanted ? &enc.spec : NULL, &app, err) < 0) return -1;
   disk.mtime = plan->source_date_epoch;
   if (disk.form == CORE_FORM_TIM ? core_seal_and_write(&app, keys.keys, keys.n, output, err) < 0
                                  : core_disk_write(&app, keys.keys, keys.n, &disk, output, err) < 0)

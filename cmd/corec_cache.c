@@ -12,6 +12,8 @@
 #include "corec.h"
 #include "fsutil.h"
 #include "json.h"
+#include "corec_kernel_cache.h"
+#include "corec_link_cache.h"
 #include "lockfile.h"
 #include "store.h"
 #include "store_admin.h"
@@ -31,6 +33,10 @@ static const char cache_help[] =
     "           'corec build' reads it: one it refuses (invalid, a duplicate key, not a regular\n"
     "           file) stops gc before it removes anything (exit status 1)\n"
     "  verify   re-hashes every blob; corrupt ones are removed and listed (exit status 1)\n"
+    "\n"
+    "The link cache (what 'corec build' reuses for an unchanged app) and the kernel cache (a kernel\n"
+    "package's files, unpacked once) keep their bytes as blobs that no app.lock refers to: gc\n"
+    "removes them (with --older-than, those unused for DAYS days), and with them their entries.\n"
     "\n"
     "      --store DIR   the content store (default $CORE_STORE_DIR, else $CORE_HOME/store)\n"
     "  -h, --help        show this help\n";
@@ -72,6 +78,10 @@ static int cache_ls(core_store *s, core_error **err) {
   char t[32];
   human_size(total, t, sizeof t);
   printf("%zu blobs, %s in %s\n", n, t, core_store_dir(s));
+  size_t links = 0, kernels = 0;
+  if (core_link_cache_count(s, &links, err) < 0 || core_kernel_cache_count(s, &kernels, err) < 0) return -1;
+  printf("%zu link cache entries (linked apps an unchanged build reuses), %zu kernel cache entries (unpacked kernel "
+         "packages); 'gc' removes them\n", links, kernels);
   return 0;
 }
 
@@ -163,11 +173,15 @@ static int cache_gc(core_store *s, int argc, char **argv, core_error **err) {
     removed++;
     freed += blobs[i].size;
   }
-  size_t tmp_removed = 0;
+  size_t tmp_removed = 0, links_removed = 0, kernels_removed = 0;
   if (core_store_clean_tmp(s, 3600, &tmp_removed, &freed, err) < 0) return -1;
+  /* The caches' entries only name blobs: one whose blobs are gone is removed with them. */
+  if (core_link_cache_prune(s, &links_removed, err) < 0 || core_kernel_cache_prune(s, &kernels_removed, err) < 0)
+    return -1;
   char f[32];
   human_size(freed, f, sizeof f);
-  printf("removed %zu blobs and %zu temporary files, freed %s; kept %zu blobs\n", removed, tmp_removed, f, kept);
+  printf("removed %zu blobs, %zu temporary files, %zu link and %zu kernel cache entries, freed %s; kept %zu blobs\n",
+         removed, tmp_removed, links_removed, kernels_removed, f, kept);
   return core_store_lock_shared(s, err);
 }
 

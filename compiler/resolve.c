@@ -19,6 +19,8 @@ struct core_resolver {
   core_resolve_opts opts;
   core_lockfile *lock;
   core_store *store; /* opened on the first remote source: local-only apps need none */
+  core_store *local_store; /* for the stat cache of local files: only a store that exists */
+  int no_local_store;
   core_fetch_ctx ctx;
 };
 
@@ -46,6 +48,7 @@ void core_resolver_free(core_resolver *r) {
   if (r == NULL) return;
   core_lockfile_free(r->lock);
   core_store_close(r->store);
+  core_store_close(r->local_store);
   free(r);
 }
 void core_resolver_freep(core_resolver **r) {
@@ -63,7 +66,8 @@ void core_resolved_release(core_resolved *res) {
   memset(res, 0, sizeof *res);
 }
 
-static int resolve_local(const core_source *src, const char *what, core_resolved *out, core_error **err) {
+static int resolve_local(core_resolver *r, const core_source *src, const char *what, core_resolved *out,
+                         core_error **err) {
   struct stat st;
   if (stat(src->resolved, &st) < 0) {
     int e = errno;
@@ -85,7 +89,13 @@ static int resolve_local(const core_source *src, const char *what, core_resolved
   }
   if (part->format == CORE_LAYER_DIR) return 0;
   part->has_digest = 1;
-  if (core_digest_file(src->resolved, &part->digest, &part->size, err) < 0) return -1;
+  /* Through the stat cache of the store, when there is one (local files alone never make a
+   * store): an unchanged file is not read again (spec/store.md). A store that cannot be
+   * opened only means hashing every time. */
+  if (r->local_store == NULL && !r->no_local_store &&
+      (core_store_open_existing(r->opts.store_dir, &r->local_store, NULL) < 0 || r->local_store == NULL))
+    r->no_local_store = 1;
+  if (core_store_file_digest(r->local_store, src->resolved, &part->digest, &part->size, err) < 0) return -1;
   if ((out->pin = strdup(part->digest.str)) == NULL) return core_error_set(err, ENOMEM, "allocating");
   return 0;
 }
@@ -322,7 +332,7 @@ int core_resolve(core_resolver *r, const core_source *src, const char *what, cor
   memset(out, 0, sizeof *out);
   out->kind = src->kind;
   out->pos = src->pos;
-  if (src->kind == CORE_SOURCE_FILE) return resolve_local(src, what, out, err);
+  if (src->kind == CORE_SOURCE_FILE) return resolve_local(r, src, what, out, err);
   return resolve_remote(r, src, out, err);
 }
 

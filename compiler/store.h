@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdint.h>
 
+#include "buf.h"
 #include "digest.h"
 #include "error.h"
 
@@ -14,6 +15,9 @@ typedef struct core_store core_store;
 
 /* dir NULL = the default location. Creates it when missing. */
 int core_store_open(const char *dir, core_store **out, core_error **err);
+/* The same for a store that already exists; *out is NULL (and no error) when there is none,
+ * for what only uses a store when there is one (the stat cache of local files). */
+int core_store_open_existing(const char *dir, core_store **out, core_error **err);
 void core_store_close(core_store *s);
 void core_store_closep(core_store **s);
 #define cleanup_store __attribute__((cleanup(core_store_closep)))
@@ -48,6 +52,21 @@ int core_store_has(core_store *s, const core_digest *d);
  * and reported as an error with errnum CORE_STORE_ECORRUPT, which the resolver places at
  * the source in app.yml. The caller frees *path. */
 int core_store_get_verified(core_store *s, const core_digest *d, char **path, core_error **err);
+
+/* A blob's bytes (at most MAX of them) read into *out WITHOUT hashing them, for a reader that
+ * hashes what it reads anyway: it must compare the digest and, when it differs, call
+ * core_store_corrupt. Non-regular files are refused and removed as above. */
+int core_store_read_blob(core_store *s, const core_digest *d, uint64_t max, core_buf *out, core_error **err);
+/* Removes blob D, whose content was found to hash to NOW, and sets the same error
+ * core_store_get_verified reports for it (errnum CORE_STORE_ECORRUPT). Returns -1. */
+int core_store_corrupt(core_store *s, const core_digest *d, const core_digest *now, core_error **err);
+
+/* The SHA-256 of a local file outside the store (an app's own sources), remembered in the
+ * stat cache (<store>/cache/stat/) by every stat field a write changes -- device, inode,
+ * size, mtime and ctime in nanoseconds, mode -- as git's index does: a file whose fields are
+ * all as recorded is not read again. Files changed less than two seconds before they were
+ * hashed are never remembered. S may be NULL (then the file is just hashed). */
+int core_store_file_digest(core_store *s, const char *path, core_digest *out, uint64_t *size, core_error **err);
 
 /* Small named references (e.g. "git/<url-hash>" -> a bare repository directory) live under
  * <store>/cache/; this returns that directory, creating it. */

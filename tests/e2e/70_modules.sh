@@ -40,4 +40,17 @@ make_app "$WORK/bad" '["/bin/true"]' '  modules: [virtio_nett]'
 "$COREC" build "$WORK/bad/app.yml" -o "$WORK/bad.tim" >/dev/null 2>"$WORK/err"
 check "an unknown module fails the build" test ! -e "$WORK/bad.tim"
 check "the error points at the module name" grep -qE "app.yml:5:13: error: kernel module 'virtio_nett' is neither" "$WORK/err"
+
+# The kernel cache: the package is unpacked into the store once; later builds (here without
+# the link cache) read the cache and give the same bytes; a damaged cache is never used.
+"$COREC" cache ls >"$WORK/ls" 2>&1
+check "the kernel package is cached once" grep -qE ', 1 kernel cache entries' "$WORK/ls"
+"$COREC" build --no-cache "$WORK/app/app.yml" -o "$WORK/warm.tim" >/dev/null 2>"$WORK/err"
+check "a build from the kernel cache gives the same bytes" cmp -s "$WORK/app.tim" "$WORK/warm.tim"
+pack=$(ls -S "$CORE_HOME"/store/blobs/sha256/* | head -n 1) # the image and every module: the biggest blob
+chmod u+w "$pack" && printf 'X' | dd of="$pack" bs=1 seek=5000000 conv=notrunc 2>/dev/null
+"$COREC" build --no-cache "$WORK/app/app.yml" -o "$WORK/healed.tim" >/dev/null 2>"$WORK/err"
+check "a damaged kernel cache is not used: the package is read again, to the same bytes" \
+  cmp -s "$WORK/app.tim" "$WORK/healed.tim"
+check "... and a good copy is stored in its place" bash -c "\"$COREC\" cache verify >/dev/null"
 finish
