@@ -135,6 +135,7 @@ int core_cpio_add(core_cpio *c, const core_cpio_entry *n, core_error **err) {
   archive_entry_set_perm(e, n->perm);
   if (archive_write_header(c->a, e) != ARCHIVE_OK) return fail(c, err, "writing '%s' into %s", n->path, c->what);
   if (n->type != CORE_CPIO_FILE || n->size == 0) return 0;
+  if (n->data == NULL && n->read == NULL) return core_error_set(err, 0, "internal: '%s' has no data to write", n->path);
   if (n->data == NULL) return write_read_data(c, n, err);
   if (archive_write_data(c->a, n->data, (size_t)n->size) != (la_ssize_t)n->size)
     return fail(c, err, "writing '%s' into %s", n->path, c->what);

@@ -147,15 +147,19 @@ static int to_zstd(void *ctx, const void *data, size_t len, core_error **err) {
   return core_zstd_writer_write(ctx, data, len, err);
 }
 
+int core_cpio_stream(const core_rootfs *fs, int64_t mtime, core_cpio_sink *sink, void *ctx, core_error **err) {
+  cleanup_cpio core_cpio *c = NULL;
+  if (core_cpio_new_sink(&c, mtime, "the initramfs", sink, ctx, err) < 0 || add_nodes(fs, c, err) < 0) return -1;
+  return core_cpio_finish(c, NULL, err);
+}
+
 int core_initramfs_write(const core_rootfs *fs, int64_t mtime, int out_fd, core_digest *digest, uint64_t *size,
                          core_error **err) {
   int workers = core_zstd_workers(err);
   if (workers < 0) return -1;
   cleanup_zstd_writer core_zstd_writer *z = NULL;
-  cleanup_cpio core_cpio *c = NULL;
   if (core_zstd_writer_new(&z, CORE_ZSTD_LEVEL, workers, 0, out_fd, err) < 0 ||
-      core_cpio_new_sink(&c, mtime, "the initramfs", to_zstd, z, err) < 0 || add_nodes(fs, c, err) < 0 ||
-      core_cpio_finish(c, NULL, err) < 0)
+      core_cpio_stream(fs, mtime, to_zstd, z, err) < 0)
     return -1;
   return core_zstd_writer_end(z, digest, size, err);
 }

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "cpio_write.h"
 #include "digest.h"
 #include "error.h"
 #include "rootfs.h"
@@ -25,6 +26,10 @@
  * they are written. */
 int core_initramfs_write(const core_rootfs *fs, int64_t mtime, int out_fd, core_digest *digest, uint64_t *size,
                          core_error **err);
+
+/* The cpio of the tree streamed to sink as it is written (what core_initramfs_write
+ * compresses): each file's bytes are read a chunk at a time, wherever they are. */
+int core_cpio_stream(const core_rootfs *fs, int64_t mtime, core_cpio_sink *sink, void *ctx, core_error **err);
 
 /* The plain cpio without compression, in memory (tests; small trees). */
 int core_cpio_write(const core_rootfs *fs, int64_t mtime, core_buf *out, core_error **err);

@@ -318,6 +318,9 @@ static int link_initramfs(const core_plan *plan, core_reporter *reporter, core_k
   if (core_init_config_head(cfg, &conf, err) < 0 || link_modules(cfg, kernel, &fs, &conf, modules, err) < 0 ||
       core_init_config_body(cfg, &conf, err) < 0)
     return -1;
+  /* The modules the app loads are in the tree now; the package's others (some 100 MiB for a
+   * distribution kernel) go before the compressor takes its own memory. */
+  for (size_t i = 0; i < kernel->n_mods; i++) core_buf_release(&kernel->mods[i].data);
   if (add_guest_skeleton(&fs, err) < 0 || add_bytes(&fs, "etc/core/init.conf", conf.data, conf.len, 0644, err) < 0)
     return -1;
   if (core_rootfs_finish(&fs, err) < 0) return blame(cfg, fs.error_origin, err);

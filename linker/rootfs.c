@@ -112,6 +112,17 @@ static void drop(char *target, core_buf *data) {
 
 int core_rootfs_add(core_rootfs *fs, const char *path, core_node_type type, mode_t perm, uint32_t uid, uint32_t gid,
                     char *target, core_buf *data, core_error **err) {
+  /* With a spool, the bytes go there first: the node then only says where they are. */
+  uint64_t spooled_at = 0, size = data ? data->len : 0;
+  if (data && fs->spooled) {
+    int rc = core_spool_append(&fs->spool, data->data, data->len, &spooled_at, err);
+    core_buf_release(data);
+    data = NULL;
+    if (rc < 0) {
+      free(target);
+      return -1;
+    }
+  }
   if (fs->n == fs->cap) {
     size_t cap = fs->cap ? fs->cap * 2 : 256;
     core_node *grown = realloc(fs->nodes, cap * sizeof *grown);
@@ -138,16 +149,9 @@ int core_rootfs_add(core_rootfs *fs, const char *path, core_node_type type, mode
   n->uid = uid;
   n->gid = gid;
   n->target = target;
-  if (data && fs->spooled) {
-    n->size = data->len;
-    int rc = core_spool_append(&fs->spool, data->data, data->len, &n->data_at, err);
-    core_buf_release(data);
-    if (rc < 0) {
-      free(n->path);
-      return -1;
-    }
-  } else if (data) {
-    n->size = data->len;
+  n->size = size;
+  n->data_at = spooled_at;
+  if (data) {
     n->data = *data;
     *data = (core_buf)CORE_BUF_INIT;
   }
