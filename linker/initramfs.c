@@ -86,8 +86,7 @@ int core_zstd_writer_new(core_zstd_writer **out, int level, int workers, size_t 
   if (workers > 0 &&
       (ZSTD_isError(rc = ZSTD_CCtx_setParameter(z->cctx, ZSTD_c_nbWorkers, workers)) ||
        ZSTD_isError(rc = ZSTD_CCtx_setParameter(z->cctx, ZSTD_c_jobSize, (int)(job_size ? job_size : CORE_ZSTD_JOB_SIZE))) ||
-       /* overlapLog 9: each job sees the whole window before it, as one thread would. */
-       ZSTD_isError(rc = ZSTD_CCtx_setParameter(z->cctx, ZSTD_c_overlapLog, 9))))
+       ZSTD_isError(rc = ZSTD_CCtx_setParameter(z->cctx, ZSTD_c_overlapLog, CORE_ZSTD_OVERLAP_LOG))))
     return core_error_zstd(err, rc, "configuring zstd's workers (is libzstd built with multithreading?)");
   *out = TAKE_PTR(z);
   return 0;

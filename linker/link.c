@@ -2,6 +2,7 @@
 #include "link.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -321,6 +322,7 @@ static int link_initramfs(const core_plan *plan, core_reporter *reporter, core_k
   /* The modules the app loads are in the tree now; the package's others (some 100 MiB for a
    * distribution kernel) go before the compressor takes its own memory. */
   for (size_t i = 0; i < kernel->n_mods; i++) core_buf_release(&kernel->mods[i].data);
+  malloc_trim(0); /* most were small heap blocks: without this the process would keep their pages */
   if (add_guest_skeleton(&fs, err) < 0 || add_bytes(&fs, "etc/core/init.conf", conf.data, conf.len, 0644, err) < 0)
     return -1;
   if (core_rootfs_finish(&fs, err) < 0) return blame(cfg, fs.error_origin, err);
