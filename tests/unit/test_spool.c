@@ -22,6 +22,7 @@
 #include "cleanup.h"
 #include "cpio_write.h"
 #include "initramfs.h"
+#include "layer_reader.h"
 #include "rootfs.h"
 #include "spool.h"
 
@@ -117,12 +118,6 @@ static void test_dead_bytes(void **state) {
   core_error_freep(&err);
 }
 
-static long max_rss_mib(void) {
-  struct rusage ru;
-  assert_int_equal(getrusage(RUSAGE_SELF, &ru), 0);
-  return ru.ru_maxrss / 1024;
-}
-
 typedef struct counter {
   uint64_t bytes;
 } counter;
@@ -131,6 +126,44 @@ static int count(void *ctx, const void *data, size_t len, core_error **err) {
   (void)data, (void)err;
   ((counter *)ctx)->bytes += len;
   return 0;
+}
+
+/* The streaming reader stops one byte past its cap, whatever the entry says, and hands
+ * nothing past the cap to its sink. */
+static void test_copy_cap(void **state) {
+  const char *dir = *state;
+  core_error *err = NULL;
+  char layer[512], path[600];
+  snprintf(layer, sizeof layer, "%s/capped", dir);
+  assert_int_equal(mkdir(layer, 0755), 0);
+  snprintf(path, sizeof path, "%s/ten", layer);
+  put(path, "0123456789", 10);
+  for (int max = 0; max <= 11; max++) {
+    cleanup_layer_reader core_layer_reader *r = NULL;
+    assert_int_equal(core_layer_reader_open(layer, &r, &err), 0);
+    struct archive_entry *e;
+    const char *name;
+    assert_int_equal(core_layer_reader_next(r, &e, &name, &err), 1);
+    counter c = {0};
+    uint64_t copied = 99;
+    int rc = core_layer_reader_copy(r, (uint64_t)max, count, &c, &copied, &err);
+    if (max < 10) {
+      assert_int_equal(rc, -1);
+      assert_int_equal(err->errnum, EFBIG);
+      assert_true(c.bytes <= (uint64_t)max);
+      core_error_freep(&err);
+    } else {
+      assert_int_equal(rc, 0);
+      assert_int_equal(copied, 10);
+      assert_int_equal(c.bytes, 10);
+    }
+  }
+}
+
+static long max_rss_mib(void) {
+  struct rusage ru;
+  assert_int_equal(getrusage(RUSAGE_SELF, &ru), 0);
+  return ru.ru_maxrss / 1024;
 }
 
 /* 192 MiB of files (a third in one file, the rest in files of 1 MiB) read into a spooled
@@ -188,6 +221,7 @@ int main(void) {
       cmocka_unit_test(test_append_and_read),
       cmocka_unit_test_setup_teardown(test_tmpdir_is_used, make_tmpdir, remove_tmpdir),
       cmocka_unit_test_setup_teardown(test_dead_bytes, make_tmpdir, remove_tmpdir),
+      cmocka_unit_test_setup_teardown(test_copy_cap, make_tmpdir, remove_tmpdir),
       cmocka_unit_test_setup_teardown(test_tree_larger_than_memory_budget, make_tmpdir, remove_tmpdir),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
