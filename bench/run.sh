@@ -36,8 +36,12 @@
 #     the CPU than openssl's one, so the wall-clock ratio means most on a machine at rest.
 #  6. decrypt: bench/decrypt.sh, corerun's decryption of a 1 GiB encrypted initramfs against
 #     `age -d` of the same age file (the promise: no slower).
+#  7. pack: bench/pack.sh, `corec build` of an app with a 1 GiB tree of 20000 files against
+#     `find | sort | cpio -o -H newc | zstd -T0 -19` of the tree, and corec's peak memory
+#     (the promise: no slower, and memory that does not grow with the tree); RUNS defaults to
+#     3 there (PACK_RUNS), it is slow.
 # Prints the median of N runs of each (N=${RUNS:-5}) and the ratio core/alternative.
-# SECTIONS="build boot qcow2 verify decrypt" (the default: all) picks which to run; "disk
+# SECTIONS="build boot qcow2 verify decrypt pack" (the default: all) picks which to run; "disk
 # boot" runs with "boot".
 set -eu
 cd "$(dirname "$0")/.."
@@ -47,7 +51,7 @@ WORK=$(mktemp -d /tmp/core-bench.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
 export CORE_HOME=$WORK/home
 DEBS=$PWD/examples/debs
-SECTIONS=${SECTIONS:-build boot qcow2 verify decrypt}
+SECTIONS=${SECTIONS:-build boot qcow2 verify decrypt pack}
 want() { case " $SECTIONS " in *" $1 "*) return 0 ;; esac; return 1; }
 
 now() { date +%s.%N; }
@@ -215,4 +219,8 @@ fi
 if want decrypt; then
   echo
   BUILD=$BUILD RUNS=$RUNS bench/decrypt.sh
+fi
+if want pack; then
+  echo
+  BUILD=$BUILD RUNS=${PACK_RUNS:-3} bench/pack.sh
 fi

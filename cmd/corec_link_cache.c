@@ -263,13 +263,39 @@ static int entry_path(core_store *s, const core_digest *key, char **out, core_er
 static int store_blob(core_store *s, const core_blob *b, core_error **err) {
   if (core_store_has(s, &b->digest)) return 0;
   core_digest got;
-  if (core_store_put(s, b->data.data, b->data.len, &got, err) < 0) return -1;
+  if (b->fd < 0) {
+    if (core_store_put(s, b->data.data, b->data.len, &got, err) < 0) return -1;
+  } else { /* a file-backed blob (the initramfs) is copied file to file, never held */
+    cleanup_store_writer core_store_writer *w = NULL;
+    if (core_store_writer_begin(s, &w, err) < 0 || core_blob_copy(b, core_store_writer_fd(w), err) < 0 ||
+        core_store_writer_rehash(w, err) < 0 || core_store_writer_commit(w, &b->digest, &got, err) < 0)
+      return -1;
+  }
   if (strcmp(got.str, b->digest.str) != 0)
     return core_error_set(err, 0, "blob %s was stored as %s", b->digest.str, got.str);
   return 0;
 }
 
+/* Blobs larger than this come back file-backed, as the linker made them: not in memory. */
+#define LINK_CACHE_FILE_BLOB (UINT64_C(16) << 20)
+
+/* A big blob: the store re-hashes its file (a damaged one is removed and reported as such),
+ * then the set reads it from that file. */
+static int load_file_blob(core_store *s, const core_digest *want, uint64_t size, core_blob_set *set, core_error **err) {
+  cleanup_free char *path = NULL;
+  if (core_store_get_verified(s, want, &path, err) < 0) return -1;
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  struct stat st;
+  if (fd < 0) return core_error_set(err, errno, "opening '%s'", path);
+  if (fstat(fd, &st) < 0 || (uint64_t)st.st_size != size) {
+    close(fd);
+    return core_error_set(err, 0, "blob %s does not have the %llu bytes the entry says", want->str, (unsigned long long)size);
+  }
+  return core_blob_set_add_fd(set, fd, size, want, err);
+}
+
 static int load_blob(core_store *s, const core_digest *want, uint64_t size, core_blob_set *set, core_error **err) {
+  if (size > LINK_CACHE_FILE_BLOB) return load_file_blob(s, want, size, set, err);
   cleanup_buf core_buf data = CORE_BUF_INIT;
   core_digest got;
   /* Read once and hashed once, by the blob set: what is used is exactly what was checked. */
@@ -335,7 +361,7 @@ int core_link_cache_save(core_store *s, const core_digest *key, const core_linke
   for (size_t i = 0; i < app->blobs.n; i++) {
     const core_blob *b = &app->blobs.blobs[i];
     if (store_blob(s, b, err) < 0) return -1;
-    if (json_array_append_new(blobs, json_pack("{s:s, s:I}", "digest", b->digest.str, "size", (json_int_t)b->data.len)) < 0)
+    if (json_array_append_new(blobs, json_pack("{s:s, s:I}", "digest", b->digest.str, "size", (json_int_t)b->size)) < 0)
       return core_error_set(err, ENOMEM, "allocating");
   }
   cleanup_json json_t *entry = json_pack("{s:i, s:s, s:O, s:s?}", "format", CORE_LINK_CACHE_FORMAT, "manifest",

@@ -225,8 +225,9 @@ static int header_mac(const uint8_t file_key[16], const void *header, size_t len
   return rc;
 }
 
-static int encrypt_into(core_buf *out, const void *plain, size_t len, const core_age_recipient *r, size_t n_r,
-                        const char *passphrase, int log2_n, const uint8_t file_key[16], core_error **err) {
+/* The header: version line, one stanza per recipient (or the passphrase's), MAC line. */
+static int write_header(core_buf *out, const core_age_recipient *r, size_t n_r, const char *passphrase, int log2_n,
+                        const uint8_t file_key[16], core_error **err) {
   if (core_buf_append(out, AGE_VERSION_LINE "\n", sizeof AGE_VERSION_LINE, err) < 0) return -1;
   for (size_t i = 0; i < n_r; i++)
     if (write_x25519_stanza(out, &r[i], file_key, err) < 0) return -1;
@@ -238,21 +239,84 @@ static int encrypt_into(core_buf *out, const void *plain, size_t len, const core
   line[0] = ' ';
   age_b64_encode(mac, 32, line + 1);
   line[44] = '\n';
-  if (core_buf_append(out, line, 45, err) < 0) return -1;
+  return core_buf_append(out, line, 45, err);
+}
+
+static int encrypt_into(core_buf *out, const void *plain, size_t len, const core_age_recipient *r, size_t n_r,
+                        const char *passphrase, int log2_n, const uint8_t file_key[16], core_error **err) {
+  if (write_header(out, r, n_r, passphrase, log2_n, file_key, err) < 0) return -1;
   return write_payload(out, file_key, plain, len, err);
 }
 
-int core_age_encrypt(const void *plain, size_t len, const core_age_recipient *r, size_t n_r, const char *passphrase,
-                     int scrypt_log2_n, core_buf *out, core_error **err) {
+static int check_encrypt_args(const core_age_recipient *r, size_t n_r, const char *passphrase, int *scrypt_log2_n,
+                              core_error **err) {
+  (void)r;
   if (passphrase && n_r)
     return core_error_set(err, 0, "age: encrypt to recipients or to a passphrase, not both (age allows a "
                                   "passphrase stanza only alone)");
   if (!passphrase && n_r == 0) return core_error_set(err, 0, "age: no recipient and no passphrase to encrypt to");
   if (passphrase && *passphrase == 0) return core_error_set(err, 0, "age: empty passphrase");
-  if (scrypt_log2_n == 0) scrypt_log2_n = CORE_AGE_DEFAULT_SCRYPT_LOG2_N;
-  if (passphrase && (scrypt_log2_n < 1 || scrypt_log2_n > CORE_AGE_MAX_SCRYPT_LOG2_N))
-    return core_error_set(err, 0, "age: scrypt work factor 2^%d out of range (1..%d)", scrypt_log2_n,
+  if (*scrypt_log2_n == 0) *scrypt_log2_n = CORE_AGE_DEFAULT_SCRYPT_LOG2_N;
+  if (passphrase && (*scrypt_log2_n < 1 || *scrypt_log2_n > CORE_AGE_MAX_SCRYPT_LOG2_N))
+    return core_error_set(err, 0, "age: scrypt work factor 2^%d out of range (1..%d)", *scrypt_log2_n,
                           CORE_AGE_MAX_SCRYPT_LOG2_N);
+  return 0;
+}
+
+/* Writes and hashes (when hash is not NULL) bytes of the age file. */
+static int emit(int fd, core_hasher *hash, const void *data, size_t len, core_error **err) {
+  if (core_write_all(fd, data, len, err) < 0) return -1;
+  return hash ? core_hasher_update(hash, data, len, err) : 0;
+}
+
+/* The payload, a chunk at a time: each read from in_fd, sealed, written. */
+static int stream_payload(int in_fd, uint64_t len, const uint8_t file_key[16], int out_fd, core_hasher *hash,
+                          core_error **err) {
+  uint8_t nonce[AGE_NONCE_LEN], key[32], cn[12];
+  if (RAND_bytes(nonce, sizeof nonce) != 1) return core_error_openssl(err, "random payload nonce");
+  if (emit(out_fd, hash, nonce, sizeof nonce, err) < 0 ||
+      age_hkdf(nonce, sizeof nonce, file_key, AGE_FILE_KEY_LEN, "payload", key, 32, err) < 0)
+    return -1;
+  int rc = -1;
+  uint8_t *plain = malloc(AGE_CHUNK), *sealed = malloc(AGE_CHUNK + AGE_TAG);
+  if (plain == NULL || sealed == NULL) {
+    core_error_set(err, ENOMEM, "allocating");
+    goto out;
+  }
+  uint64_t chunks = len ? (len + AGE_CHUNK - 1) / AGE_CHUNK : 1; /* empty plaintext: one empty last chunk */
+  for (uint64_t i = 0; i < chunks; i++) {
+    uint64_t off = i * AGE_CHUNK;
+    size_t n = len - off < AGE_CHUNK ? (size_t)(len - off) : AGE_CHUNK;
+    stream_nonce(i, i + 1 == chunks, cn);
+    if ((n && core_pread_exact(in_fd, plain, n, off, "the plaintext", err) < 0) ||
+        age_aead_seal(key, cn, plain, n, sealed, err) < 0 || emit(out_fd, hash, sealed, n + AGE_TAG, err) < 0)
+      goto out;
+  }
+  rc = 0;
+out:
+  if (plain) OPENSSL_cleanse(plain, AGE_CHUNK);
+  free(plain);
+  free(sealed);
+  OPENSSL_cleanse(key, sizeof key);
+  return rc;
+}
+
+int core_age_encrypt_fd(int in_fd, uint64_t len, const core_age_recipient *r, size_t n_r, const char *passphrase,
+                        int scrypt_log2_n, int out_fd, core_hasher *out_hash, core_error **err) {
+  if (check_encrypt_args(r, n_r, passphrase, &scrypt_log2_n, err) < 0) return -1;
+  uint8_t file_key[AGE_FILE_KEY_LEN];
+  if (RAND_bytes(file_key, sizeof file_key) != 1) return core_error_openssl(err, "age: random file key");
+  cleanup_buf core_buf header = CORE_BUF_INIT;
+  int rc = write_header(&header, r, n_r, passphrase, scrypt_log2_n, file_key, err);
+  if (rc == 0) rc = emit(out_fd, out_hash, header.data, header.len, err);
+  if (rc == 0) rc = stream_payload(in_fd, len, file_key, out_fd, out_hash, err);
+  OPENSSL_cleanse(file_key, sizeof file_key);
+  return rc < 0 ? core_error_wrap(err, "age encryption") : 0;
+}
+
+int core_age_encrypt(const void *plain, size_t len, const core_age_recipient *r, size_t n_r, const char *passphrase,
+                     int scrypt_log2_n, core_buf *out, core_error **err) {
+  if (check_encrypt_args(r, n_r, passphrase, &scrypt_log2_n, err) < 0) return -1;
   uint8_t file_key[AGE_FILE_KEY_LEN];
   if (RAND_bytes(file_key, sizeof file_key) != 1) return core_error_openssl(err, "age: random file key");
   /* Written into a buffer of our own, so OUT is untouched on failure. */

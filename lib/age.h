@@ -52,6 +52,12 @@ int core_age_recipients_load(const char *path, core_age_recipient **out, size_t 
 int core_age_encrypt(const void *plain, size_t len, const core_age_recipient *r, size_t n_r, const char *passphrase,
                      int scrypt_log2_n, core_buf *out, core_error **err);
 
+/* The same, streamed: the LEN bytes of plaintext at the start of IN_FD (pread) become an age
+ * file written to OUT_FD from its current position, one 64 KiB chunk in memory at a time.
+ * OUT_HASH (may be NULL) is fed every byte written. On failure OUT_FD holds a partial file. */
+int core_age_encrypt_fd(int in_fd, uint64_t len, const core_age_recipient *r, size_t n_r, const char *passphrase,
+                        int scrypt_log2_n, int out_fd, core_hasher *out_hash, core_error **err);
+
 /* Decrypts the age v1 file of SIZE bytes in IN_FD (read with pread from offset 0) into OUT_FD
  * (written sequentially from its current position), in bounded memory, with the identities
  * and/or PASSPHRASE. The header MAC is checked before any payload is decrypted, and each

@@ -28,8 +28,8 @@ static int build_uki(const core_disk_content *c, core_image *uki, uint64_t *kern
   char osrel[256];
   snprintf(osrel, sizeof osrel, "ID=core\nNAME=\"%s\"\nPRETTY_NAME=\"%s (core)\"\n", c->name, c->name);
   core_uki_input in = {.stub = c->efi_stub->data, .stub_size = c->efi_stub->len, .stub_name = "the EFI stub",
-                       .cmdline = c->cmdline, .osrel = osrel, .kernel = c->kernel->data, .kernel_size = c->kernel->len,
-                       .initrd = c->initrd->data, .initrd_size = c->initrd->len};
+                       .cmdline = c->cmdline, .osrel = osrel, .kernel = c->kernel.data, .kernel_size = c->kernel.size,
+                       .initrd = c->initrd.data, .initrd_size = c->initrd.size, .initrd_fd = c->initrd.fd};
   return core_uki_build(&in, uki, kernel_at, initrd_at, err);
 }
 
@@ -61,12 +61,19 @@ static int image_of(const core_buf *b, core_image *img, core_error **err) {
   return core_image_add_ref(img, 0, b->data, b->len, err);
 }
 
+/* The kernel or initramfs as a file of the image: a reference to memory, or an fd extent. */
+static int image_of_bytes(const core_disk_bytes *b, core_image *img, core_error **err) {
+  img->size = b->size;
+  if (b->data == NULL) return core_image_add_fd(img, 0, b->fd, 0, b->size, err);
+  return core_image_add_ref(img, 0, b->data, b->size, err);
+}
+
 /* An encrypted app's partition: the kernel and the age file as plain files, no loader. Firmware
  * finds nothing to boot; corerun reads both from the signed offsets and decrypts. */
 static int build_payload_fs(const core_disk_content *c, core_image *fs, uint64_t *kernel_at, uint64_t *initrd_at,
                             core_error **err) {
   cleanup_image core_image kernel = CORE_IMAGE_INIT, initrd = CORE_IMAGE_INIT;
-  if (image_of(c->kernel, &kernel, err) < 0 || image_of(c->initrd, &initrd, err) < 0) return -1;
+  if (image_of_bytes(&c->kernel, &kernel, err) < 0 || image_of_bytes(&c->initrd, &initrd, err) < 0) return -1;
   core_fat_file files[] = {{.path = "CORE/VMLINUZ", .content = &kernel}, {.path = "CORE/INITRD.AGE", .content = &initrd}};
   uint64_t at[2];
   core_fat_opts o = {.size = 0, .fat_bits = 32, .label = "CORE-DATA", .serial = fat_serial(c->seed), .mtime = c->mtime};
@@ -140,7 +147,7 @@ static int write_iso(const core_disk_content *c, const core_iso_file *files, siz
  * but corerun). */
 static int build_payload_iso(const core_disk_content *c, core_disk_layout *out, core_error **err) {
   cleanup_image core_image kernel = CORE_IMAGE_INIT, initrd = CORE_IMAGE_INIT;
-  if (image_of(c->kernel, &kernel, err) < 0 || image_of(c->initrd, &initrd, err) < 0) return -1;
+  if (image_of_bytes(&c->kernel, &kernel, err) < 0 || image_of_bytes(&c->initrd, &initrd, err) < 0) return -1;
   core_iso_file files[] = {{.path = "CORE/VMLINUZ", .content = &kernel}, {.path = "CORE/INITRD.AGE", .content = &initrd}};
   return write_iso(c, files, 2, NULL, NULL, out, err);
 }
@@ -157,7 +164,7 @@ static int build_iso(const core_disk_content *c, core_disk_layout *out, core_err
   if (core_buf_appendf(&cfg_text, err,
                        "SERIAL 0 115200\nPROMPT 0\nTIMEOUT 0\nDEFAULT core\nLABEL core\n  KERNEL /CORE/VMLINUZ\n"
                        "  INITRD /CORE/INITRD\n  APPEND %s\n", c->cmdline) < 0 ||
-      image_of(c->kernel, &kernel, err) < 0 || image_of(c->initrd, &initrd, err) < 0 ||
+      image_of_bytes(&c->kernel, &kernel, err) < 0 || image_of_bytes(&c->initrd, &initrd, err) < 0 ||
       image_of(c->isolinux_bin, &isolinux, err) < 0 || image_of(c->ldlinux_c32, &ldlinux, err) < 0 ||
       (cfg.size = cfg_text.len, core_image_add_copy(&cfg, 0, cfg_text.data, cfg_text.len, err)) < 0)
     return -1;

@@ -14,11 +14,19 @@
 #include "disk_image.h"
 #include "error.h"
 
-/* What goes on the disk. The byte arrays are the caller's and must outlive the image. */
+/* A kernel's or initramfs's bytes: in memory (data), or size bytes from the start of fd
+ * (data NULL), read only as the image is written. */
+typedef struct core_disk_bytes {
+  const uint8_t *data;
+  int fd;
+  uint64_t size;
+} core_disk_bytes;
+
+/* What goes on the disk. The byte arrays and files are the caller's and must outlive the image. */
 typedef struct core_disk_content {
   const char *name;        /* the app's name */
   const char *cmdline;     /* the whole kernel command line */
-  const core_buf *kernel, *initrd;
+  core_disk_bytes kernel, initrd;
   const core_buf *efi_stub;    /* systemd's linuxx64.efi.stub */
   const core_buf *isolinux_bin, *ldlinux_c32; /* ISO only */
   const core_digest *seed; /* identifiers (GPT GUIDs, FAT serial) derive from it */

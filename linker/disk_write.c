@@ -166,15 +166,17 @@ int core_disk_write(core_linked_app *app, EVP_PKEY *const *keys, size_t n_keys, 
                     core_error **err) {
   core_blob *mblob = find_blob(&app->blobs, app->manifest.str);
   cleanup_json json_t *manifest = NULL, *config = NULL;
-  if (mblob == NULL || core_json_parse(mblob->data.data, mblob->data.len, &manifest, err) < 0)
+  cleanup_buf core_buf mtext = CORE_BUF_INIT, ctext = CORE_BUF_INIT;
+  if (mblob == NULL || core_blob_read(mblob, &mtext, err) < 0 || core_json_parse(mtext.data, mtext.len, &manifest, err) < 0)
     return core_error_set(err, 0, "internal: the linked app has no manifest");
   const char *kd = layer_digest(manifest, TIM_MT_KERNEL), *id = layer_digest(manifest, TIM_MT_INITRAMFS);
   int encrypted = id == NULL && (id = layer_digest(manifest, TIM_MT_INITRAMFS_AGE)) != NULL;
   const char *cd = json_string_value(json_object_get(json_object_get(manifest, "config"), "digest"));
   core_blob *kernel = kd ? find_blob(&app->blobs, kd) : NULL, *initrd = id ? find_blob(&app->blobs, id) : NULL;
   core_blob *cblob = cd ? find_blob(&app->blobs, cd) : NULL;
-  if (!kernel || !initrd || !cblob || core_json_parse(cblob->data.data, cblob->data.len, &config, err) < 0)
-    return core_error_set(err, 0, "internal: the linked app lacks its kernel, initramfs or config");
+  if (!kernel || !initrd || !cblob || kernel->fd >= 0 || core_blob_read(cblob, &ctext, err) < 0 ||
+      core_json_parse(ctext.data, ctext.len, &config, err) < 0)
+    return core_error_set(err, 0, "internal: the linked app lacks its kernel (in memory), initramfs or config");
 
   /* The launcher's part of the command line (as corerun gives it under QEMU), then the app's. */
   const char *app_cmdline = json_string_value(json_object_get(json_object_get(config, "kernel"), "cmdline"));
@@ -193,10 +195,11 @@ int core_disk_write(core_linked_app *app, EVP_PKEY *const *keys, size_t n_keys, 
   /* Room for the metadata: its blobs, and signatures added later (key rotation). */
   uint64_t small = 0;
   for (size_t i = 0; i < app->blobs.n; i++)
-    if (&app->blobs.blobs[i] != kernel && &app->blobs.blobs[i] != initrd) small += app->blobs.blobs[i].data.len;
+    if (&app->blobs.blobs[i] != kernel && &app->blobs.blobs[i] != initrd) small += app->blobs.blobs[i].size;
   uint64_t meta_size = (small + 256 * 1024 + MIB - 1) / MIB * MIB;
 
-  core_disk_content content = {.name = app->name, .cmdline = cmdline, .kernel = &kernel->data, .initrd = &initrd->data,
+  core_disk_content content = {.name = app->name, .cmdline = cmdline, .kernel = {kernel->data.data, -1, kernel->size},
+                               .initrd = {initrd->fd >= 0 ? NULL : initrd->data.data, initrd->fd, initrd->size},
                                .efi_stub = &stub, .isolinux_bin = &isolinux, .ldlinux_c32 = &ldlinux,
                                .seed = &app->manifest, .mtime = o->mtime, .meta_size = meta_size,
                                .disk_size = o->disk_size, .encrypted = encrypted};

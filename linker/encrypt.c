@@ -3,25 +3,33 @@
 
 #include <errno.h>
 #include <inttypes.h>
-#include <openssl/crypto.h>
 #include <stdio.h>
+#include <unistd.h>
 
+#include "cleanup.h"
 #include "oci.h"
+#include "spool.h"
 
-int core_encrypt_blob(const core_encryption *enc, core_buf *blob, core_digest *plain, uint64_t *plain_size,
-                      core_error **err) {
-  core_buf cipher = CORE_BUF_INIT;
-  *plain_size = blob->len;
-  if (core_digest_bytes(blob->data, blob->len, plain, err) < 0 ||
-      core_age_encrypt(blob->data, blob->len, enc->recipients, enc->n_recipients, enc->passphrase, enc->scrypt_log2_n,
-                       &cipher, err) < 0) {
-    core_buf_release(&cipher);
+int core_encrypt_fd(const core_encryption *enc, int *fd, core_digest *digest, uint64_t *size, core_digest *plain,
+                    uint64_t *plain_size, core_error **err) {
+  cleanup_close int out = -1;
+  cleanup_hasher core_hasher *hash = NULL;
+  core_digest d;
+  if (core_tmpfile_open(&out, "the encrypted initramfs", err) < 0 || core_hasher_new(&hash, err) < 0 ||
+      core_age_encrypt_fd(*fd, *size, enc->recipients, enc->n_recipients, enc->passphrase, enc->scrypt_log2_n, out, hash,
+                          err) < 0 ||
+      core_hasher_final(hash, &d, err) < 0)
     return core_error_wrap(err, "encrypting the initramfs");
-  }
-  /* The plaintext leaves this process only inside the age file. */
-  if (blob->data) OPENSSL_cleanse(blob->data, blob->len);
-  core_buf_release(blob);
-  *blob = cipher;
+  off_t end = lseek(out, 0, SEEK_CUR);
+  if (end < 0) return core_error_set(err, errno, "encrypting the initramfs");
+  /* The plaintext leaves this process only inside the age file: its file goes now. */
+  if (ftruncate(*fd, 0) < 0) return core_error_set(err, errno, "discarding the plaintext initramfs");
+  close(*fd);
+  *fd = TAKE_FD(out);
+  *plain = *digest;
+  *plain_size = *size;
+  *digest = d;
+  *size = (uint64_t)end;
   return 0;
 }
 

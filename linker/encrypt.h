@@ -19,9 +19,12 @@ typedef struct core_encryption {
   int scrypt_log2_n;      /* the passphrase's work factor; 0: age's default */
 } core_encryption;
 
-/* Replaces *BLOB (the plaintext, wiped) by its age encryption; fills the plaintext's digest and size. */
-int core_encrypt_blob(const core_encryption *enc, core_buf *blob, core_digest *plain, uint64_t *plain_size,
-                      core_error **err);
+/* Replaces the blob in *FD (the plaintext, SIZE bytes with digest DIGEST, from offset 0) by
+ * its age encryption, streamed into a new unlinked temporary file: *FD, *DIGEST and *SIZE
+ * become the ciphertext's, *PLAIN and *PLAIN_SIZE get the plaintext's. The plaintext's file
+ * is truncated before it is closed. */
+int core_encrypt_fd(const core_encryption *enc, int *fd, core_digest *digest, uint64_t *size, core_digest *plain,
+                    uint64_t *plain_size, core_error **err);
 
 /* Adds the plaintext's digest and size to DESC's annotations (created if missing). */
 int core_encrypted_annotate(json_t *desc, const core_digest *plain, uint64_t plain_size, core_error **err);

@@ -21,6 +21,7 @@ struct core_layer_reader {
   char *path;            /* the current normalised path */
   char *source;          /* for messages */
   char chunk[1 << 16];   /* what the chained data reader last handed to the inner one */
+  char copy[1 << 16];    /* what core_layer_reader_copy hands to its sink */
   core_bytes_fn on_bytes;
   void *on_bytes_ctx;
   uint64_t file_size;
@@ -190,6 +191,26 @@ int core_layer_reader_data(core_layer_reader *r, uint64_t max, core_buf *out, co
 fail:
   core_buf_release(&b);
   return -1;
+}
+
+int core_layer_reader_copy(core_layer_reader *r, uint64_t max, core_layer_sink *sink, void *ctx, uint64_t *copied,
+                           core_error **err) {
+  if (max == UINT64_MAX) max--;
+  uint64_t done = 0;
+  for (;;) {
+    /* One byte past max is enough to know; it is never handed on. */
+    uint64_t room = max + 1 - done;
+    size_t want = room < sizeof r->copy ? (size_t)room : sizeof r->copy;
+    la_ssize_t n = archive_read_data(r->a, r->copy, want);
+    if (n < 0) return core_error_archive(err, r->a, "reading '%s' from '%s'", r->path, r->source);
+    if (n == 0) break;
+    if (done + (uint64_t)n > max)
+      return core_error_set(err, EFBIG, "'%s' in '%s' holds more than %llu bytes", r->path, r->source, (unsigned long long)max);
+    if (sink(ctx, r->copy, (size_t)n, err) < 0) return -1;
+    done += (uint64_t)n;
+  }
+  *copied = done;
+  return 0;
 }
 
 core_layer_kind core_layer_reader_kind(const core_layer_reader *r) { return r->kind; }

@@ -20,6 +20,12 @@ int core_layer_reader_next(core_layer_reader *r, struct archive_entry **entry, c
 /* Reads the current entry's data; fails with errnum EFBIG, having read at most max + 1 bytes
  * whatever the header claims, when it holds more than max bytes. */
 int core_layer_reader_data(core_layer_reader *r, uint64_t max, core_buf *out, core_error **err);
+/* The same, streamed: the data goes to sink in chunks of at most 64 KiB as it is read, so a
+ * file of any size costs one chunk of memory; *copied gets how many bytes went. Fails as
+ * core_layer_reader_data does past max (some bytes may have gone to the sink by then). */
+typedef int core_layer_sink(void *ctx, const void *data, size_t len, core_error **err);
+int core_layer_reader_copy(core_layer_reader *r, uint64_t max, core_layer_sink *sink, void *ctx, uint64_t *copied,
+                           core_error **err);
 core_layer_kind core_layer_reader_kind(const core_layer_reader *r);
 
 /* Called as entries are read with the bytes of the source file consumed so far and its size

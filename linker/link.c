@@ -2,6 +2,7 @@
 #include "link.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -299,14 +300,17 @@ static int env_size(const char *name, uint64_t *out, core_error **err) {
 }
 
 /* Kernel, modules, layers, files and coreinit into one tree, and that tree into the initramfs;
- * the packages the tree's package databases list into PKGS, read while the tree is at hand. */
-static int link_initramfs(const core_plan *plan, core_reporter *reporter, core_kernel *kernel, core_buf *initramfs,
-                          json_t *modules, core_pkg_list *pkgs, char **warnings, core_error **err) {
+ * the packages the tree's package databases list into PKGS, read while the tree is at hand.
+ * The initramfs goes to an unlinked temporary file (*fd), its digest and size computed as it
+ * is written: file data is spooled, never held (spec/tim.md, "Memory"). */
+static int link_initramfs(const core_plan *plan, core_reporter *reporter, core_kernel *kernel, int *fd,
+                          core_digest *digest, uint64_t *size, json_t *modules, core_pkg_list *pkgs, char **warnings,
+                          core_error **err) {
   const core_app_config *cfg = plan->cfg;
   cleanup_rootfs core_rootfs fs = CORE_ROOTFS_INIT;
   cleanup_buf core_buf conf = CORE_BUF_INIT;
   if (env_size(CORE_ROOTFS_MAX_ENTRY_ENV, &fs.max_entry, err) < 0 ||
-      env_size(CORE_ROOTFS_MAX_TOTAL_ENV, &fs.max_total, err) < 0)
+      env_size(CORE_ROOTFS_MAX_TOTAL_ENV, &fs.max_total, err) < 0 || core_rootfs_use_spool(&fs, err) < 0)
     return -1;
   if (core_link_kernel(&plan->kernel, kernel, err) < 0) return -1;
   for (size_t i = 0; i < cfg->n_layers; i++) {
@@ -320,6 +324,10 @@ static int link_initramfs(const core_plan *plan, core_reporter *reporter, core_k
   if (core_init_config_head(cfg, &conf, err) < 0 || link_modules(cfg, kernel, &fs, &conf, modules, err) < 0 ||
       core_init_config_body(cfg, &conf, err) < 0)
     return -1;
+  /* The modules the app loads are in the tree now; the package's others (some 100 MiB for a
+   * distribution kernel) go before the compressor takes its own memory. */
+  for (size_t i = 0; i < kernel->n_mods; i++) core_buf_release(&kernel->mods[i].data);
+  malloc_trim(0); /* most were small heap blocks: without this the process would keep their pages */
   if (add_guest_skeleton(&fs, err) < 0 || add_bytes(&fs, "etc/core/init.conf", conf.data, conf.len, 0644, err) < 0)
     return -1;
   if (core_rootfs_finish(&fs, err) < 0) return blame(cfg, fs.error_origin, err);
@@ -327,7 +335,12 @@ static int link_initramfs(const core_plan *plan, core_reporter *reporter, core_k
   if (replaced_warnings(cfg, &fs, warnings, err) < 0) return -1;
   /* The sources must be what the plan pinned: a file changed mid-build is refused. */
   if (core_plan_recheck(plan, err) < 0) return -1;
-  return core_initramfs_write(&fs, plan->source_date_epoch, initramfs, err);
+  cleanup_close int out = -1;
+  if (core_tmpfile_open(&out, "the initramfs", err) < 0 ||
+      core_initramfs_write(&fs, plan->source_date_epoch, out, digest, size, err) < 0)
+    return -1;
+  *fd = TAKE_FD(out);
+  return 0;
 }
 
 /* Adds a blob (taking data, as core_blob_set_add does) and notes its size for the manifest. */
@@ -377,7 +390,8 @@ int core_link(const core_plan *plan, core_reporter *reporter, const core_encrypt
   cleanup_json json_t *modules = json_array();
   cleanup_json json_t *manifest = NULL;
   /* Each is taken by add_blob; the cleanup covers a failure before that. */
-  cleanup_buf core_buf initramfs = CORE_BUF_INIT, config = CORE_BUF_INIT, manifest_text = CORE_BUF_INIT;
+  cleanup_buf core_buf config = CORE_BUF_INIT, manifest_text = CORE_BUF_INIT;
+  cleanup_close int initramfs = -1; /* taken by core_blob_set_add_fd */
   core_digest d_kernel, d_initramfs, d_config, d_plain;
   uint64_t kernel_size, initramfs_size, config_size, plain_size = 0;
   cleanup_free char *warnings = NULL;
@@ -387,10 +401,11 @@ int core_link(const core_plan *plan, core_reporter *reporter, const core_encrypt
   /* Only the initramfs is encrypted: the kernel is the distribution's public build, the
    * runtime config is what the launcher must read to set the machine up, and the SBOM and
    * provenance describe the artifact to whoever holds it (spec/trust.md). */
-  if (link_initramfs(plan, reporter, &kernel, &initramfs, modules, &pkgs, &warnings, err) < 0 ||
-      (enc && core_encrypt_blob(enc, &initramfs, &d_plain, &plain_size, err) < 0) ||
+  if (link_initramfs(plan, reporter, &kernel, &initramfs, &d_initramfs, &initramfs_size, modules, &pkgs, &warnings,
+                     err) < 0 ||
+      (enc && core_encrypt_fd(enc, &initramfs, &d_initramfs, &initramfs_size, &d_plain, &plain_size, err) < 0) ||
       add_blob(&app.blobs, &kernel.image, &d_kernel, &kernel_size, err) < 0 ||
-      add_blob(&app.blobs, &initramfs, &d_initramfs, &initramfs_size, err) < 0 ||
+      core_blob_set_add_fd(&app.blobs, TAKE_FD(initramfs), initramfs_size, &d_initramfs, err) < 0 ||
       runtime_config(plan->cfg, modules, &config, err) < 0 || add_blob(&app.blobs, &config, &d_config, &config_size, err) < 0)
     return -1;
   json_t *initramfs_desc = initramfs_descriptor(&d_initramfs, initramfs_size, enc ? &d_plain : NULL, plain_size, err);

@@ -315,19 +315,14 @@ static int gather_blobs(core_resign *r, core_blob_set *all, core_buf *index_json
   for (size_t i = 0; i < r->tim->n_blobs; i++) {
     core_tim_blob *b = &r->tim->blobs[i];
     if (strcmp(b->digest.str, r->top.str) == 0) continue;
-    core_buf data = CORE_BUF_INIT;
-    if (core_buf_reserve(&data, b->size + 1, err) < 0) return -1;
-    if (b->size && core_pread_exact(b->fd, data.data, b->size, 0, b->digest.str, err) < 0) {
-      core_buf_release(&data);
-      return -1;
-    }
-    data.len = b->size;
-    if (core_blob_set_add(all, &data, NULL, err) < 0) return -1;
+    /* The verified bytes stay in their file: an initramfs is never read into memory here. */
+    int fd = dup(b->fd);
+    if (fd < 0) return core_error_set(err, errno, "reading blob %s", b->digest.str);
+    if (core_blob_set_add_fd(all, fd, b->size, &b->digest, err) < 0) return -1;
   }
   for (size_t i = 0; i < r->added.n; i++) {
     core_buf data = CORE_BUF_INIT;
-    if (core_buf_append(&data, r->added.blobs[i].data.data, r->added.blobs[i].data.len, err) < 0 ||
-        core_blob_set_add(all, &data, NULL, err) < 0) {
+    if (core_blob_read(&r->added.blobs[i], &data, err) < 0 || core_blob_set_add(all, &data, NULL, err) < 0) {
       core_buf_release(&data);
       return -1;
     }

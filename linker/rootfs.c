@@ -25,7 +25,38 @@ void core_rootfs_release(core_rootfs *fs) {
   free(fs->slots);
   for (size_t i = 0; i < fs->n_replaced; i++) free(fs->replaced[i].path);
   free(fs->replaced);
+  if (fs->spooled) core_spool_release(&fs->spool);
   memset(fs, 0, sizeof *fs);
+}
+
+int core_rootfs_use_spool(core_rootfs *fs, core_error **err) {
+  if (fs->spooled) return 0;
+  core_spool s = CORE_SPOOL_INIT;
+  if (core_spool_open(&s, err) < 0) return -1;
+  fs->spool = s;
+  fs->spooled = 1;
+  return 0;
+}
+
+int core_rootfs_node_pread(const core_rootfs *fs, const core_node *n, uint64_t at, void *buf, size_t len, core_error **err) {
+  if (n->type != CORE_NODE_FILE || at > n->size || len > n->size - at)
+    return core_error_set(err, 0, "internal: reading [%llu, +%zu) of '%s', which holds %llu bytes", (unsigned long long)at,
+                          len, n->path, (unsigned long long)n->size);
+  if (len == 0) return 0;
+  if (!fs->spooled) {
+    memcpy(buf, n->data.data + at, len);
+    return 0;
+  }
+  return core_spool_read(&fs->spool, n->data_at + at, buf, len, err);
+}
+
+int core_rootfs_node_read(const core_rootfs *fs, const core_node *n, core_buf *out, core_error **err) {
+  if (n->type != CORE_NODE_FILE) return core_error_set(err, 0, "internal: '%s' is not a file", n->path);
+  if (n->size > SIZE_MAX - 1) return core_error_set(err, EFBIG, "'%s' does not fit in memory", n->path);
+  if (core_buf_reserve(out, (size_t)n->size + 1, err) < 0) return -1;
+  if (core_rootfs_node_pread(fs, n, 0, out->data + out->len, (size_t)n->size, err) < 0) return -1;
+  out->len += (size_t)n->size;
+  return 0;
 }
 
 /* The index of paths while layers are added: hard links and core_rootfs_find look up the
@@ -81,6 +112,17 @@ static void drop(char *target, core_buf *data) {
 
 int core_rootfs_add(core_rootfs *fs, const char *path, core_node_type type, mode_t perm, uint32_t uid, uint32_t gid,
                     char *target, core_buf *data, core_error **err) {
+  /* With a spool, the bytes go there first: the node then only says where they are. */
+  uint64_t spooled_at = 0, size = data ? data->len : 0;
+  if (data && fs->spooled) {
+    int rc = core_spool_append(&fs->spool, data->data, data->len, &spooled_at, err);
+    core_buf_release(data);
+    data = NULL;
+    if (rc < 0) {
+      free(target);
+      return -1;
+    }
+  }
   if (fs->n == fs->cap) {
     size_t cap = fs->cap ? fs->cap * 2 : 256;
     core_node *grown = realloc(fs->nodes, cap * sizeof *grown);
@@ -107,6 +149,8 @@ int core_rootfs_add(core_rootfs *fs, const char *path, core_node_type type, mode
   n->uid = uid;
   n->gid = gid;
   n->target = target;
+  n->size = size;
+  n->data_at = spooled_at;
   if (data) {
     n->data = *data;
     *data = (core_buf)CORE_BUF_INIT;
@@ -178,10 +222,18 @@ static int add_hard_link(core_rootfs *fs, const char *full, const char *path, co
   if (t) {
     switch (t->type) {
       case CORE_NODE_FILE: {
-        if (check_size(fs, path, t->data.len, err) < 0) return -1;
+        /* Counted as a copy (what the guest's tree holds), though a spool shares the bytes. */
+        if (check_size(fs, path, t->size, err) < 0) return -1;
+        fs->total += t->size;
+        if (fs->spooled) {
+          uint64_t at = t->data_at, size = t->size; /* t moves when the node array grows */
+          if (core_rootfs_add(fs, full, CORE_NODE_FILE, mode, uid, gid, NULL, NULL, err) < 0) return -1;
+          fs->nodes[fs->n - 1].data_at = at;
+          fs->nodes[fs->n - 1].size = size;
+          return 0;
+        }
         cleanup_buf core_buf copy = CORE_BUF_INIT;
         if (core_buf_append(&copy, t->data.data, t->data.len, err) < 0) return -1;
-        fs->total += copy.len;
         return core_rootfs_add(fs, full, CORE_NODE_FILE, mode, uid, gid, NULL, &copy, err);
       }
       case CORE_NODE_SYMLINK: {
@@ -199,6 +251,28 @@ static int add_hard_link(core_rootfs *fs, const char *full, const char *path, co
   }
   return core_error_set(err, 0, "entry '%s' is a hard link to '%s', which is not in the layer before it (a hard link names an earlier entry)",
                         path, hardlink);
+}
+
+static int to_spool(void *ctx, const void *data, size_t len, core_error **err) {
+  uint64_t at;
+  return core_spool_append(ctx, data, len, &at, err);
+}
+
+/* A regular file's bytes, streamed from the layer to the end of the spool: at most cap of
+ * them are read (one more says the file is over a limit, and which), whatever it claims. */
+static int add_spooled_file(core_rootfs *fs, core_layer_reader *r, const char *full, const char *path, mode_t mode,
+                            uint32_t uid, uint32_t gid, uint64_t cap, core_error **err) {
+  uint64_t at = fs->spool.size, n = 0;
+  if (core_layer_reader_copy(r, cap, to_spool, &fs->spool, &n, err) < 0) {
+    if ((*err)->errnum != EFBIG) return -1;
+    core_error_freep(err);
+    return check_size(fs, path, cap + 1, err);
+  }
+  fs->total += n;
+  if (core_rootfs_add(fs, full, CORE_NODE_FILE, mode, uid, gid, NULL, NULL, err) < 0) return -1;
+  fs->nodes[fs->n - 1].data_at = at;
+  fs->nodes[fs->n - 1].size = n;
+  return 0;
 }
 
 int core_rootfs_add_entry(core_rootfs *fs, core_layer_reader *r, struct archive_entry *e, const char *path,
@@ -236,6 +310,8 @@ int core_rootfs_add_entry(core_rootfs *fs, core_layer_reader *r, struct archive_
       if (check_size(fs, path, (uint64_t)claimed, err) < 0) return -1;
       uint64_t room = max_total(fs) - fs->total;
       uint64_t cap = max_entry(fs) < room ? max_entry(fs) : room;
+      if (normalise) mode = (mode & 0111) ? 0755 : 0644;
+      if (fs->spooled) return add_spooled_file(fs, r, full, path, mode, uid, gid, cap, err);
       cleanup_buf core_buf data = CORE_BUF_INIT;
       if (core_layer_reader_data(r, cap, &data, err) < 0) {
         if ((*err)->errnum != EFBIG) return -1;
@@ -243,7 +319,6 @@ int core_rootfs_add_entry(core_rootfs *fs, core_layer_reader *r, struct archive_
         return check_size(fs, path, cap + 1, err); /* says which limit, with the size read */
       }
       fs->total += data.len;
-      if (normalise) mode = (mode & 0111) ? 0755 : 0644;
       return core_rootfs_add(fs, full, CORE_NODE_FILE, mode, uid, gid, NULL, &data, err);
     }
     default:

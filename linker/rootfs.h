@@ -1,6 +1,10 @@
 /* The merged root file system: layers applied in order, later entries replacing earlier
- * ones, kept in memory and emitted in sorted order so the result never depends on the
- * order a directory happened to be read in. */
+ * ones, emitted in sorted order so the result never depends on the order a directory
+ * happened to be read in. Names and metadata are in memory; file data is in memory only
+ * until core_rootfs_use_spool is called: from then on every file's bytes are appended to the
+ * spool (spool.h) as they are read, and a node records where they are. A file a later layer
+ * replaces (or a whiteout hides) leaves its bytes in the spool, dead: the spool holds at
+ * most what the limits below let the tree read. */
 #ifndef CORE_ROOTFS_H
 #define CORE_ROOTFS_H
 
@@ -10,6 +14,7 @@
 
 #include "buf.h"
 #include "error.h"
+#include "spool.h"
 
 typedef enum core_node_type { CORE_NODE_FILE, CORE_NODE_DIR, CORE_NODE_SYMLINK, CORE_NODE_CHAR } core_node_type;
 
@@ -19,7 +24,9 @@ typedef struct core_node {
   mode_t perm; /* permission bits only */
   uint32_t uid, gid;
   char *target;    /* symlinks */
-  core_buf data;   /* files */
+  core_buf data;   /* files of a tree without a spool: their bytes (read them with core_rootfs_node_read) */
+  uint64_t data_at; /* files of a tree with a spool: where their bytes start in it */
+  uint64_t size;    /* files: how many bytes, wherever they are */
   uint32_t rdev_major, rdev_minor; /* character devices */
   uint64_t seq;    /* insertion order: the later of two equal paths wins */
   int origin;      /* who added it: a caller's index (a layer, a files: entry) or CORE_ORIGIN_* */
@@ -79,11 +86,24 @@ typedef struct core_rootfs {
   size_t n_slots;     /* a power of two, or 0 when the index must be rebuilt */
   core_replaced *replaced; /* filled by core_rootfs_finish, for warnings */
   size_t n_replaced;
+  int spooled;        /* file data goes to spool (core_rootfs_use_spool) */
+  core_spool spool;
 } core_rootfs;
 
 #define CORE_ROOTFS_INIT {0}
 
-/* Adds a node; target and data are taken, on success and on failure alike. */
+/* From now on, file data goes to a spool (an unlinked file in $TMPDIR) rather than memory;
+ * call it before adding anything. */
+int core_rootfs_use_spool(core_rootfs *fs, core_error **err);
+
+/* The one way to read a file node's bytes, wherever they are: all of them, appended to *out
+ * (for the few small files a caller needs whole: etc/passwd, var/lib/dpkg/status), or len
+ * bytes from offset at (a writer streaming them). */
+int core_rootfs_node_read(const core_rootfs *fs, const core_node *n, core_buf *out, core_error **err);
+int core_rootfs_node_pread(const core_rootfs *fs, const core_node *n, uint64_t at, void *buf, size_t len, core_error **err);
+
+/* Adds a node; target and data are taken, on success and on failure alike (with a spool,
+ * data's bytes are appended to it and the buffer freed). */
 int core_rootfs_add(core_rootfs *fs, const char *path, core_node_type type, mode_t perm, uint32_t uid, uint32_t gid,
                     char *target, core_buf *data, core_error **err);
 

@@ -54,11 +54,10 @@ char *core_source_name(const core_source_ref *s) {
 /* The one place the SBOM reads file data out of the tree: the rootfs may keep a node's bytes
  * elsewhere than in memory one day, and then only this changes. */
 static int node_bytes(const core_rootfs *fs, const core_node *n, core_buf *out, core_error **err) {
-  (void)fs;
-  if (n->data.len > CORE_PKGDB_MAX_BYTES)
-    return core_error_set(err, EFBIG, "'/%s' has %zu bytes; a package database of at most %u MiB is read", n->path,
-                          n->data.len, CORE_PKGDB_MAX_BYTES >> 20);
-  return core_buf_append(out, n->data.data, n->data.len, err);
+  if (n->size > CORE_PKGDB_MAX_BYTES)
+    return core_error_set(err, EFBIG, "'/%s' has %llu bytes; a package database of at most %u MiB is read", n->path,
+                          (unsigned long long)n->size, CORE_PKGDB_MAX_BYTES >> 20);
+  return core_rootfs_node_read(fs, n, out, err);
 }
 
 int core_sbom_scan_rootfs(const core_rootfs *fs, core_pkg_list *out, core_error **err) {

@@ -76,18 +76,19 @@ static int parse_stub(const core_uki_input *in, pe_layout *l, core_error **err) 
 
 typedef struct new_section {
   const char *name;
-  const uint8_t *data;
+  const uint8_t *data; /* or NULL: size bytes from the start of fd */
   uint64_t size;
+  int fd;
 } new_section;
 
 int core_uki_build(const core_uki_input *in, core_image *out, uint64_t *kernel_at, uint64_t *initrd_at, core_error **err) {
   pe_layout l = {0};
   if (parse_stub(in, &l, err) < 0) return -1;
   const new_section add[] = {
-      {".osrel", (const uint8_t *)in->osrel, strlen(in->osrel)},
-      {".cmdline", (const uint8_t *)in->cmdline, strlen(in->cmdline)},
-      {".linux", in->kernel, in->kernel_size},
-      {".initrd", in->initrd, in->initrd_size},
+      {".osrel", (const uint8_t *)in->osrel, strlen(in->osrel), -1},
+      {".cmdline", (const uint8_t *)in->cmdline, strlen(in->cmdline), -1},
+      {".linux", in->kernel, in->kernel_size, -1},
+      {".initrd", in->initrd, in->initrd_size, in->initrd ? -1 : in->initrd_fd},
   };
   enum { N_ADD = sizeof add / sizeof *add };
   uint64_t table_end = l.table + (uint64_t)(l.n_sections + N_ADD) * SECTION_HEADER_SIZE;
@@ -117,8 +118,9 @@ int core_uki_build(const core_uki_input *in, core_image *out, uint64_t *kernel_a
     /* Zero padding up to raw_size is the image's default: nothing is written there. The big
      * sections stay the caller's bytes; the small texts are copied, the caller's may not last. */
     int big = strcmp(add[i].name, ".linux") == 0 || strcmp(add[i].name, ".initrd") == 0;
-    if ((big ? core_image_add_ref(out, raw_at, add[i].data, add[i].size, err)
-             : core_image_add_copy(out, raw_at, add[i].data, add[i].size, err)) < 0)
+    if ((add[i].data == NULL ? core_image_add_fd(out, raw_at, add[i].fd, 0, add[i].size, err)
+         : big             ? core_image_add_ref(out, raw_at, add[i].data, add[i].size, err)
+                           : core_image_add_copy(out, raw_at, add[i].data, add[i].size, err)) < 0)
       return -1;
     if (strcmp(add[i].name, ".linux") == 0) *kernel_at = raw_at;
     if (strcmp(add[i].name, ".initrd") == 0) *initrd_at = raw_at;

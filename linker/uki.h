@@ -17,8 +17,9 @@ typedef struct core_uki_input {
   const char *osrel;   /* os-release text naming the app; copied */
   const uint8_t *kernel; /* kept by the caller while the image is used */
   uint64_t kernel_size;
-  const uint8_t *initrd;
+  const uint8_t *initrd; /* or NULL: initrd_size bytes from the start of initrd_fd */
   uint64_t initrd_size;
+  int initrd_fd;         /* when initrd is NULL; kept open by the caller while the image is used */
 } core_uki_input;
 
 /* Builds the UKI into OUT (size set, extents referring to kernel and initrd). *kernel_at and

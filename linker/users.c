@@ -10,9 +10,12 @@
 #include "cleanup.h"
 
 /* Appends the lines of an existing file whose first field is not in the names list. */
-static int keep_lines(const core_node *old, char *const *names, size_t n_names, core_buf *out, core_error **err) {
+static int keep_lines(const core_rootfs *fs, const core_node *old, char *const *names, size_t n_names, core_buf *out,
+                      core_error **err) {
   if (old == NULL || old->type != CORE_NODE_FILE) return 0;
-  const char *p = (const char *)old->data.data, *end = p + old->data.len;
+  cleanup_buf core_buf text = CORE_BUF_INIT;
+  if (core_rootfs_node_read(fs, old, &text, err) < 0) return -1;
+  const char *p = (const char *)text.data, *end = p + text.len;
   while (p < end) {
     const char *nl = memchr(p, '\n', (size_t)(end - p));
     size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
@@ -53,8 +56,8 @@ int core_link_users(const core_app_config *cfg, core_rootfs *fs, core_error **er
 
   cleanup_buf core_buf passwd = CORE_BUF_INIT;
   cleanup_buf core_buf group = CORE_BUF_INIT;
-  if (keep_lines(core_rootfs_find(fs, "etc/passwd"), user_names, cfg->n_users, &passwd, err) < 0 ||
-      keep_lines(core_rootfs_find(fs, "etc/group"), group_names, cfg->n_groups, &group, err) < 0)
+  if (keep_lines(fs, core_rootfs_find(fs, "etc/passwd"), user_names, cfg->n_users, &passwd, err) < 0 ||
+      keep_lines(fs, core_rootfs_find(fs, "etc/group"), group_names, cfg->n_groups, &group, err) < 0)
     return -1;
   if (!has_line_for(&passwd, "root") && core_buf_appendf(&passwd, err, "root:x:0:0:root:/root:/bin/sh\n") < 0) return -1;
   if (!has_line_for(&group, "root") && core_buf_appendf(&group, err, "root:x:0:\n") < 0) return -1;

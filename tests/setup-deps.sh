@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 packages="build-essential pkg-config musl-tools clang libyaml-dev libarchive-dev libzstd-dev libssl-dev
   libjansson-dev libcmocka-dev libelf-dev libcurl4-openssl-dev libgit2-dev qemu-system-x86 skopeo
-  docker-registry apache2-utils curl git dpkg-dev e2fsprogs openssl zstd cpio python3 bc
+  docker-registry apache2-utils curl git dpkg-dev e2fsprogs openssl zstd cpio python3 bc time
   python3-jsonschema python3-yaml zlib1g-dev systemd-boot-efi isolinux syslinux-common ovmf qemu-utils
   xorriso genisoimage gdisk fdisk dosfstools mtools age diffoscope-minimal"
 

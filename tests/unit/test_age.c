@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -132,6 +133,52 @@ static void test_ours_to_age(void **state) {
     if (sizes[i]) assert_memory_equal(back.data, plain, sizes[i]);
     core_buf_release(&enc);
     core_buf_release(&back);
+    free(plain);
+  }
+  core_age_identities_free(ids, n);
+}
+
+/* Streamed encryption, file to file: age decrypts it, our reader too, and the hash fed on the
+ * way is that of the file written. Every chunk boundary, and the empty plaintext. */
+static void test_encrypt_fd(void **state) {
+  (void)state;
+  core_age_identity *ids;
+  size_t n;
+  core_age_recipient r;
+  keygen("key.txt", &ids, &n, &r);
+  for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++) {
+    uint8_t *plain = pattern(sizes[i], (unsigned)i + 7);
+    core_error *err = NULL;
+    int in = memfd_create("plain", MFD_CLOEXEC), out = open("y.age", O_RDWR | O_CREAT | O_TRUNC, 0600);
+    assert_true(in >= 0 && out >= 0);
+    assert_int_equal(core_write_all(in, plain, sizes[i], &err), 0);
+    assert_int_equal(core_write_all(out, "junk", 4, &err), 0); /* written from the current position */
+    core_hasher *h = NULL;
+    assert_int_equal(core_hasher_new(&h, &err), 0);
+    assert_int_equal(core_age_encrypt_fd(in, sizes[i], &r, 1, NULL, 0, out, h, &err), 0);
+    close(out);
+    assert_int_equal(sh("tail -c +5 y.age >z.age && rm -f z.out && age -d -i key.txt -o z.out z.age && touch z.out"), 0);
+    core_buf back = CORE_BUF_INIT, file = CORE_BUF_INIT;
+    read_file("z.out", &back);
+    assert_int_equal(back.len, sizes[i]);
+    if (sizes[i]) assert_memory_equal(back.data, plain, sizes[i]);
+    read_file("z.age", &file);
+    core_digest streamed, whole;
+    assert_int_equal(core_hasher_final(h, &streamed, &err), 0);
+    assert_int_equal(core_digest_bytes(file.data, file.len, &whole, &err), 0);
+    assert_string_equal(streamed.str, whole.str);
+    core_buf mine = CORE_BUF_INIT;
+    assert_int_equal(decrypt(file.data, file.len, ids, n, NULL, 0, &mine, &err), 0);
+    assert_int_equal(mine.len, sizes[i]);
+    if (sizes[i]) assert_memory_equal(mine.data, plain, sizes[i]);
+    /* A plaintext shorter than it is said to be is an error, not zeros. */
+    assert_int_equal(core_age_encrypt_fd(in, sizes[i] + 1, &r, 1, NULL, 0, open("/dev/null", O_WRONLY | O_CLOEXEC), NULL, &err), -1);
+    core_error_freep(&err);
+    core_hasher_free(h);
+    core_buf_release(&back);
+    core_buf_release(&file);
+    core_buf_release(&mine);
+    close(in);
     free(plain);
   }
   core_age_identities_free(ids, n);
@@ -818,6 +865,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_passphrase, enter_tmpdir, leave_tmpdir),
       cmocka_unit_test_setup_teardown(test_ours_to_age, enter_tmpdir, leave_tmpdir),
       cmocka_unit_test_setup_teardown(test_age_to_ours, enter_tmpdir, leave_tmpdir),
+      cmocka_unit_test_setup_teardown(test_encrypt_fd, enter_tmpdir, leave_tmpdir),
       cmocka_unit_test_setup_teardown(test_several_recipients, enter_tmpdir, leave_tmpdir),
       cmocka_unit_test_setup_teardown(test_identity_file_with_comments, enter_tmpdir, leave_tmpdir),
       cmocka_unit_test_setup_teardown(test_passphrase_interop_pty, enter_tmpdir, leave_tmpdir),

@@ -25,6 +25,25 @@ typedef struct entry {
 } entry;
 
 /* Writes a tar layer with libarchive; filter is ARCHIVE_FILTER_NONE, _GZIP or _ZSTD. */
+
+/* Every test runs twice: file data in memory, then in a spool (what corec uses). */
+static int spool_mode;
+
+static core_rootfs fresh_fs(void) {
+  core_rootfs fs = CORE_ROOTFS_INIT;
+  core_error *err = NULL;
+  if (spool_mode && core_rootfs_use_spool(&fs, &err) < 0) fail_msg("%s", err->msg);
+  return fs;
+}
+
+/* A file node's bytes, through the one reader, as a NUL-terminated string. */
+static char *node_text(const core_rootfs *fs, const core_node *n) {
+  core_error *err = NULL;
+  core_buf b = CORE_BUF_INIT;
+  if (core_rootfs_node_read(fs, n, &b, &err) < 0 || core_buf_append(&b, "", 1, &err) < 0) fail_msg("%s", err->msg);
+  return (char *)b.data;
+}
+
 static char *write_layer(const char *dir, const char *name, int filter, const entry *entries) {
   char *path = NULL;
   assert_true(asprintf(&path, "%s/%s", dir, name) > 0);
@@ -60,8 +79,9 @@ static void assert_text(const core_rootfs *fs, const char *path, const char *tex
   const core_node *n = core_rootfs_find(fs, path);
   if (n == NULL) fail_msg("'%s' is not in the tree", path);
   assert_int_equal(n->type, CORE_NODE_FILE);
-  assert_int_equal(n->data.len, strlen(text));
-  assert_memory_equal(n->data.data, text, strlen(text));
+  assert_int_equal(n->size, strlen(text));
+  cleanup_free char *got = node_text(fs, n);
+  assert_string_equal(got, text);
 }
 
 static void assert_absent(const core_rootfs *fs, const char *path) {
@@ -87,7 +107,7 @@ static void test_whiteouts(void **state) {
   };
   cleanup_free char *l1 = write_layer(dir, "l1.tar.gz", ARCHIVE_FILTER_GZIP, base);
   cleanup_free char *l2 = write_layer(dir, "l2.tar.zst", ARCHIVE_FILTER_ZSTD, upper);
-  core_rootfs fs = CORE_ROOTFS_INIT;
+  core_rootfs fs = fresh_fs();
   add(&fs, l1, "");
   add(&fs, l2, "");
   core_error *err = NULL;
@@ -120,7 +140,7 @@ static void test_same_layer_untouched(void **state) {
       {"d", NULL}, {"d/x", "x"}, {"d/.wh..wh..opq", ""}, {"e", "e"}, {".wh.e", ""}, {NULL, NULL},
   };
   cleanup_free char *l1 = write_layer(dir, "one.tar", ARCHIVE_FILTER_NONE, one);
-  core_rootfs fs = CORE_ROOTFS_INIT;
+  core_rootfs fs = fresh_fs();
   add(&fs, l1, "");
   core_error *err = NULL;
   if (core_rootfs_finish(&fs, &err) < 0) fail_msg("%s", err->msg);
@@ -138,7 +158,7 @@ static void test_hidden_then_recreated(void **state) {
   cleanup_free char *l1 = write_layer(dir, "l1.tar", ARCHIVE_FILTER_NONE, base);
   cleanup_free char *l2 = write_layer(dir, "l2.tar", ARCHIVE_FILTER_GZIP, hide);
   cleanup_free char *l3 = write_layer(dir, "l3.tar", ARCHIVE_FILTER_ZSTD, back);
-  core_rootfs fs = CORE_ROOTFS_INIT;
+  core_rootfs fs = fresh_fs();
   add(&fs, l1, "");
   add(&fs, l2, "");
   add(&fs, l3, "");
@@ -159,7 +179,7 @@ static void test_dest_prefix(void **state) {
   static const entry opq[] = {{".wh..wh..opq", ""}, {"fresh", "fresh"}, {NULL, NULL}};
   cleanup_free char *l1 = write_layer(dir, "l1.tar", ARCHIVE_FILTER_NONE, base);
   cleanup_free char *l2 = write_layer(dir, "l2.tar", ARCHIVE_FILTER_NONE, opq);
-  core_rootfs fs = CORE_ROOTFS_INIT;
+  core_rootfs fs = fresh_fs();
   add(&fs, l1, "");
   add(&fs, l1, "opt/app");
   add(&fs, l2, "opt/app");
@@ -182,7 +202,7 @@ static void test_whiteouts_of_linker_paths(void **state) {
       {".wh.init", ""}, {".wh.etc", ""}, {"dev/.wh..wh..opq", ""}, {"dev/.wh.console", ""}, {NULL, NULL}};
   cleanup_free char *l1 = write_layer(dir, "l1.tar", ARCHIVE_FILTER_NONE, lower);
   cleanup_free char *l2 = write_layer(dir, "l2.tar.gz", ARCHIVE_FILTER_GZIP, upper);
-  core_rootfs fs = CORE_ROOTFS_INIT;
+  core_rootfs fs = fresh_fs();
   add(&fs, l1, "");
   add(&fs, l2, "");
   core_error *err = NULL;
@@ -201,7 +221,7 @@ static void test_whiteouts_of_linker_paths(void **state) {
 
   static const entry bad[] = {{"etc/.wh.", ""}, {NULL, NULL}};
   cleanup_free char *l3 = write_layer(dir, "l3.tar", ARCHIVE_FILTER_NONE, bad);
-  fs = (core_rootfs)CORE_ROOTFS_INIT;
+  fs = fresh_fs();
   assert_int_equal(core_rootfs_add_oci_layer(&fs, l3, "", &err), -1);
   assert_non_null(strstr(err->msg, "names no file"));
   core_error_free(err);
@@ -216,7 +236,7 @@ static void test_not_a_tar(void **state) {
   assert_non_null(f);
   fputs("this is not an archive at all, not even close, but long enough to be looked at", f);
   fclose(f);
-  core_rootfs fs = CORE_ROOTFS_INIT;
+  core_rootfs fs = fresh_fs();
   core_error *err = NULL;
   assert_int_equal(core_rootfs_add_oci_layer(&fs, path, "", &err), -1);
   assert_non_null(err);
@@ -234,5 +254,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_whiteouts_of_linker_paths, make_tmpdir, remove_tmpdir),
       cmocka_unit_test_setup_teardown(test_not_a_tar, make_tmpdir, remove_tmpdir),
   };
-  return cmocka_run_group_tests(tests, NULL, NULL);
+  int failed = cmocka_run_group_tests_name("in memory", tests, NULL, NULL);
+  spool_mode = 1;
+  return failed + cmocka_run_group_tests_name("spooled", tests, NULL, NULL);
 }

@@ -25,6 +25,25 @@
 #include "layer_reader.h"
 #include "rootfs.h"
 
+
+/* Every test runs twice: file data in memory, then in a spool (what corec uses). */
+static int spool_mode;
+
+static core_rootfs fresh_fs(void) {
+  core_rootfs fs = CORE_ROOTFS_INIT;
+  core_error *err = NULL;
+  if (spool_mode && core_rootfs_use_spool(&fs, &err) < 0) fail_msg("%s", err->msg);
+  return fs;
+}
+
+/* A file node's bytes, through the one reader, as a NUL-terminated string. */
+static char *node_text(const core_rootfs *fs, const core_node *n) {
+  core_error *err = NULL;
+  core_buf b = CORE_BUF_INIT;
+  if (core_rootfs_node_read(fs, n, &b, &err) < 0 || core_buf_append(&b, "", 1, &err) < 0) fail_msg("%s", err->msg);
+  return (char *)b.data;
+}
+
 static void put_file(const char *dir, const char *rel, const char *text, mode_t mode) {
   char path[512];
   snprintf(path, sizeof path, "%s/%s", dir, rel);
@@ -61,8 +80,9 @@ static void assert_file(const core_rootfs *fs, const char *path, const char *tex
   if (n->perm != perm) fail_msg("'%s' has mode %04o, expected %04o", path, (unsigned)n->perm, (unsigned)perm);
   assert_int_equal(n->uid, uid);
   assert_int_equal(n->gid, gid);
-  assert_int_equal(n->data.len, strlen(text));
-  if (n->data.len) assert_memory_equal(n->data.data, text, n->data.len);
+  assert_int_equal(n->size, strlen(text));
+  cleanup_free char *got = node_text(fs, n);
+  assert_string_equal(got, text);
 }
 
 static void assert_sorted_unique(const core_rootfs *fs) {
@@ -124,7 +144,7 @@ static void write_tar(const char *path, const tar_entry *entries, size_t n) {
 static void test_nodes(void **state) {
   (void)state;
   core_error *err = NULL;
-  core_rootfs fs = CORE_ROOTFS_INIT;
+  core_rootfs fs = fresh_fs();
   add_file(&fs, "usr/bin/b", "b1", 0755);
   add_file(&fs, "etc/hostname", "old", 0644);
   add_file(&fs, "usr/bin/a", "a", 04755); /* setuid survives: only permission bits are kept */
@@ -133,7 +153,8 @@ static void test_nodes(void **state) {
   assert_int_equal(core_rootfs_add(&fs, "dev/console", CORE_NODE_CHAR, 0600, 0, 5, NULL, NULL, &err), 0);
   add_file(&fs, "etc/hostname", "new", 0600);
   /* Before finishing, find sees the latest addition. */
-  assert_memory_equal(find(&fs, "etc/hostname")->data.data, "new", 3);
+  cleanup_free char *latest = node_text(&fs, find(&fs, "etc/hostname"));
+  assert_string_equal(latest, "new");
 
   assert_int_equal(core_rootfs_finish(&fs, &err), 0);
   assert_null(err);
@@ -164,14 +185,15 @@ static void test_nodes(void **state) {
  * of a path, whatever came between. */
 static void test_find_while_adding(void **state) {
   (void)state;
-  core_rootfs fs = CORE_ROOTFS_INIT;
+  core_rootfs fs = fresh_fs();
   char path[32];
   for (int i = 0; i < 5000; i++) {
     snprintf(path, sizeof path, "d/f%d", i);
     add_file(&fs, path, i == 17 ? "old" : "", 0644);
     if (i == 3000) add_file(&fs, "d/f17", "new", 0600);
   }
-  assert_memory_equal(find(&fs, "d/f17")->data.data, "new", 3);
+  cleanup_free char *latest = node_text(&fs, find(&fs, "d/f17"));
+  assert_string_equal(latest, "new");
   assert_non_null(find(&fs, "d/f4999"));
   assert_null(core_rootfs_find(&fs, "d/f5000"));
   core_error *err = NULL;
@@ -184,7 +206,7 @@ static void test_find_while_adding(void **state) {
 static void test_parent_not_a_directory(void **state) {
   (void)state;
   core_error *err = NULL;
-  core_rootfs fs = CORE_ROOTFS_INIT;
+  core_rootfs fs = fresh_fs();
   add_file(&fs, "etc", "a file where a directory must be", 0644);
   add_file(&fs, "etc/passwd", "root:x:0:0::/root:/bin/sh\n", 0644);
   assert_int_equal(core_rootfs_finish(&fs, &err), -1);
@@ -210,7 +232,7 @@ static void test_directory_layer(void **state) {
   put_symlink(layer, "dangling", "/nowhere/at/all");
 
   core_error *err = NULL;
-  core_rootfs fs = CORE_ROOTFS_INIT;
+  core_rootfs fs = fresh_fs();
   assert_int_equal(core_rootfs_add_layer(&fs, layer, "", &err), 0);
   assert_int_equal(core_rootfs_finish(&fs, &err), 0);
   assert_null(err);
@@ -237,7 +259,7 @@ static void test_directory_layer(void **state) {
   const core_node *link = find(&fs, "link");
   assert_int_equal(link->type, CORE_NODE_SYMLINK);
   assert_string_equal(link->target, "sub/data.txt"); /* kept, not followed */
-  assert_int_equal(link->data.len, 0);
+  assert_int_equal(link->size, 0);
   assert_string_equal(find(&fs, "dangling")->target, "/nowhere/at/all");
   core_rootfs_release(&fs);
 }
@@ -255,7 +277,7 @@ static void test_layers_override_and_dest(void **state) {
   put_file(two, "only-two", "2", 0644);
 
   core_error *err = NULL;
-  core_rootfs fs = CORE_ROOTFS_INIT;
+  core_rootfs fs = fresh_fs();
   assert_int_equal(core_rootfs_add_layer(&fs, one, "", &err), 0);
   assert_int_equal(core_rootfs_add_layer(&fs, two, "", &err), 0);
   /* The same layer again under a destination, whose parents do not exist yet. */
@@ -293,7 +315,7 @@ static void test_tar_layer(void **state) {
   write_tar(tar, entries, sizeof entries / sizeof *entries);
 
   core_error *err = NULL;
-  core_rootfs fs = CORE_ROOTFS_INIT;
+  core_rootfs fs = fresh_fs();
   int rc = core_rootfs_add_layer(&fs, tar, "", &err);
   if (rc != 0) fail_msg("%s", err->msg);
   assert_int_equal(core_rootfs_finish(&fs, &err), 0);
@@ -323,7 +345,7 @@ static void test_tar_layer(void **state) {
 
 static void expect_layer_error(const char *source, const char *want) {
   core_error *err = NULL;
-  core_rootfs fs = CORE_ROOTFS_INIT;
+  core_rootfs fs = fresh_fs();
   assert_int_equal(core_rootfs_add_layer(&fs, source, "", &err), -1);
   assert_non_null(err);
   if (strstr(err->msg, want) == NULL) fail_msg("message '%s' does not mention '%s'", err->msg, want);
@@ -415,7 +437,7 @@ static void test_usr_merge(void **state) {
   write_tar(base, image, sizeof image / sizeof *image);
   write_tar(pkg, package, sizeof package / sizeof *package);
   core_error *err = NULL;
-  core_rootfs fs = CORE_ROOTFS_INIT;
+  core_rootfs fs = fresh_fs();
   fs.origin = 0;
   assert_int_equal(core_rootfs_add_layer(&fs, base, "", &err), 0);
   fs.origin = 1;
@@ -437,7 +459,7 @@ static void test_usr_merge(void **state) {
   core_rootfs_release(&fs);
 
   /* An image layer replaces the link with its directory, as overlayfs shows it. */
-  fs = (core_rootfs)CORE_ROOTFS_INIT;
+  fs = fresh_fs();
   add_node(&fs, "lib", CORE_NODE_SYMLINK, "usr/lib", 0);
   add_node(&fs, "lib", CORE_NODE_DIR, NULL, 1);
   add_file(&fs, "lib/x", "x", 0644);
@@ -462,7 +484,7 @@ static void test_link_escapes(void **state) {
   };
   for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
     core_error *err = NULL;
-    core_rootfs fs = CORE_ROOTFS_INIT;
+    core_rootfs fs = fresh_fs();
     add_node(&fs, "lib", CORE_NODE_SYMLINK, cases[i].target, 0);
     fs.origin = CORE_ORIGIN_LINKER;
     add_file(&fs, "lib/modules/m.ko", "ko", 0644);
@@ -475,7 +497,7 @@ static void test_link_escapes(void **state) {
   /* Loops, direct and through other links, end in an error naming the layer at fault. */
   static const char *const loops[][2] = {{"a", "a"}, {"a", "b/../a"}, {"a", "/b"}, {"a", "./a/x"}};
   for (size_t i = 0; i < sizeof loops / sizeof *loops; i++) {
-    core_rootfs fs = CORE_ROOTFS_INIT;
+    core_rootfs fs = fresh_fs();
     add_node(&fs, loops[i][0], CORE_NODE_SYMLINK, loops[i][1], 0);
     add_node(&fs, "b", CORE_NODE_SYMLINK, "a", 0);
     fs.origin = 3;
@@ -485,7 +507,7 @@ static void test_link_escapes(void **state) {
   }
 
   /* A link to a file cannot hold anything. */
-  core_rootfs fs = CORE_ROOTFS_INIT;
+  core_rootfs fs = fresh_fs();
   add_node(&fs, "lib", CORE_NODE_SYMLINK, "etc/passwd", 2);
   add_node(&fs, "etc/passwd", CORE_NODE_FILE, NULL, 2);
   fs.origin = CORE_ORIGIN_LINKER;
@@ -508,7 +530,7 @@ static void test_hard_links(void **state) {
   };
   write_tar(tar, ok, sizeof ok / sizeof *ok);
   core_error *err = NULL;
-  core_rootfs fs = CORE_ROOTFS_INIT;
+  core_rootfs fs = fresh_fs();
   if (core_rootfs_add_layer(&fs, tar, "", &err) < 0) fail_msg("%s", err->msg);
   assert_int_equal(core_rootfs_finish(&fs, &err), 0);
   const core_node *ash = find(&fs, "bin/ash");
@@ -569,7 +591,7 @@ static void test_size_limits(void **state) {
   /* The claim is refused before anything is allocated for it. */
   write_claim(tar, "big.bin", UINT64_C(2) << 30);
   long before = max_rss_kib();
-  core_rootfs fs = CORE_ROOTFS_INIT;
+  core_rootfs fs = fresh_fs();
   assert_int_equal(core_rootfs_add_layer(&fs, tar, "", &err), -1);
   assert_non_null(err);
   assert_int_equal(err->errnum, EFBIG);
@@ -583,7 +605,7 @@ static void test_size_limits(void **state) {
 
   /* Over 4 GiB in one header: the whole-tree limit would say the same, the file one first. */
   write_claim(tar, "huge.bin", UINT64_C(5) << 30);
-  fs = (core_rootfs)CORE_ROOTFS_INIT;
+  fs = fresh_fs();
   fs.max_entry = UINT64_C(8) << 30;
   assert_int_equal(core_rootfs_add_layer(&fs, tar, "", &err), -1);
   if (strstr(err->msg, "entry 'huge.bin' (5.0 GiB) takes the root file system past 4.0 GiB") == NULL) fail_msg("%s", err->msg);
@@ -598,14 +620,14 @@ static void test_size_limits(void **state) {
       {"c", AE_IFREG, 0644, 0, 0, "0123456789"},
   };
   write_tar(tar, files, 3);
-  fs = (core_rootfs)CORE_ROOTFS_INIT;
+  fs = fresh_fs();
   fs.max_entry = 9;
   assert_int_equal(core_rootfs_add_layer(&fs, tar, "", &err), -1);
   if (strstr(err->msg, "entry 'a' is 10 bytes, over the 9 bytes limit for one file") == NULL) fail_msg("%s", err->msg);
   core_error_free(err);
   err = NULL;
   core_rootfs_release(&fs);
-  fs = (core_rootfs)CORE_ROOTFS_INIT;
+  fs = fresh_fs();
   fs.max_total = 3 * sizeof(core_node) + 30; /* names and nodes count: a, b -> a and c take 27 bytes */
   assert_int_equal(core_rootfs_add_layer(&fs, tar, "", &err), -1);
   if (strstr(err->msg, "entry 'c' (10 bytes) takes the root file system past ") == NULL) fail_msg("%s", err->msg);
@@ -649,7 +671,7 @@ static void test_long_names(void **state) {
   write_tar(tar, target, 1);
   expect_layer_error(tar, "entry 'l...' has a name or link target of more than 4095 bytes");
 
-  core_rootfs fs = CORE_ROOTFS_INIT;
+  core_rootfs fs = fresh_fs();
   add_node(&fs, "a", CORE_NODE_SYMLINK, long_target, 1);
   add_node(&fs, long_target, CORE_NODE_DIR, NULL, 1);
   char b[3010];
@@ -665,20 +687,20 @@ static void test_long_names(void **state) {
 /* What the linker owns is refused, not replaced in silence; the error names who put it there. */
 static void test_linker_owned(void **state) {
   (void)state;
-  core_rootfs fs = CORE_ROOTFS_INIT;
+  core_rootfs fs = fresh_fs();
   add_node(&fs, "init", CORE_NODE_FILE, NULL, 0);
   add_node(&fs, "init", CORE_NODE_FILE, NULL, CORE_ORIGIN_OWNED);
   expect_finish_error(&fs, "'init' is a path the linker owns", 0);
   core_rootfs_release(&fs);
 
-  fs = (core_rootfs)CORE_ROOTFS_INIT;
+  fs = fresh_fs();
   add_node(&fs, "etc", CORE_NODE_SYMLINK, "usr/etc", 1);
   add_node(&fs, "etc", CORE_NODE_DIR, NULL, CORE_ORIGIN_OWNED);
   expect_finish_error(&fs, "'etc' is a symlink (to 'usr/etc'), but the linker needs it to be a directory", 1);
   core_rootfs_release(&fs);
 
   /* Through a link, a files: entry (origin 5) lands on coreinit's configuration. */
-  fs = (core_rootfs)CORE_ROOTFS_INIT;
+  fs = fresh_fs();
   add_node(&fs, "cfg", CORE_NODE_SYMLINK, "/etc/core", 0);
   add_node(&fs, "cfg/init.conf", CORE_NODE_FILE, NULL, 5);
   add_node(&fs, "etc", CORE_NODE_DIR, NULL, CORE_ORIGIN_OWNED);
@@ -689,7 +711,7 @@ static void test_linker_owned(void **state) {
 
   /* coreinit replaces a layer's /init (LinuxKit init images have one), and says whose. */
   core_error *err0 = NULL;
-  fs = (core_rootfs)CORE_ROOTFS_INIT;
+  fs = fresh_fs();
   add_node(&fs, "init", CORE_NODE_FILE, NULL, 2);
   add_node(&fs, "init", CORE_NODE_FILE, NULL, CORE_ORIGIN_OWNED_REPLACES);
   assert_int_equal(core_rootfs_finish(&fs, &err0), 0);
@@ -701,7 +723,7 @@ static void test_linker_owned(void **state) {
 
   /* A layer's directory where the linker keeps one is fine: the linker's mode wins. */
   core_error *err = NULL;
-  fs = (core_rootfs)CORE_ROOTFS_INIT;
+  fs = fresh_fs();
   add_node(&fs, "tmp", CORE_NODE_DIR, NULL, 0);
   add_node(&fs, "tmp/x", CORE_NODE_FILE, NULL, 0);
   add_node(&fs, "tmp", CORE_NODE_DIR, NULL, CORE_ORIGIN_OWNED);
@@ -721,7 +743,7 @@ static void test_duplicates(void **state) {
   };
   write_tar(tar, file_then_dir, sizeof file_then_dir / sizeof *file_then_dir);
   core_error *err = NULL;
-  core_rootfs fs = CORE_ROOTFS_INIT;
+  core_rootfs fs = fresh_fs();
   assert_int_equal(core_rootfs_add_layer(&fs, tar, "", &err), 0);
   assert_int_equal(core_rootfs_finish(&fs, &err), 0);
   assert_sorted_unique(&fs);
@@ -735,7 +757,7 @@ static void test_duplicates(void **state) {
   const tar_entry dir_then_file[] = {
       {"x/", AE_IFDIR, 0755, 0, 0, NULL}, {"x/y", AE_IFREG, 0644, 0, 0, "y"}, {"x", AE_IFREG, 0644, 0, 0, "file"}};
   write_tar(tar, dir_then_file, 3);
-  fs = (core_rootfs)CORE_ROOTFS_INIT;
+  fs = fresh_fs();
   fs.origin = 4;
   assert_int_equal(core_rootfs_add_layer(&fs, tar, "", &err), 0);
   expect_finish_error(&fs, "'x/y' needs 'x' to be a directory, but it is a file", 4);
@@ -759,5 +781,7 @@ int main(void) {
       cmocka_unit_test(test_linker_owned),
       cmocka_unit_test_setup_teardown(test_duplicates, make_tmpdir, remove_tmpdir),
   };
-  return cmocka_run_group_tests(tests, NULL, NULL);
+  int failed = cmocka_run_group_tests_name("in memory", tests, NULL, NULL);
+  spool_mode = 1;
+  return failed + cmocka_run_group_tests_name("spooled", tests, NULL, NULL);
 }

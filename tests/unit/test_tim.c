@@ -14,6 +14,7 @@
 #include <archive_entry.h>
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -242,6 +243,56 @@ static void test_write_failure_leaves_nothing(void **state) {
   core_error_free(err);
   core_buf_release(&index);
   assert_int_equal(access(path, F_OK), -1);
+}
+
+/* A file-backed blob is written as the same bytes as the one in memory, and its fd is owned
+ * by the set: a duplicate's is closed at once. */
+static void test_fd_blob(void **state) {
+  const char *dir = *state;
+  core_error *err = NULL;
+  static const char text[] = "a blob in a file, as the initramfs is";
+  char a[256], b[256];
+  snprintf(a, sizeof a, "%s/mem.tim", dir);
+  snprintf(b, sizeof b, "%s/fd.tim", dir);
+  core_buf index, mem;
+  set_text(&index, INDEX_JSON);
+  core_blob_set s1 = {NULL, 0}, s2 = {NULL, 0};
+  core_digest d;
+  set_text(&mem, text);
+  assert_int_equal(core_blob_set_add(&s1, &mem, &d, &err), 0);
+  int fd = memfd_create("blob", MFD_CLOEXEC);
+  assert_true(fd >= 0);
+  assert_int_equal(core_write_all(fd, text, strlen(text), &err), 0);
+  assert_int_equal(core_blob_set_add_fd(&s2, fd, strlen(text), &d, &err), 0);
+  int dup_fd = memfd_create("dup", MFD_CLOEXEC);
+  assert_int_equal(core_blob_set_add_fd(&s2, dup_fd, 0, &d, &err), 0);
+  assert_int_equal(s2.n, 1);
+  assert_int_equal(fcntl(dup_fd, F_GETFD), -1); /* closed: the set took it */
+  assert_int_equal(core_tim_write(a, &index, &s1, &err), 0);
+  assert_int_equal(core_tim_write(b, &index, &s2, &err), 0);
+  core_buf x = CORE_BUF_INIT, y = CORE_BUF_INIT;
+  assert_int_equal(core_read_file(a, &x, &err), 0);
+  assert_int_equal(core_read_file(b, &y, &err), 0);
+  assert_int_equal(x.len, y.len);
+  assert_memory_equal(x.data, y.data, x.len);
+  core_buf whole = CORE_BUF_INIT;
+  assert_int_equal(core_blob_read(&s2.blobs[0], &whole, &err), 0);
+  assert_int_equal(whole.len, strlen(text));
+  assert_memory_equal(whole.data, text, whole.len);
+  /* A file shorter than the size it was added with is an error, not a short entry. */
+  core_blob_set s3 = {NULL, 0};
+  int short_fd = memfd_create("short", MFD_CLOEXEC);
+  assert_int_equal(core_write_all(short_fd, text, 3, &err), 0);
+  assert_int_equal(core_blob_set_add_fd(&s3, short_fd, strlen(text), &d, &err), 0);
+  assert_int_equal(core_tim_write(b, &index, &s3, &err), -1);
+  core_error_freep(&err);
+  core_blob_set_release(&s1);
+  core_blob_set_release(&s2);
+  core_blob_set_release(&s3);
+  core_buf_release(&x);
+  core_buf_release(&y);
+  core_buf_release(&whole);
+  core_buf_release(&index);
 }
 
 static void test_blob_set_dedupes(void **state) {
@@ -520,6 +571,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_no_temp_files_left, make_tmpdir, remove_tmpdir),
       cmocka_unit_test_setup_teardown(test_write_failure_leaves_nothing, make_tmpdir, remove_tmpdir),
       cmocka_unit_test(test_blob_set_dedupes),
+      cmocka_unit_test_setup_teardown(test_fd_blob, make_tmpdir, remove_tmpdir),
       cmocka_unit_test_setup_teardown(test_corrupted_blob, make_tmpdir, remove_tmpdir),
       cmocka_unit_test_setup_teardown(test_truncated, make_tmpdir, remove_tmpdir),
       cmocka_unit_test_setup_teardown(test_foreign_tars, make_tmpdir, remove_tmpdir),
