@@ -66,6 +66,10 @@ static const char build_help[] =
     "  CORE_EFI_STUB         systemd's EFI stub for disk forms (default " CORE_EFI_STUB_DEFAULT ")\n"
     "  CORE_ISOLINUX_BIN     ISOLINUX for ISOs (default " CORE_ISOLINUX_BIN_DEFAULT ")\n"
     "  CORE_LDLINUX_C32      its ldlinux.c32 (default " CORE_LDLINUX_C32_DEFAULT ")\n"
+    "  CORE_ZSTD_WORKERS     threads compressing the initramfs (default: the CPUs, at most 4;\n"
+    "                        the bytes are the same whatever the number)\n"
+    "  TMPDIR                where file data is spooled while linking (default /tmp; needs room\n"
+    "                        for the root file system)\n"
     "  SOURCE_DATE_EPOCH     every timestamp written (default 0)\n";
 
 /* core_link, or its result from the link cache when this exact link was done before. An
