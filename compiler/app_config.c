@@ -3,6 +3,17 @@
 
 #include <stdlib.h>
 
+const char *core_source_label(const core_source *s) {
+  switch (s->kind) {
+    case CORE_SOURCE_FILE: return s->path;
+    case CORE_SOURCE_URL:
+    case CORE_SOURCE_GIT: return s->url;
+    case CORE_SOURCE_OCI: return s->image;
+    case CORE_SOURCE_DEB: return s->package;
+  }
+  return "?";
+}
+
 static void source_release(core_source *s) {
   free(s->path);
   free(s->resolved);

@@ -217,6 +217,10 @@ typedef struct core_app_config {
   size_t n_groups;
 } core_app_config;
 
+/* What app.yml wrote for a source (its path, URL, image or package), to name it in progress,
+ * messages and the SBOM: never a path the build made up. */
+const char *core_source_label(const core_source *s);
+
 void core_app_config_free(core_app_config *cfg);
 static inline void core_app_config_freep(core_app_config **cfg) {
   core_app_config_free(*cfg);

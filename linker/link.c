@@ -173,18 +173,6 @@ static int core_link_kernel(const core_resolved *res, core_kernel *kernel, core_
 
 static void progress_bytes(void *ctx, uint64_t done, uint64_t total) { core_progress_update(ctx, done, total); }
 
-/* What app.yml wrote for a source, to name it in progress and messages. */
-static const char *source_label(const core_source *s) {
-  switch (s->kind) {
-    case CORE_SOURCE_FILE: return s->path;
-    case CORE_SOURCE_URL:
-    case CORE_SOURCE_GIT: return s->url;
-    case CORE_SOURCE_OCI: return s->image;
-    case CORE_SOURCE_DEB: return s->package;
-  }
-  return "layer";
-}
-
 /* One resolved layer source: every part in order (an image has several), each reported as
  * a task whose bytes are those unpacked. */
 static int add_layer(core_rootfs *fs, const core_resolved *res, const core_layer *layer, core_reporter *reporter,
@@ -193,9 +181,9 @@ static int add_layer(core_rootfs *fs, const core_resolved *res, const core_layer
   for (size_t i = 0; i < res->n_parts; i++) {
     char label[160]; /* room for the longest label below, so nothing is cut */
     if (res->n_parts > 1)
-      snprintf(label, sizeof label, "unpacking %.80s (%zu/%zu)", source_label(&layer->source), i + 1, res->n_parts);
+      snprintf(label, sizeof label, "unpacking %.80s (%zu/%zu)", core_source_label(&layer->source), i + 1, res->n_parts);
     else
-      snprintf(label, sizeof label, "unpacking %.80s", source_label(&layer->source));
+      snprintf(label, sizeof label, "unpacking %.80s", core_source_label(&layer->source));
     /* A directory is read in place: nothing to count. */
     cleanup_progress core_progress progress =
         core_progress_begin(res->parts[i].format != CORE_LAYER_DIR ? reporter : NULL, label);
@@ -218,7 +206,7 @@ static int blame(const core_app_config *cfg, int origin, core_error **err) {
   cleanup_error core_error *cause = TAKE_PTR(*err);
   if (origin >= 0 && (size_t)origin < cfg->n_layers) {
     const core_layer *l = &cfg->layers[origin];
-    return core_error_at(err, &l->pos, NULL, "rootfs layer '%s': %s", source_label(&l->source), cause->msg);
+    return core_error_at(err, &l->pos, NULL, "rootfs layer '%s': %s", core_source_label(&l->source), cause->msg);
   }
   if (origin >= 0 && (size_t)origin < cfg->n_layers + cfg->n_files) {
     const core_file *f = &cfg->files[(size_t)origin - cfg->n_layers];
@@ -282,7 +270,7 @@ static int replaced_warnings(const core_app_config *cfg, const core_rootfs *fs, 
     const core_layer *l = &cfg->layers[r->origin];
     core_diag_warning(d, &l->pos, 0, "leave it out of the layer to silence this",
                       "rootfs layer '%s': its '/%s' is replaced by coreinit, the PID 1 of every core guest",
-                      source_label(&l->source), r->path);
+                      core_source_label(&l->source), r->path);
   }
   if (core_diag_warning_count(d) && (*out = core_diag_render(d)) == NULL) return core_error_set(err, ENOMEM, "allocating");
   return 0;

@@ -31,23 +31,11 @@ int core_source_get(const core_plan *plan, size_t k, core_source_ref *out) {
   return 1;
 }
 
-/* What app.yml wrote for a source: never a path the build made up. */
-static const char *label_of(const core_source *s) {
-  switch (s->kind) {
-    case CORE_SOURCE_FILE: return s->path;
-    case CORE_SOURCE_URL:
-    case CORE_SOURCE_GIT: return s->url;
-    case CORE_SOURCE_OCI: return s->image;
-    case CORE_SOURCE_DEB: return s->package;
-  }
-  return "?";
-}
-
 char *core_source_name(const core_source_ref *s) {
   char *out = NULL;
   int n = s->guest_path ? asprintf(&out, "file %s", s->guest_path)
           : strcmp(s->role, "kernel") == 0 ? asprintf(&out, "kernel")
-                                          : asprintf(&out, "%s %s", s->role, label_of(s->src));
+                                          : asprintf(&out, "%s %s", s->role, core_source_label(s->src));
   return n < 0 ? NULL : out;
 }
 
@@ -87,7 +75,7 @@ int core_sbom_scan_debs(const core_plan *plan, core_pkg_list *out, core_error **
     if (core_deb_control_read(s.res->parts[0].path, &control, err) < 0 ||
         core_pkgdb_parse(CORE_PKGDB_DEB_CONTROL, (const char *)control.data, control.len, (int)k, out, err) < 0) {
       cleanup_error core_error *cause = TAKE_PTR(*err);
-      return core_error_at(err, &s.src->pos, NULL, "%s source '%s': %s", s.role, label_of(s.src), cause->msg);
+      return core_error_at(err, &s.src->pos, NULL, "%s source '%s': %s", s.role, core_source_label(s.src), cause->msg);
     }
     for (size_t i = before; i < out->n; i++) out->v[i].is_source = 1;
   }
@@ -148,7 +136,7 @@ static int relate(json_t *rels, const char *from, const char *type, const char *
 static json_t *source_package(const core_source_ref *s, const char *id) {
   const core_resolved *r = s->res;
   const char *purpose = s->src->kind == CORE_SOURCE_OCI ? "CONTAINER" : s->guest_path ? "FILE" : "ARCHIVE";
-  json_t *p = package(id, label_of(s->src), purpose);
+  json_t *p = package(id, core_source_label(s->src), purpose);
   if (p == NULL) return NULL;
   if (r->pin) json_object_set_new(p, "versionInfo", json_string(r->pin));
   /* An image's one layer is a package of its own, below: the image has no single blob. */

@@ -24,25 +24,8 @@
 #include "cleanup.h"
 #include "layer_reader.h"
 #include "rootfs.h"
+#include "rootfs_fixture.h"
 
-
-/* Every test runs twice: file data in memory, then in a spool (what corec uses). */
-static int spool_mode;
-
-static core_rootfs fresh_fs(void) {
-  core_rootfs fs = CORE_ROOTFS_INIT;
-  core_error *err = NULL;
-  if (spool_mode && core_rootfs_use_spool(&fs, &err) < 0) fail_msg("%s", err->msg);
-  return fs;
-}
-
-/* A file node's bytes, through the one reader, as a NUL-terminated string. */
-static char *node_text(const core_rootfs *fs, const core_node *n) {
-  core_error *err = NULL;
-  core_buf b = CORE_BUF_INIT;
-  if (core_rootfs_node_read(fs, n, &b, &err) < 0 || core_buf_append(&b, "", 1, &err) < 0) fail_msg("%s", err->msg);
-  return (char *)b.data;
-}
 
 static void put_file(const char *dir, const char *rel, const char *text, mode_t mode) {
   char path[512];
