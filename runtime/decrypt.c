@@ -70,9 +70,25 @@ static int read_plaintext(void *ctx, uint64_t at, void *buf, size_t len, core_er
 }
 
 /* Re-points the app's blob pointers after the blob array grew (realloc may have moved it). */
-static void refind(core_verified_app *app, const core_digest *kernel) {
-  app->kernel = core_tim_find(app->tim, kernel);
+/* The digests of the blobs the app points at, taken before the blob array grows (and may move). */
+typedef struct held_blobs {
+  core_digest kernel, sbom, provenance;
+  int has_sbom, has_provenance;
+} held_blobs;
+
+static held_blobs hold(const core_verified_app *app) {
+  held_blobs h = {.kernel = app->kernel->digest, .has_sbom = app->sbom != NULL, .has_provenance = app->provenance != NULL};
+  if (app->sbom) h.sbom = app->sbom->digest;
+  if (app->provenance) h.provenance = app->provenance->digest;
+  return h;
+}
+
+/* Points the app at its blobs again, the initramfs now being the plaintext. */
+static void refind(core_verified_app *app, const held_blobs *h) {
+  app->kernel = core_tim_find(app->tim, &h->kernel);
   app->initramfs = core_tim_find(app->tim, &app->plain_digest);
+  app->sbom = h->has_sbom ? core_tim_find(app->tim, &h->sbom) : NULL;
+  app->provenance = h->has_provenance ? core_tim_find(app->tim, &h->provenance) : NULL;
 }
 
 int core_app_decrypt(core_verified_app *app, const char *path, core_decrypt_keys *k, core_error **err) {
@@ -106,9 +122,9 @@ int core_app_decrypt(core_verified_app *app, const char *path, core_decrypt_keys
                           "refused; the artifact was built wrongly or tampered with by its signer",
                           path, got.str, app->plain_digest.str);
   if (core_memfd_seal(mfd, err) < 0) return -1;
-  core_digest kernel = app->kernel->digest;
+  held_blobs held = hold(app);
   if (core_tim_add_blob(app->tim, &app->plain_digest, app->plain_size, TAKE_FD(mfd), err) < 0) return -1;
-  refind(app, &kernel);
+  refind(app, &held);
   app->decrypted = 1;
   return 0;
 }
