@@ -67,7 +67,7 @@ static int feed_tree(core_hasher *h, int fd, const char *rel, int depth, core_er
     names = grown;
     n++;
   }
-  if (rc == 0) qsort(names, n, sizeof *names, cmp_str);
+  if (rc == 0 && n > 0) qsort(names, n, sizeof *names, cmp_str); /* qsort must not get NULL, even for 0 */
   int dfd = dirfd(d);
   for (size_t i = 0; rc == 0 && i < n; i++) {
     cleanup_free char *path = NULL;
