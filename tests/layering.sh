@@ -20,19 +20,21 @@ LINKER_MAY_USE_COMPILER=(
   compiler/check.h
 )
 
-# The layer a path belongs to: runtime/init/ (coreinit, a static musl binary) stands apart.
+# layer_of PATH: sets LAYER to the layer PATH belongs to: runtime/init/ (coreinit, a static
+# musl binary) stands apart.
 layer_of() {
   case $1 in
-  runtime/init/*) echo runtime/init ;;
-  */*) echo "${1%%/*}" ;;
-  *) echo . ;;
+  runtime/init/*) LAYER=runtime/init ;;
+  */*) LAYER=${1%%/*} ;;
+  *) LAYER=. ;;
   esac
 }
 
 # allowed FROM_LAYER HEADER_PATH: whether FROM_LAYER may include HEADER_PATH.
 allowed() {
   local to
-  to=$(layer_of "$2")
+  layer_of "$2"
+  to=$LAYER
   [ "$to" = "$1" ] && return 0
   case $1 in
   lib) return 1 ;;
@@ -53,13 +55,33 @@ allowed() {
   esac
 }
 
-# resolve FILE HEADER: prints the path the header resolves to, or nothing.
+# normalise PATH: sets NORMALISED to PATH without '.' and 'dir/..' components (what realpath
+# --relative-to=. gives for the files of this tree), in bash alone: a fork per include made
+# this script take a minute.
+normalise() {
+  local -a parts out=()
+  local part
+  IFS=/ read -r -a parts <<<"$1"
+  for part in "${parts[@]}"; do
+    case $part in
+    '' | .) ;;
+    ..) if [ ${#out[@]} -gt 0 ] && [ "${out[-1]}" != .. ]; then unset 'out[-1]'; else out+=(..); fi ;;
+    *) out+=("$part") ;;
+    esac
+  done
+  local IFS=/
+  NORMALISED="${out[*]}"
+}
+
+# resolve FILE HEADER: sets RESOLVED to the path the header resolves to, or to nothing.
 resolve() {
   local d
-  d=$(dirname "$1")
-  if [ -f "$d/$2" ]; then realpath --relative-to=. "$d/$2"; return; fi
+  RESOLVED=
+  d=.
+  [[ $1 == */* ]] && d=${1%/*}
+  if [ -f "$d/$2" ]; then normalise "$d/$2"; RESOLVED=$NORMALISED; return; fi
   for d in "${IQUOTE[@]}"; do
-    if [ -f "$d/$2" ]; then realpath --relative-to=. "$d/$2"; return; fi
+    if [ -f "$d/$2" ]; then normalise "$d/$2"; RESOLVED=$NORMALISED; return; fi
   done
 }
 
@@ -69,9 +91,11 @@ for layer in lib compiler linker runtime runtime/init container cmd; do
   n=$((n + 1))
   bad=()
   while IFS= read -r file; do
-    [ "$(layer_of "$file")" = "$layer" ] || continue
+    layer_of "$file"
+    [ "$LAYER" = "$layer" ] || continue
     while IFS= read -r header; do
-      path=$(resolve "$file" "$header")
+      resolve "$file" "$header"
+      path=$RESOLVED
       if [ -z "$path" ]; then
         bad+=("$file: \"$header\" not found in its folder or ${IQUOTE[*]}")
       elif ! allowed "$layer" "$path"; then
