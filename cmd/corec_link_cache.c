@@ -163,10 +163,18 @@ int core_link_cache_key(const core_plan *plan, const core_load_opts *lo, core_di
     return -1;
   cleanup_json json_t *env = json_object();
   if (env == NULL) return core_error_set(err, ENOMEM, "allocating");
-  for (size_t i = 0; i < cfg->n_inputs; i++) {
+  /* Every file the config was read from (app.yml, each include, even one that only sets
+   * variables), by the digest of the bytes the loader parsed. The text is read again only to
+   * find the environment variables it may name; if it is no longer what was parsed, the
+   * build is refused rather than keyed on something else. */
+  for (size_t i = 0; i < cfg->n_loaded; i++) {
+    const core_app_input *f = &cfg->loaded[i];
     cleanup_buf core_buf in = CORE_BUF_INIT;
-    if (core_read_file(cfg->inputs[i], &in, err) < 0 || feed(h, "input", in.data, in.len, err) < 0 ||
-        feed_env_words(h, &in, env, err) < 0)
+    core_digest now;
+    if (core_read_file(f->name, &in, err) < 0 || core_digest_bytes(in.data, in.len, &now, err) < 0) return -1;
+    if (strcmp(now.str, f->digest.str) != 0)
+      return core_error_set(err, 0, "'%s' changed while corec was reading it; build again", f->name);
+    if (feed(h, "input", f->digest.str, strlen(f->digest.str), err) < 0 || feed_env_words(h, &in, env, err) < 0)
       return -1;
   }
   for (size_t i = 0; lo && i < lo->n_vars; i++)

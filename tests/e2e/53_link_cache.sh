@@ -67,6 +67,20 @@ build yml
 check "an edit of app.yml is a miss" linked yml
 cp "$WORK/app.yml.orig" "$APP"
 
+# An include that only sets a variable: nothing in the config points back at it, yet an edit
+# of it changes the artifact, so it is part of the key.
+printf 'variables:\n  GREETING: one\n' >"$WORK/app/vars.yml"
+sed -i '1i include: [vars.yml]' "$APP"
+printf 'files:\n  - path: /etc/greeting\n    contents: "${GREETING}"\n' >>"$APP"
+build inc1
+printf 'variables:\n  GREETING: two\n' >"$WORK/app/vars.yml"
+build inc2
+check "an edit of an include that only sets a variable is a miss" linked inc2
+build inc2b --no-cache
+check "... giving what a build without the cache gives" same inc2 inc2b
+check "... which is not the first one's" bash -c "! cmp -s '$WORK/inc1.tim' '$WORK/inc2.tim'"
+cp "$WORK/app.yml.orig" "$APP"
+
 # Encrypted builds neither use nor fill the cache.
 n=$(entries)
 printf 'secret\n' >"$WORK/pass"
